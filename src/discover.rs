@@ -1,0 +1,387 @@
+//! Finding the files to read: paths in, a sorted list of candidate files out.
+//!
+//! Directories are walked in parallel with the `ignore` crate (ripgrep's
+//! walker), honouring `.gitignore` and `.ignore` whether or not the tree is a
+//! git repository, always skipping `.git/` and `.terraform/`, and skipping
+//! what `--exclude` globs match. Files are classified here by *name* only;
+//! YAML and JSON need their content to tell Kubernetes from CloudFormation
+//! from anything else, which happens once the file is read
+//! ([`crate::detect`]), so each file is read only once.
+//!
+//! A file named on the command line is always a candidate, whatever the
+//! ignore files and excludes say: the user asked for it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use crate::diagnostic::Diagnostic;
+
+/// What a file's name says it may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Candidate {
+    /// `.tf`: Terraform native syntax.
+    TerraformHcl,
+    /// `.tf.json`: Terraform JSON syntax.
+    TerraformJson,
+    /// `Dockerfile`, `Dockerfile.*`, `*.dockerfile`, `Containerfile`.
+    Dockerfile,
+    /// `.yaml`, `.yml`: Kubernetes, CloudFormation, or neither.
+    Yaml,
+    /// `.json`, `.template`: CloudFormation, Kubernetes, or neither.
+    JsonOrYaml,
+    /// Named on the command line but not recognised by name: read it and
+    /// let the content decide.
+    Unknown,
+}
+
+/// A file to read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FoundFile {
+    /// The path to open.
+    pub path: PathBuf,
+    /// The path as reports show it: as reached from the path the user gave,
+    /// with `/` separators and no leading `./`.
+    pub display: String,
+    /// What its name says it may be.
+    pub candidate: Candidate,
+    /// Named on the command line rather than found by walking.
+    pub explicit: bool,
+}
+
+/// How to walk.
+#[derive(Clone, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Globs of paths to leave out (`--exclude`), matched against the path
+    /// relative to the walked root and against the file name.
+    pub excludes: Vec<String>,
+    /// Worker threads for the walk (0: as many as cores).
+    pub threads: usize,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The candidate files, sorted by display path, without duplicates.
+    pub files: Vec<FoundFile>,
+    /// Notices (a skipped Helm chart) and errors (an unreadable directory,
+    /// a path that does not exist).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An `--exclude` glob that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid --exclude glob \"{glob}\": {reason}")]
+pub struct ExcludeError {
+    glob: String,
+    reason: String,
+}
+
+/// Classifies a file by its name alone.
+pub fn classify_name(name: &str) -> Option<Candidate> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tf") {
+        return Some(Candidate::TerraformHcl);
+    }
+    if lower.ends_with(".tf.json") {
+        return Some(Candidate::TerraformJson);
+    }
+    if is_dockerfile_name(&lower) {
+        return Some(Candidate::Dockerfile);
+    }
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        return Some(Candidate::Yaml);
+    }
+    if lower.ends_with(".json") || lower.ends_with(".template") {
+        return Some(Candidate::JsonOrYaml);
+    }
+    None
+}
+
+fn is_dockerfile_name(lower: &str) -> bool {
+    // Templates that a build script renders into a Dockerfile are not one
+    // yet (docker-library's `Dockerfile.template` is jq, not Dockerfile).
+    if [".template", ".tmpl", ".j2", ".erb", ".tpl"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+    {
+        return false;
+    }
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("dockerfile-")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}
+
+/// Directories never worth entering.
+fn is_skipped_dir(name: &str) -> bool {
+    name == ".git" || name == ".terraform"
+}
+
+fn compile_excludes(globs: &[String]) -> Result<GlobSet, ExcludeError> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        // A trailing slash means "this directory", as in .gitignore.
+        let pattern = glob.trim_end_matches('/');
+        let compiled = Glob::new(pattern).map_err(|e| ExcludeError {
+            glob: glob.clone(),
+            reason: e.kind().to_string(),
+        })?;
+        builder.add(compiled);
+    }
+    builder.build().map_err(|e| ExcludeError {
+        glob: globs.join(", "),
+        reason: e.to_string(),
+    })
+}
+
+/// Walks `paths` and returns the files to read.
+pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discovery, ExcludeError> {
+    let excludes = compile_excludes(&options.excludes)?;
+    let mut discovery = Discovery::default();
+    for root in paths {
+        match std::fs::metadata(root) {
+            Ok(meta) if meta.is_dir() => walk(root, &excludes, options.threads, &mut discovery),
+            Ok(_) => {
+                let name = file_name(root);
+                discovery.files.push(FoundFile {
+                    path: root.clone(),
+                    display: display_path(root),
+                    candidate: classify_name(&name).unwrap_or(Candidate::Unknown),
+                    explicit: true,
+                });
+            }
+            Err(err) => discovery.diagnostics.push(Diagnostic::error(
+                display_path(root),
+                0,
+                0,
+                format!("cannot read path: {}", io_reason(&err)),
+            )),
+        }
+    }
+    // An explicit path sorts before the same path found by walking, so
+    // dedup keeps the explicit one.
+    discovery
+        .files
+        .sort_by(|a, b| a.display.cmp(&b.display).then(b.explicit.cmp(&a.explicit)));
+    discovery.files.dedup_by(|a, b| a.display == b.display);
+    discovery.diagnostics.sort();
+    Ok(discovery)
+}
+
+fn walk(root: &Path, excludes: &GlobSet, threads: usize, discovery: &mut Discovery) {
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .require_git(false)
+        .git_global(false)
+        .follow_links(false)
+        .threads(threads);
+    let shared = Shared {
+        root,
+        excludes,
+        files: Mutex::new(Vec::new()),
+        diagnostics: Mutex::new(Vec::new()),
+    };
+    builder
+        .build_parallel()
+        .visit(&mut VisitorBuilder { shared: &shared });
+    discovery
+        .files
+        .extend(shared.files.into_inner().unwrap_or_else(|e| e.into_inner()));
+    discovery.diagnostics.extend(
+        shared
+            .diagnostics
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+}
+
+struct Shared<'a> {
+    root: &'a Path,
+    excludes: &'a GlobSet,
+    files: Mutex<Vec<FoundFile>>,
+    diagnostics: Mutex<Vec<Diagnostic>>,
+}
+
+struct VisitorBuilder<'a> {
+    shared: &'a Shared<'a>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor {
+            shared: self.shared,
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        })
+    }
+}
+
+/// Collects into thread-local vectors, merged once when the thread is done,
+/// so the walk takes no lock per file.
+struct Visitor<'a> {
+    shared: &'a Shared<'a>,
+    files: Vec<FoundFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut files) = self.shared.files.lock() {
+            files.append(&mut self.files);
+        }
+        if let Ok(mut diagnostics) = self.shared.diagnostics.lock() {
+            diagnostics.append(&mut self.diagnostics);
+        }
+    }
+}
+
+impl ParallelVisitor for Visitor<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                self.diagnostics.push(walk_error(&err));
+                return WalkState::Continue;
+            }
+        };
+        let path = entry.path();
+        let name = file_name(path);
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if entry.depth() > 0 {
+            if is_dir && is_skipped_dir(&name) {
+                return WalkState::Skip;
+            }
+            let relative = path.strip_prefix(self.shared.root).unwrap_or(path);
+            if self.shared.excludes.is_match(relative) || self.shared.excludes.is_match(&name) {
+                return WalkState::Skip;
+            }
+        }
+        if is_dir {
+            if name == "templates"
+                && let Some(chart) = path.parent().filter(|p| p.join("Chart.yaml").is_file())
+            {
+                self.diagnostics.push(Diagnostic::notice(
+                    display_path(chart),
+                    0,
+                    0,
+                    "Helm chart: templates/ skipped (templates are not YAML until rendered)",
+                ));
+                return WalkState::Skip;
+            }
+            return WalkState::Continue;
+        }
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            return WalkState::Continue;
+        }
+        if let Some(candidate) = classify_name(&name) {
+            self.files.push(FoundFile {
+                path: path.to_path_buf(),
+                display: display_path(path),
+                candidate,
+                explicit: false,
+            });
+        }
+        WalkState::Continue
+    }
+}
+
+fn walk_error(err: &ignore::Error) -> Diagnostic {
+    let mut path = None;
+    let mut current = err;
+    loop {
+        match current {
+            ignore::Error::WithPath { path: p, err } => {
+                path = Some(display_path(p));
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err
+            }
+            _ => break,
+        }
+    }
+    Diagnostic::error(
+        path.unwrap_or_default(),
+        0,
+        0,
+        format!("cannot walk: {current}"),
+    )
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A path as reports show it: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let mut s = s.as_str();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    if s.is_empty() {
+        ".".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_classify() {
+        let cases = [
+            ("main.tf", Some(Candidate::TerraformHcl)),
+            ("main.TF", Some(Candidate::TerraformHcl)),
+            ("main.tf.json", Some(Candidate::TerraformJson)),
+            ("Dockerfile", Some(Candidate::Dockerfile)),
+            ("Dockerfile.alpine", Some(Candidate::Dockerfile)),
+            ("Dockerfile-dev", Some(Candidate::Dockerfile)),
+            ("api.dockerfile", Some(Candidate::Dockerfile)),
+            ("Containerfile", Some(Candidate::Dockerfile)),
+            ("Dockerfile.template", Some(Candidate::JsonOrYaml)),
+            (".dockerignore", None),
+            ("deploy.yaml", Some(Candidate::Yaml)),
+            ("ci.yml", Some(Candidate::Yaml)),
+            ("stack.template", Some(Candidate::JsonOrYaml)),
+            ("stack.json", Some(Candidate::JsonOrYaml)),
+            ("terraform.tfvars", None),
+            ("README.md", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(classify_name(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn display_paths_are_clean() {
+        assert_eq!(display_path(Path::new("./a/b.tf")), "a/b.tf");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("../x/y.yaml")), "../x/y.yaml");
+    }
+
+    #[test]
+    fn bad_exclude_glob_is_an_error() {
+        let err = compile_excludes(&["a[".to_string()]).expect_err("invalid");
+        assert!(err.to_string().contains("invalid --exclude glob \"a[\""));
+    }
+}

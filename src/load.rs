@@ -1,0 +1,257 @@
+//! From found files to parsed units: group files into scan units, read each
+//! file once, decide its platform from name and content, parse it.
+//!
+//! A unit is the work one thread does at a time: a Terraform module
+//! directory (all its `.tf` and `.tf.json` files, since variables, locals and
+//! references cross files) or a single file of any other platform. A unit is
+//! loaded, used and dropped, so memory does not grow with the tree.
+
+use std::path::{Path, PathBuf};
+
+use crate::detect;
+use crate::diagnostic::Diagnostic;
+use crate::discover::{Candidate, FoundFile};
+use crate::parse::{self, Parsed, json::Strings};
+use crate::platform::{Platform, cloudformation, kubernetes};
+use crate::source::{ReadError, SourceText, read_source};
+use crate::tree::{LineIndex, Node};
+
+/// Files scanned together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// The files, sorted by display path.
+    pub files: Vec<FoundFile>,
+}
+
+/// How to read files.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    /// Files larger than this many bytes are reported and not read.
+    pub max_file_size: u64,
+}
+
+/// A file that was read and recognised.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// The path as reports show it.
+    pub display: String,
+    /// The platform its content belongs to.
+    pub platform: Platform,
+    /// Its text (kept for source snippets in reports).
+    pub source: SourceText,
+    /// The documents that parsed; those that are not of the platform (a
+    /// YAML stream's ConfigMap-less junk) are left out.
+    pub documents: Vec<Node>,
+}
+
+/// The result of loading one unit.
+#[derive(Debug, Default)]
+pub struct LoadedUnit {
+    /// Recognised files, in the unit's order.
+    pub files: Vec<LoadedFile>,
+    /// What could not be read or parsed, and deliberate skips.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Bytes read, recognised or not.
+    pub bytes_read: u64,
+}
+
+/// Groups found files into units: Terraform files by directory, every other
+/// file alone. Units come out in display-path order.
+pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
+    let mut terraform: Vec<(PathBuf, Vec<FoundFile>)> = Vec::new();
+    let mut units = Vec::new();
+    for file in files {
+        if matches!(
+            file.candidate,
+            Candidate::TerraformHcl | Candidate::TerraformJson
+        ) {
+            let dir = file.path.parent().unwrap_or(Path::new("")).to_path_buf();
+            match terraform.last_mut() {
+                // Files arrive sorted, so a directory's files are adjacent
+                // unless a subdirectory sorts between them.
+                Some((d, group)) if *d == dir => group.push(file),
+                _ => match terraform.iter_mut().find(|(d, _)| *d == dir) {
+                    Some((_, group)) => group.push(file),
+                    None => terraform.push((dir, vec![file])),
+                },
+            }
+        } else {
+            units.push(Unit { files: vec![file] });
+        }
+    }
+    units.extend(terraform.into_iter().map(|(_, files)| Unit { files }));
+    units.sort_by(|a, b| first_display(a).cmp(first_display(b)));
+    units
+}
+
+fn first_display(unit: &Unit) -> &str {
+    unit.files.first().map_or("", |f| f.display.as_str())
+}
+
+/// Reads and parses every file of a unit.
+pub fn load_unit(unit: &Unit, options: LoadOptions) -> LoadedUnit {
+    let mut loaded = LoadedUnit::default();
+    for file in &unit.files {
+        load_file(file, options, &mut loaded);
+    }
+    loaded
+}
+
+fn load_file(file: &FoundFile, options: LoadOptions, out: &mut LoadedUnit) {
+    let source = match read_source(&file.path, options.max_file_size) {
+        Ok(source) => source,
+        Err(err) => {
+            // A `.yaml` that is binary or huge is not worth a diagnostic
+            // unless the user named it: most such files are not IaC.
+            let quiet = !file.explicit
+                && matches!(file.candidate, Candidate::Yaml | Candidate::JsonOrYaml)
+                && !matches!(err, ReadError::Io(_));
+            if !quiet {
+                let (line, column) = match err {
+                    ReadError::NotUtf8 { line, column } => (line, column),
+                    _ => (0, 0),
+                };
+                out.diagnostics.push(Diagnostic::error(
+                    &file.display,
+                    line,
+                    column,
+                    err.to_string(),
+                ));
+            }
+            return;
+        }
+    };
+    out.bytes_read += source.text.len() as u64 + u64::from(source.bom_len);
+    let Some((platform, syntax)) = decide(file, &source.text) else {
+        if file.explicit {
+            out.diagnostics.push(Diagnostic::notice(
+                &file.display,
+                0,
+                0,
+                "not a Terraform, Kubernetes, CloudFormation or Dockerfile file; skipped",
+            ));
+        }
+        return;
+    };
+    let index = LineIndex::with_base(&source.text, source.bom_len);
+    let parsed = match syntax {
+        Syntax::Hcl => parse::hcl::parse(&source.text, &index),
+        Syntax::TerraformJson => {
+            parse::json::parse(&source.text, &index, Strings::TerraformTemplates)
+        }
+        Syntax::Json => parse::json::parse(&source.text, &index, Strings::Plain),
+        Syntax::Yaml => parse::yaml::parse(&source.text, &index),
+        Syntax::Dockerfile => parse::dockerfile::parse(&source.text, &index),
+    };
+    let Parsed { documents, errors } = parsed;
+    let had_errors = !errors.is_empty();
+    for err in errors {
+        out.diagnostics.push(Diagnostic::error(
+            &file.display,
+            err.line,
+            err.column,
+            err.message,
+        ));
+    }
+    let documents: Vec<Node> = match platform {
+        Platform::Kubernetes => documents
+            .into_iter()
+            .filter(|d| kubernetes::object_kind(d).is_some())
+            .collect(),
+        Platform::CloudFormation => documents
+            .into_iter()
+            .filter(cloudformation::is_template)
+            .collect(),
+        Platform::Terraform | Platform::Dockerfile => documents,
+    };
+    if documents.is_empty() {
+        // Either the parse errors above say why, or the text looked like IaC
+        // but no document is: not ours, said only if the user named the file.
+        if file.explicit && !had_errors {
+            out.diagnostics.push(Diagnostic::notice(
+                &file.display,
+                0,
+                0,
+                format!("no {platform} document found; skipped"),
+            ));
+        }
+        return;
+    }
+    out.files.push(LoadedFile {
+        display: file.display.clone(),
+        platform,
+        source,
+        documents,
+    });
+}
+
+/// The syntax a file is parsed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Syntax {
+    Hcl,
+    TerraformJson,
+    Json,
+    Yaml,
+    Dockerfile,
+}
+
+/// Decides platform and syntax from the name's candidate and the content.
+fn decide(file: &FoundFile, text: &str) -> Option<(Platform, Syntax)> {
+    let structured = |text: &str| {
+        let platform = detect::sniff_structured(text)?;
+        let syntax = if text.trim_start().starts_with('{') {
+            Syntax::Json
+        } else {
+            Syntax::Yaml
+        };
+        Some((platform, syntax))
+    };
+    match file.candidate {
+        Candidate::TerraformHcl => Some((Platform::Terraform, Syntax::Hcl)),
+        Candidate::TerraformJson => Some((Platform::Terraform, Syntax::TerraformJson)),
+        Candidate::Dockerfile => Some((Platform::Dockerfile, Syntax::Dockerfile)),
+        Candidate::Yaml | Candidate::JsonOrYaml => structured(text),
+        Candidate::Unknown => structured(text).or_else(|| {
+            detect::looks_like_dockerfile(text)
+                .then_some((Platform::Dockerfile, Syntax::Dockerfile))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(path: &str, candidate: Candidate) -> FoundFile {
+        FoundFile {
+            path: PathBuf::from(path),
+            display: path.to_string(),
+            candidate,
+            explicit: false,
+        }
+    }
+
+    #[test]
+    fn terraform_files_group_by_directory() {
+        let units = units(vec![
+            found("a/main.tf", Candidate::TerraformHcl),
+            found("a/sub/x.tf", Candidate::TerraformHcl),
+            found("a/vars.tf.json", Candidate::TerraformJson),
+            found("b/Dockerfile", Candidate::Dockerfile),
+            found("b/k.yaml", Candidate::Yaml),
+        ]);
+        let shape: Vec<Vec<&str>> = units
+            .iter()
+            .map(|u| u.files.iter().map(|f| f.display.as_str()).collect())
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                vec!["a/main.tf", "a/vars.tf.json"],
+                vec!["a/sub/x.tf"],
+                vec!["b/Dockerfile"],
+                vec!["b/k.yaml"],
+            ]
+        );
+    }
+}

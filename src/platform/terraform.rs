@@ -1,0 +1,266 @@
+//! Terraform entities: resources, data sources, module calls, providers,
+//! variables, outputs, locals and the `terraform` block.
+//!
+//! Works on the JSON-syntax shape both `.tf` and `.tf.json` parse into
+//! (`resource` → type → name → body, where any level may be an array when a
+//! block was written more than once), so one walk serves both syntaxes.
+//! A module directory is one scan unit; its files' entities together are the
+//! module.
+
+use super::Entity;
+use crate::tree::{Node, Span};
+
+/// Appends the entities of one Terraform document to `out`.
+pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
+    let Some(root) = root.as_object() else {
+        return;
+    };
+    for entry in &root.entries {
+        for block in entry.value.items() {
+            match entry.key.as_str() {
+                "resource" => two_labels(document, block, "resource", "", out),
+                "data" => two_labels(document, block, "data", "data.", out),
+                "module" => one_label(document, block, "module", "module.", out),
+                "provider" => providers(document, block, out),
+                "variable" => one_label(document, block, "variable", "var.", out),
+                "output" => one_label(document, block, "output", "output.", out),
+                "locals" => locals(document, block, out),
+                "terraform" => out.push(Entity {
+                    kind: "terraform".to_string(),
+                    identity: "terraform".to_string(),
+                    document,
+                    node: block,
+                    header: entry.key_span,
+                    parent: None,
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Where a finding about a block itself points: in native syntax from the
+/// block keyword to its last label (`resource "a" "b"`), in JSON syntax the
+/// name key. Native syntax is recognised by its label wrappers sharing the
+/// body's span (they are all the one block), where JSON wrappers are objects
+/// of their own.
+fn header(block: Span, body: Span, last_label: Span) -> Span {
+    if block.start == body.start && block.start <= last_label.start {
+        block.to(last_label)
+    } else {
+        last_label
+    }
+}
+
+/// `resource "type" "name"` and `data "type" "name"`.
+fn two_labels<'a>(
+    document: usize,
+    block: &'a Node,
+    kind: &str,
+    prefix: &str,
+    out: &mut Vec<Entity<'a>>,
+) {
+    let Some(types) = block.as_object() else {
+        return;
+    };
+    for ty in &types.entries {
+        for names in ty.value.items() {
+            let Some(names) = names.as_object() else {
+                continue;
+            };
+            for name in &names.entries {
+                for body in name.value.items() {
+                    out.push(Entity {
+                        kind: format!("{kind}.{}", ty.key),
+                        identity: format!("{prefix}{}.{}", ty.key, name.key),
+                        document,
+                        node: body,
+                        header: header(block.span, body.span, name.key_span),
+                        parent: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `module "name"`, `variable "name"`, `output "name"`.
+fn one_label<'a>(
+    document: usize,
+    block: &'a Node,
+    kind: &str,
+    prefix: &str,
+    out: &mut Vec<Entity<'a>>,
+) {
+    let Some(names) = block.as_object() else {
+        return;
+    };
+    for name in &names.entries {
+        for body in name.value.items() {
+            out.push(Entity {
+                kind: kind.to_string(),
+                identity: format!("{prefix}{}", name.key),
+                document,
+                node: body,
+                header: header(block.span, body.span, name.key_span),
+                parent: None,
+            });
+        }
+    }
+}
+
+/// `provider "aws"`, named `provider.aws`, or `provider.aws.west` when it
+/// has an `alias`.
+fn providers<'a>(document: usize, block: &'a Node, out: &mut Vec<Entity<'a>>) {
+    let Some(names) = block.as_object() else {
+        return;
+    };
+    for name in &names.entries {
+        for body in name.value.items() {
+            let identity = match body.get("alias").and_then(Node::as_str) {
+                Some(alias) => format!("provider.{}.{alias}", name.key),
+                None => format!("provider.{}", name.key),
+            };
+            out.push(Entity {
+                kind: format!("provider.{}", name.key),
+                identity,
+                document,
+                node: body,
+                header: header(block.span, body.span, name.key_span),
+                parent: None,
+            });
+        }
+    }
+}
+
+/// Each attribute of a `locals` block is an entity of its own.
+fn locals<'a>(document: usize, block: &'a Node, out: &mut Vec<Entity<'a>>) {
+    let Some(body) = block.as_object() else {
+        return;
+    };
+    for local in &body.entries {
+        out.push(Entity {
+            kind: "local".to_string(),
+            identity: format!("local.{}", local.key),
+            document,
+            node: &local.value,
+            header: local.key_span,
+            parent: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::{hcl, json};
+    use crate::platform::{Platform, entities};
+    use crate::tree::LineIndex;
+
+    const MAIN: &str = r#"terraform {
+  required_version = ">= 1.5"
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  alias  = "us"
+  region = "us-east-1"
+}
+
+variable "acl" {
+  default = "private"
+}
+
+locals {
+  name = "logs"
+  tags = { team = "sec" }
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = local.name
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "data"
+}
+
+data "aws_iam_policy_document" "p" {
+  statement {
+    actions = ["s3:*"]
+  }
+}
+
+module "vpc" {
+  source = "./vpc"
+}
+
+output "arn" {
+  value = aws_s3_bucket.logs.arn
+}
+"#;
+
+    fn listing(platform: Platform, documents: &[crate::tree::Node]) -> Vec<String> {
+        entities(platform, documents)
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}:{}-{}:{}",
+                    e.kind,
+                    e.identity,
+                    e.header.start_line,
+                    e.header.start_col,
+                    e.header.end_line,
+                    e.header.end_col
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_block_kind_is_an_entity() {
+        let index = LineIndex::new(MAIN);
+        let parsed = hcl::parse(MAIN, &index);
+        assert!(parsed.errors.is_empty());
+        assert_eq!(
+            listing(Platform::Terraform, &parsed.documents),
+            vec![
+                "terraform terraform 1:1-1:10",
+                "provider.aws provider.aws 5:1-5:15",
+                "provider.aws provider.aws.us 9:1-9:15",
+                "variable var.acl 14:1-14:15",
+                "local local.name 19:3-19:7",
+                "local local.tags 20:3-20:7",
+                "resource.aws_s3_bucket aws_s3_bucket.logs 23:1-23:32",
+                "resource.aws_s3_bucket aws_s3_bucket.data 27:1-27:32",
+                "data.aws_iam_policy_document data.aws_iam_policy_document.p 31:1-31:35",
+                "module module.vpc 37:1-37:13",
+                "output output.arn 41:1-41:13",
+            ]
+        );
+    }
+
+    #[test]
+    fn json_syntax_gives_the_same_entities() {
+        let text = r#"{
+  "resource": {
+    "aws_s3_bucket": {
+      "logs": { "bucket": "logs" },
+      "data": [{ "bucket": "data" }]
+    }
+  },
+  "variable": { "acl": { "default": "private" } }
+}"#;
+        let index = LineIndex::new(text);
+        let parsed = json::parse(text, &index, json::Strings::TerraformTemplates);
+        assert_eq!(
+            listing(Platform::Terraform, &parsed.documents),
+            vec![
+                "resource.aws_s3_bucket aws_s3_bucket.logs 4:7-4:13",
+                "resource.aws_s3_bucket aws_s3_bucket.data 5:7-5:13",
+                "variable var.acl 8:17-8:22",
+            ]
+        );
+    }
+}

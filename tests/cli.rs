@@ -1,0 +1,308 @@
+//! End-to-end tests of the `rampart` binary, each in a fresh temp directory.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn write(root: &Path, path: &str, content: impl AsRef<[u8]>) {
+    let path = root.join(path);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("mkdir");
+    }
+    fs::write(path, content).expect("write");
+}
+
+fn rampart(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("rampart").expect("binary");
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Runs `rampart inspect --format json ARGS` in `dir` and returns the report.
+fn inspect_json(dir: &Path, args: &[&str]) -> Value {
+    let output = rampart(dir)
+        .arg("inspect")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+fn files(report: &Value) -> Vec<String> {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["platform"].as_str().unwrap_or("?"),
+                f["file"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+fn diagnostics(report: &Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{} {} {}",
+                d["file"].as_str().unwrap_or("?"),
+                d["line"],
+                d["column"],
+                d["level"].as_str().unwrap_or("?"),
+                d["message"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx\n";
+
+#[test]
+fn discovery_honours_ignore_files_and_skips_what_is_not_iac() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, ".gitignore", "generated/\n");
+    write(root, "generated/main.tf", "resource \"a_b\" \"c\" {}\n");
+    write(root, ".git/config.tf", "resource \"a_b\" \"c\" {}\n");
+    write(
+        root,
+        "infra/.terraform/modules/m/main.tf",
+        "resource \"a_b\" \"c\" {}\n",
+    );
+    write(
+        root,
+        "infra/main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {}\n",
+    );
+    write(root, "k8s/pod.yaml", POD);
+    write(root, "vendor/pod.yaml", POD);
+    write(
+        root,
+        ".github/workflows/ci.yml",
+        "name: ci\non: push\njobs: {}\n",
+    );
+    write(
+        root,
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx\n",
+    );
+    write(root, "package.json", "{\"name\": \"x\"}\n");
+    write(root, "Dockerfile", "FROM alpine:3.20\n");
+
+    let report = inspect_json(root, &["--exclude", "vendor"]);
+    assert_eq!(
+        files(&report),
+        vec![
+            "dockerfile Dockerfile",
+            "terraform infra/main.tf",
+            "kubernetes k8s/pod.yaml"
+        ]
+    );
+    assert_eq!(diagnostics(&report), Vec::<String>::new());
+    assert_eq!(report["stats"]["files"]["terraform"], 1);
+    assert_eq!(report["stats"]["entities"], 1 + 1 + 3 + 2);
+
+    // A file named on the command line is read even when ignored.
+    let report = inspect_json(root, &["generated/main.tf", "vendor/pod.yaml"]);
+    assert_eq!(
+        files(&report),
+        vec!["terraform generated/main.tf", "kubernetes vendor/pod.yaml"]
+    );
+}
+
+#[test]
+fn helm_chart_templates_get_one_notice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
+    write(root, "chart/values.yaml", "image: nginx\n");
+    for name in ["deployment", "service", "ingress"] {
+        write(
+            root,
+            &format!("chart/templates/{name}.yaml"),
+            "apiVersion: v1\nkind: {{ .Values.kind }}\nmetadata:\n  name: {{ include \"x\" . }}\n",
+        );
+    }
+    let report = inspect_json(root, &[]);
+    assert_eq!(files(&report), Vec::<String>::new());
+    assert_eq!(
+        diagnostics(&report),
+        vec![
+            "chart:0:0 notice Helm chart: templates/ skipped (templates are not YAML until rendered)"
+        ]
+    );
+}
+
+#[test]
+fn bad_input_is_reported_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "a_ok.tf", "resource \"aws_s3_bucket\" \"b\" {}\n");
+    write(root, "binary/main.tf", b"\x00\x01\x02resource".as_slice());
+    write(
+        root,
+        "latin1/main.tf",
+        b"# caf\xe9\nresource \"a_b\" \"c\" {}\n".as_slice(),
+    );
+    write(
+        root,
+        "syntax/main.tf",
+        "resource \"a_b\" \"c\" {\n  x = [1, 2\n}\n",
+    );
+    write(
+        root,
+        "stream.yaml",
+        format!(
+            "{POD}---\n{}---\napiVersion: v1\nkind: Pod\nmetadata: [unclosed\n",
+            POD.replace("name: p", "name: q")
+        ),
+    );
+    write(root, "big/main.tf", "# padding\n".repeat(200));
+    write(
+        root,
+        "bom.tf",
+        "\u{feff}resource \"aws_s3_bucket\" \"bom\" {}\r\n",
+    );
+
+    let report = inspect_json(root, &["--max-file-size", "1000"]);
+    assert_eq!(
+        files(&report),
+        vec![
+            "terraform a_ok.tf",
+            "terraform bom.tf",
+            "kubernetes stream.yaml"
+        ]
+    );
+    let diags = diagnostics(&report);
+    assert_eq!(diags.len(), 5, "{diags:#?}");
+    assert_eq!(
+        diags[0],
+        "big/main.tf:0:0 error file is 2000 bytes, over the 1000-byte limit (raise it with --max-file-size)"
+    );
+    assert_eq!(
+        diags[1],
+        "binary/main.tf:0:0 error binary file (contains NUL bytes)"
+    );
+    assert_eq!(
+        diags[2],
+        "latin1/main.tf:1:6 error invalid UTF-8 at line 1, column 6"
+    );
+    assert_eq!(
+        diags[3],
+        "stream.yaml:22:1 error while parsing a flow sequence, expected ',' or ']'"
+    );
+    assert!(
+        diags[4].starts_with("syntax/main.tf:3:1 error invalid HCL syntax"),
+        "{}",
+        diags[4]
+    );
+    // The two good documents before the broken one are kept.
+    let stream = &report["files"][2];
+    assert_eq!(stream["documents"], 2);
+    // A BOM does not shift columns; byte offsets still index the file.
+    let bom = &report["files"][1]["entities"][0]["header"];
+    assert_eq!(
+        (bom["start_line"].as_u64(), bom["start_col"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(bom["start"].as_u64(), Some(3));
+}
+
+#[test]
+fn missing_path_is_a_diagnostic_not_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = inspect_json(dir.path(), &["nope"]);
+    assert_eq!(
+        diagnostics(&report),
+        vec!["nope:0:0 error cannot read path: no such file or directory"]
+    );
+}
+
+#[test]
+fn text_output_lists_entities_and_a_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "k8s/pod.yaml", POD);
+    let output = rampart(dir.path())
+        .args(["inspect", "k8s"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "k8s/pod.yaml (kubernetes, 1 document, 3 entities)"
+    );
+    assert_eq!(
+        lines[1],
+        "  2:1       object.Pod                               Pod/p"
+    );
+    assert_eq!(
+        lines[2],
+        "  5:1       pod_spec                                 pod spec in Pod/p"
+    );
+    assert_eq!(
+        lines[3],
+        "  7:7       container                                container c in Pod/p"
+    );
+    assert!(
+        lines[5].starts_with("1 file (kubernetes 1), 1 document, 3 entities, 0 errors; 0.0 MB in "),
+        "{}",
+        lines[5]
+    );
+}
+
+#[test]
+fn tree_shows_nodes_with_spans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  acl = var.acl\n}\n",
+    );
+    let report = inspect_json(dir.path(), &["--tree"]);
+    let doc = &report["files"][0]["tree"][0];
+    assert_eq!(doc["type"], "object");
+    let resource = &doc["entries"][0];
+    assert_eq!(resource["key"], "resource");
+    let acl = &resource["value"]["entries"][0]["value"]["entries"][0]["value"]["entries"][0];
+    assert_eq!(acl["key"], "acl");
+    assert_eq!(acl["value"]["type"], "expression");
+    assert_eq!(acl["value"]["source"], "var.acl");
+    assert_eq!(acl["value"]["references"][0], "var.acl");
+    assert_eq!(acl["value"]["span"]["start_line"], 2);
+    assert_eq!(acl["value"]["span"]["start_col"], 9);
+}
+
+#[test]
+fn bad_exclude_glob_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = rampart(dir.path())
+        .args(["inspect", "--exclude", "a["])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.starts_with("rampart: error: invalid --exclude glob \"a[\""),
+        "{stderr}"
+    );
+}
