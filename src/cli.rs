@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::query::Severity;
 use crate::source::DEFAULT_MAX_FILE_SIZE;
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
@@ -20,9 +21,97 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scan files and directories for misconfigurations.
+    Scan(ScanArgs),
     /// Show what rampart reads: each file's platform and entities, and with
     /// --tree the parsed tree with spans.
     Inspect(InspectArgs),
+    /// List the query library.
+    Queries(QueriesArgs),
+    /// Explain a query: why it matters, how to fix it, and its examples.
+    Explain(ExplainArgs),
+    /// Run a query pack's fixtures (DIR holds queries/ and fixtures/).
+    Test(TestArgs),
+}
+
+/// `rampart scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Which queries run.
+    #[command(flatten)]
+    pub queries: QuerySelection,
+
+    /// How the files are found and read.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Flags choosing the queries.
+#[derive(Debug, Args)]
+pub struct QuerySelection {
+    /// Also load the queries in this directory (repeatable).
+    #[arg(long = "queries", value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
+
+    /// Run only these query ids (comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Do not run these query ids (comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Report only findings of this severity or above.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub severity: Option<Severity>,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text)
+        .ok_or_else(|| format!("invalid severity \"{text}\": expected one of critical, high, medium, low, info"))
+}
+
+/// `rampart queries`.
+#[derive(Debug, Args)]
+pub struct QueriesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also list the queries in this directory (repeatable).
+    #[arg(long = "queries", value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
+}
+
+/// `rampart explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The query id.
+    pub id: String,
+
+    /// Also look in the queries in this directory (repeatable).
+    #[arg(long = "queries", value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
+}
+
+/// `rampart test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The pack: a directory holding queries/ and fixtures/.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// `rampart inspect`.
@@ -76,6 +165,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scan_flags() {
+        let cli = Cli::try_parse_from([
+            "rampart", "scan", ".", "--only", "a,b", "--skip", "c", "--severity", "high",
+            "--queries", "team", "--format", "json",
+        ])
+        .expect("parses");
+        let Command::Scan(args) = cli.command else {
+            panic!("scan")
+        };
+        assert_eq!(args.queries.only, vec!["a", "b"]);
+        assert_eq!(args.queries.skip, vec!["c"]);
+        assert_eq!(args.queries.severity, Some(Severity::High));
+        assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
+        assert_eq!(args.format, Format::Json);
+        let err = Cli::try_parse_from(["rampart", "scan", "--severity", "hgh"]).expect_err("invalid");
+        assert!(err.to_string().contains("invalid severity \"hgh\""));
+    }
+
+    #[test]
     fn inspect_flags() {
         let cli = Cli::try_parse_from([
             "rampart",
@@ -91,7 +199,9 @@ mod tests {
             "10",
         ])
         .expect("parses");
-        let Command::Inspect(args) = cli.command;
+        let Command::Inspect(args) = cli.command else {
+            panic!("inspect")
+        };
         assert_eq!(args.paths, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert!(args.tree);
         assert_eq!(args.input.exclude, vec!["x/**", "*.json"]);
@@ -102,7 +212,10 @@ mod tests {
     fn defaults() {
         let Command::Inspect(args) = Cli::try_parse_from(["rampart", "inspect"])
             .expect("parses")
-            .command;
+            .command
+        else {
+            panic!("inspect")
+        };
         assert!(args.paths.is_empty());
         assert_eq!(args.format, Format::Text);
         assert_eq!(args.input.max_file_size, DEFAULT_MAX_FILE_SIZE);

@@ -4,24 +4,29 @@
 //!
 //! The pipeline, one module an arrow:
 //! [`discover`] → [`load`] (read, [`detect`], [`parse`]) → [`platform`]
-//! entities → commands ([`inspect`]), run in parallel by [`scan`].
+//! entities → [`query`] engine → [`finding`]s → [`report`]; or, for
+//! `inspect`, the entities themselves. [`scan`] runs units in parallel.
 
 pub mod cli;
+mod commands;
 pub mod detect;
 pub mod diagnostic;
 pub mod discover;
+mod embedded;
+pub mod finding;
 pub mod inspect;
 pub mod load;
 pub mod parse;
 pub mod platform;
+pub mod query;
+pub mod report;
 pub mod scan;
 pub mod source;
+pub mod testing;
 pub mod tree;
 
 use std::io::Write;
-use std::path::PathBuf;
-
-use cli::{Cli, Command, Format, InspectArgs};
+use cli::{Cli, Command};
 
 /// How a run ended; `main` turns it into the process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,12 +54,16 @@ impl ExitStatus {
 /// `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let result = match cli.command {
-        Command::Inspect(args) => run_inspect(args, out),
+        Command::Scan(args) => commands::scan(args, out),
+        Command::Inspect(args) => commands::inspect(args, out),
+        Command::Queries(args) => commands::queries(args, out),
+        Command::Explain(args) => commands::explain(args, out),
+        Command::Test(args) => commands::test(args, out),
     };
     match result {
         Ok(status) => status,
         Err(e) => {
-            // A closed pipe (`rampart inspect | head`) is not an error.
+            // A closed pipe (`rampart scan | head`) is not an error.
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             {
@@ -67,29 +76,4 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
             ExitStatus::Error
         }
     }
-}
-
-fn run_inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
-    };
-    let config = inspect::InspectConfig {
-        paths,
-        discover: discover::DiscoverOptions {
-            excludes: args.input.exclude,
-            threads: args.input.threads,
-        },
-        load: load::LoadOptions {
-            max_file_size: args.input.max_file_size,
-        },
-        tree: args.tree,
-    };
-    let report = inspect::inspect(&config, args.input.threads)?;
-    match args.format {
-        Format::Json => inspect::render_json(&report, out)?,
-        Format::Text => inspect::render_text(&report, out)?,
-    }
-    Ok(ExitStatus::Clean)
 }

@@ -66,3 +66,91 @@ where
         Err(_) => work(),
     }
 }
+
+/// What to scan and how.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    /// Files and directories.
+    pub paths: Vec<std::path::PathBuf>,
+    /// How to walk directories.
+    pub discover: crate::discover::DiscoverOptions,
+    /// How to read files.
+    pub load: LoadOptions,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Everything a scan found, ready for any reporter.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ScanResult {
+    /// Findings, sorted by file, line, column, query id.
+    pub findings: Vec<crate::finding::Finding>,
+    /// Read and parse problems, and deliberate skips, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Totals.
+    pub stats: ScanStats,
+}
+
+/// Totals of a scan.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ScanStats {
+    /// Files read per platform.
+    pub files: std::collections::BTreeMap<crate::platform::Platform, usize>,
+    /// Documents read.
+    pub documents: usize,
+    /// Entities the queries ran over.
+    pub entities: usize,
+    /// Queries in the registry that ran.
+    pub queries: usize,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Discovers, loads and runs `registry` over everything under the paths.
+pub fn scan(
+    config: &ScanConfig,
+    registry: &crate::query::registry::Registry,
+) -> Result<ScanResult, crate::discover::ExcludeError> {
+    let started = std::time::Instant::now();
+    let discovery = crate::discover::discover(&config.paths, &config.discover)?;
+    let units = crate::load::units(discovery.files);
+    let results = for_each_unit(&units, config.load, config.threads, |unit| {
+        let run = crate::query::engine::run_unit(registry, &unit);
+        let mut files = Vec::with_capacity(unit.files.len());
+        let mut documents = 0;
+        for f in &unit.files {
+            files.push(f.platform);
+            documents += f.documents.len();
+        }
+        (run, files, documents, unit.diagnostics, unit.bytes_read)
+    });
+    let mut result = ScanResult {
+        diagnostics: discovery.diagnostics,
+        ..ScanResult::default()
+    };
+    for platform in crate::platform::Platform::ALL {
+        result.stats.files.insert(platform, 0);
+    }
+    for r in results {
+        match r {
+            Ok((run, files, documents, diagnostics, bytes)) => {
+                result.findings.extend(run.findings);
+                result.stats.entities += run.entities;
+                result.stats.documents += documents;
+                for p in files {
+                    *result.stats.files.entry(p).or_default() += 1;
+                }
+                result.diagnostics.extend(diagnostics);
+                result.stats.bytes += bytes;
+            }
+            Err(diagnostic) => result.diagnostics.push(diagnostic),
+        }
+    }
+    crate::finding::sort(&mut result.findings);
+    result.diagnostics.sort();
+    result.stats.queries = registry.queries().iter().filter(|q| !q.deprecated).count();
+    result.stats.seconds = started.elapsed().as_secs_f64();
+    Ok(result)
+}

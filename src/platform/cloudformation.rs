@@ -31,6 +31,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
             out.push(Entity {
                 kind: "parameter".to_string(),
                 identity: format!("parameter {}", p.key),
+                name: p.key.clone(),
                 document,
                 node: &p.value,
                 header: p.key_span,
@@ -46,6 +47,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
             out.push(Entity {
                 kind: format!("resource.{ty}"),
                 identity: format!("{ty} {}", r.key),
+                name: r.key.clone(),
                 document,
                 node: &r.value,
                 header: r.key_span,

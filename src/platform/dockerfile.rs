@@ -11,6 +11,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
     out.push(Entity {
         kind: "dockerfile".to_string(),
         identity: "Dockerfile".to_string(),
+        name: "Dockerfile".to_string(),
         document,
         node: root,
         header: file_header,
@@ -26,6 +27,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
         out.push(Entity {
             kind: "instruction.ARG".to_string(),
             identity: format!("ARG #{} before the first FROM", n + 1),
+            name: format!("ARG #{}", n + 1),
             document,
             node: arg,
             header: arg.span,
@@ -50,6 +52,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
                 "stage".to_string()
             },
             identity: format!("stage {name}"),
+            name: name.clone(),
             document,
             node: stage,
             header: instructions.first().map_or(stage.span, |from| from.span),
@@ -76,6 +79,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
             out.push(Entity {
                 kind: format!("instruction.{keyword}"),
                 identity: format!("{keyword} #{ordinal} in stage {name}"),
+                name: format!("{keyword} #{ordinal}"),
                 document,
                 node: instruction,
                 header: instruction.span,

@@ -47,11 +47,17 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
         return;
     };
     let identity = object_identity(kind, node);
+    let name = node
+        .at("metadata.name")
+        .and_then(Node::as_str)
+        .unwrap_or("?")
+        .to_string();
     let header = entry_span(node, "kind").unwrap_or(node.span);
     let index = out.len();
     out.push(Entity {
         kind: format!("object.{kind}"),
         identity: identity.clone(),
+        name: name.clone(),
         document,
         node,
         header,
@@ -82,6 +88,7 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
     out.push(Entity {
         kind: "pod_spec".to_string(),
         identity: format!("pod spec in {identity}"),
+        name,
         document,
         node: spec,
         header: spec_header,
@@ -102,6 +109,7 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
             out.push(Entity {
                 kind: "container".to_string(),
                 identity: format!("{label} {name} in {identity}"),
+                name: name.to_string(),
                 document,
                 node: container,
                 header: entry_span(container, "name").unwrap_or(container.span),

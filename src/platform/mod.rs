@@ -65,6 +65,10 @@ pub struct Entity<'a> {
     pub kind: String,
     /// How a user names it: `aws_s3_bucket.logs`, `Deployment/prod/web`.
     pub identity: String,
+    /// How other entities refer to it: a Terraform address
+    /// (`aws_s3_bucket.logs`), a CloudFormation logical id (`LogsBucket`),
+    /// a Kubernetes object's or container's name, a stage's name.
+    pub name: String,
     /// Index of the document in its file the entity was found in.
     pub document: usize,
     /// The entity's content (a block body, a container mapping, a stage).

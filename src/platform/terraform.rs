@@ -28,6 +28,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
                 "terraform" => out.push(Entity {
                     kind: "terraform".to_string(),
                     identity: "terraform".to_string(),
+                    name: "terraform".to_string(),
                     document,
                     node: block,
                     header: entry.key_span,
@@ -70,9 +71,11 @@ fn two_labels<'a>(
             };
             for name in &names.entries {
                 for body in name.value.items() {
+                    let identity = format!("{prefix}{}.{}", ty.key, name.key);
                     out.push(Entity {
                         kind: format!("{kind}.{}", ty.key),
-                        identity: format!("{prefix}{}.{}", ty.key, name.key),
+                        name: identity.clone(),
+                        identity,
                         document,
                         node: body,
                         header: header(block.span, body.span, name.key_span),
@@ -97,9 +100,11 @@ fn one_label<'a>(
     };
     for name in &names.entries {
         for body in name.value.items() {
+            let identity = format!("{prefix}{}", name.key);
             out.push(Entity {
                 kind: kind.to_string(),
-                identity: format!("{prefix}{}", name.key),
+                name: identity.clone(),
+                identity,
                 document,
                 node: body,
                 header: header(block.span, body.span, name.key_span),
@@ -123,6 +128,7 @@ fn providers<'a>(document: usize, block: &'a Node, out: &mut Vec<Entity<'a>>) {
             };
             out.push(Entity {
                 kind: format!("provider.{}", name.key),
+                name: identity.clone(),
                 identity,
                 document,
                 node: body,
@@ -142,6 +148,7 @@ fn locals<'a>(document: usize, block: &'a Node, out: &mut Vec<Entity<'a>>) {
         out.push(Entity {
             kind: "local".to_string(),
             identity: format!("local.{}", local.key),
+            name: format!("local.{}", local.key),
             document,
             node: &local.value,
             header: local.key_span,

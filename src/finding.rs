@@ -1,0 +1,74 @@
+//! A finding: one query matched at one place in one entity. This is the
+//! contract between the engine and every reporter.
+
+use serde::Serialize;
+
+use crate::query::Severity;
+use crate::tree::Span;
+
+/// One misconfiguration found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// The query that matched.
+    pub query_id: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// The file (display path).
+    pub file: String,
+    /// The offending value, or the header of the entity (or block) that
+    /// lacks something.
+    pub span: Span,
+    /// The entity's identity (`aws_s3_bucket.logs`).
+    pub entity: String,
+    /// The attribute path from the entity (`ingress[1].cidr_blocks[0]`);
+    /// empty for the entity as a whole.
+    pub path: String,
+    /// What was found, and what was expected.
+    pub message: String,
+    /// Stable across edits elsewhere in the file: a hash of query id, file,
+    /// entity identity and attribute path, never of line numbers.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a finding.
+pub fn fingerprint(query_id: &str, file: &str, entity: &str, path: &str) -> String {
+    // FNV-1a, 64 bits: stable across platforms and releases (unlike std's
+    // hasher), and collisions within one repository are vanishingly rare.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [query_id, file, entity, path] {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// Sorts findings the one way every report shows them: by file, line,
+/// column, then query id.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.file.as_str(), a.span.start_line, a.span.start_col, a.query_id.as_str(), a.path.as_str()).cmp(&(
+            b.file.as_str(),
+            b.span.start_line,
+            b.span.start_col,
+            b.query_id.as_str(),
+            b.path.as_str(),
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_separate_fields() {
+        let a = fingerprint("q", "main.tf", "aws_s3_bucket.b", "acl");
+        assert_eq!(a, fingerprint("q", "main.tf", "aws_s3_bucket.b", "acl"));
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, fingerprint("q", "main.tf", "aws_s3_bucket.ba", "cl"));
+        // Pinned: a change here changes every baseline users have written.
+        assert_eq!(fingerprint("", "", "", ""), "a8c7f832281a39c5");
+    }
+}

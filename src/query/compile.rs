@@ -1,0 +1,707 @@
+//! Query files into [`Query`] values.
+//!
+//! A query file is read with rampart's own YAML reader, so every error can
+//! say where it is: `queries/x.yaml:12:7: field "severity": invalid severity
+//! "hgh": expected one of critical, high, medium, low, info`. Paths, regexes
+//! and message templates are compiled here, once.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use super::condition::{Condition, Ordering, PortRange, Quantifier, Scalar, Test, scalar_of};
+use super::path::Path;
+use super::{Message, Query, Severity};
+use crate::parse::yaml;
+use crate::platform::Platform;
+use crate::tree::{LineIndex, Node, Span, Value};
+
+/// A problem in a query file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct LoadError {
+    /// The query file.
+    pub file: String,
+    /// 1-based line (0 for the whole file).
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+const FIELDS: [&str; 15] = [
+    "id",
+    "title",
+    "severity",
+    "category",
+    "cwe",
+    "description",
+    "remediation",
+    "references",
+    "aliases",
+    "select",
+    "flag",
+    "message",
+    "deprecated",
+    "platform",
+    "notes",
+];
+
+/// Compiles one query file. `source` names it in errors.
+pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
+    let index = LineIndex::new(text);
+    let parsed = yaml::parse(text, &index);
+    let error_at = |span: Span, message: String| LoadError {
+        file: source.to_string(),
+        line: span.start_line,
+        column: span.start_col,
+        message,
+    };
+    if let Some(e) = parsed.errors.first() {
+        return Err(vec![LoadError {
+            file: source.to_string(),
+            line: e.line,
+            column: e.column,
+            message: format!("invalid YAML: {}", e.message),
+        }]);
+    }
+    let Some(root) = parsed.documents.first() else {
+        return Err(vec![error_at(Span::default(), "empty query file".into())]);
+    };
+    let Some(obj) = root.as_object() else {
+        return Err(vec![error_at(root.span, "a query file is a mapping of fields".into())]);
+    };
+    let mut c = Compiler {
+        source,
+        errors: Vec::new(),
+    };
+    for entry in &obj.entries {
+        if !FIELDS.contains(&entry.key.as_str()) {
+            c.error(
+                entry.key_span,
+                format!("unknown field \"{}\": expected one of {}", entry.key, FIELDS.join(", ")),
+            );
+        }
+    }
+    let id = c.required_string(root, "id");
+    if let Some(id) = &id
+        && !is_kebab_id(id)
+    {
+        c.error(
+            field_span(root, "id"),
+            format!("field \"id\": \"{id}\" is not lowercase kebab-case with a platform prefix"),
+        );
+    }
+    let title = c.required_string(root, "title");
+    let severity = c.required_string(root, "severity").and_then(|s| {
+        let parsed = Severity::parse(&s);
+        if parsed.is_none() {
+            c.error(
+                field_span(root, "severity"),
+                format!(
+                    "field \"severity\": invalid severity \"{s}\": expected one of critical, high, medium, low, info"
+                ),
+            );
+        }
+        parsed
+    });
+    let category = c.required_string(root, "category");
+    let description = c.required_string(root, "description");
+    let remediation = c.required_string(root, "remediation");
+    let cwe = c.cwe(root);
+    let references = c.string_list(root, "references");
+    let aliases = c.aliases(root);
+    let (platform, select) = c.select(root).unzip();
+    let condition = match root.entry("flag") {
+        Some(e) => c.condition(&e.value, "flag"),
+        None => {
+            c.error(root.span, "missing field \"flag\": the condition under which the query fires".into());
+            None
+        }
+    };
+    let message = c.required_string(root, "message").and_then(|m| {
+        Message::parse(&m)
+            .map_err(|e| c.error(field_span(root, "message"), format!("field \"message\": {e}")))
+            .ok()
+    });
+    let deprecated = match root.get("deprecated") {
+        None => false,
+        Some(n) => n.as_bool().unwrap_or_else(|| {
+            c.error(n.span, "field \"deprecated\": expected true or false".into());
+            false
+        }),
+    };
+    if let (Some(id), Some(platform)) = (&id, platform) {
+        let prefix = platform_prefix(platform);
+        if !id.starts_with(prefix) {
+            c.error(
+                field_span(root, "id"),
+                format!("field \"id\": a {platform} query id starts with \"{prefix}\", not \"{id}\""),
+            );
+        }
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    match (id, title, severity, category, description, remediation, platform, select, condition, message) {
+        (
+            Some(id),
+            Some(title),
+            Some(severity),
+            Some(category),
+            Some(description),
+            Some(remediation),
+            Some(platform),
+            Some(select),
+            Some(condition),
+            Some(message),
+        ) => Ok(Query {
+            id,
+            title,
+            severity,
+            category,
+            cwe,
+            description,
+            remediation,
+            references,
+            aliases,
+            platform,
+            select,
+            condition,
+            message,
+            deprecated,
+            source: source.to_string(),
+        }),
+        _ => Err(vec![error_at(root.span, "incomplete query".into())]),
+    }
+}
+
+/// The id prefix each platform's queries use.
+pub fn platform_prefix(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Terraform => "tf-",
+        Platform::Kubernetes => "k8s-",
+        Platform::CloudFormation => "cfn-",
+        Platform::Dockerfile => "docker-",
+    }
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.contains('-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn field_span(root: &Node, key: &str) -> Span {
+    root.entry(key).map_or(root.span, |e| e.value.span)
+}
+
+struct Compiler<'a> {
+    source: &'a str,
+    errors: Vec<LoadError>,
+}
+
+/// The tests a `path:` condition may carry.
+const TESTS: [&str; 16] = [
+    "exists",
+    "missing",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "matches",
+    "not_matches",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "contains",
+    "is_empty",
+    "cidr_open_to_world",
+    "is_true",
+];
+
+/// Every operator a condition may start with.
+const OPERATORS: [&str; 10] = [
+    "all",
+    "any",
+    "not",
+    "path",
+    "any_item",
+    "all_items",
+    "no_item",
+    "last_item",
+    "port_range_includes",
+    "referenced_by",
+];
+
+impl Compiler<'_> {
+    fn error(&mut self, span: Span, message: String) {
+        self.errors.push(LoadError {
+            file: self.source.to_string(),
+            line: span.start_line,
+            column: span.start_col,
+            message,
+        });
+    }
+
+    fn required_string(&mut self, root: &Node, key: &str) -> Option<String> {
+        match root.get(key) {
+            None => {
+                self.error(root.span, format!("missing field \"{key}\""));
+                None
+            }
+            Some(n) => match &n.value {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim_end().to_string()),
+                _ => {
+                    self.error(n.span, format!("field \"{key}\": expected a non-empty string"));
+                    None
+                }
+            },
+        }
+    }
+
+    fn string_list(&mut self, root: &Node, key: &str) -> Vec<String> {
+        let Some(n) = root.get(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in n.items() {
+            match item.as_str() {
+                Some(s) => out.push(s.to_string()),
+                None => self.error(item.span, format!("field \"{key}\": expected a list of strings")),
+            }
+        }
+        out
+    }
+
+    fn cwe(&mut self, root: &Node) -> Vec<u32> {
+        let Some(n) = root.get("cwe") else {
+            self.error(root.span, "missing field \"cwe\": a list of CWE numbers".into());
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in n.items() {
+            let number = match &item.value {
+                Value::Number(num) => Some(num.as_f64()),
+                Value::String(s) => s.trim_start_matches("CWE-").parse::<f64>().ok(),
+                _ => None,
+            };
+            match number {
+                Some(f) if f >= 1.0 && f.fract() == 0.0 && f < 10_000.0 => out.push(f as u32),
+                _ => self.error(item.span, "field \"cwe\": expected CWE numbers such as 284".into()),
+            }
+        }
+        out
+    }
+
+    fn aliases(&mut self, root: &Node) -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        let Some(n) = root.get("aliases") else {
+            return out;
+        };
+        let Some(obj) = n.as_object() else {
+            self.error(n.span, "field \"aliases\": expected a mapping of tool name to id or ids".into());
+            return out;
+        };
+        for entry in &obj.entries {
+            let mut ids = Vec::new();
+            for item in entry.value.items() {
+                match &item.value {
+                    Value::String(s) => ids.push(s.clone()),
+                    Value::Number(num) => ids.push(num.to_string()),
+                    _ => self.error(
+                        item.span,
+                        format!("field \"aliases.{}\": expected an id or a list of ids", entry.key),
+                    ),
+                }
+            }
+            out.insert(entry.key.clone(), ids);
+        }
+        out
+    }
+
+    /// `select: terraform resource.aws_s3_bucket` or a list of such.
+    fn select(&mut self, root: &Node) -> Option<(Platform, Vec<String>)> {
+        let Some(n) = root.get("select") else {
+            self.error(root.span, "missing field \"select\": e.g. \"terraform resource.aws_s3_bucket\"".into());
+            return None;
+        };
+        let mut platform = None;
+        let mut kinds = Vec::new();
+        for item in n.items() {
+            let Some(text) = item.as_str() else {
+                self.error(item.span, "field \"select\": expected \"<platform> <entity kind>\"".into());
+                continue;
+            };
+            let mut words = text.split_whitespace();
+            let (Some(p), Some(kind), None) = (words.next(), words.next(), words.next()) else {
+                self.error(
+                    item.span,
+                    format!("field \"select\": \"{text}\" is not \"<platform> <entity kind>\""),
+                );
+                continue;
+            };
+            let Some(p) = Platform::ALL.into_iter().find(|x| x.name() == p) else {
+                self.error(
+                    item.span,
+                    format!(
+                        "field \"select\": unknown platform \"{p}\": expected terraform, kubernetes, cloudformation or dockerfile"
+                    ),
+                );
+                continue;
+            };
+            if platform.is_some_and(|q| q != p) {
+                self.error(item.span, "field \"select\": one query selects entities of one platform".into());
+            }
+            platform = Some(p);
+            kinds.push(kind.to_string());
+        }
+        if kinds.is_empty() && self.errors.is_empty() {
+            self.error(n.span, "field \"select\": selects nothing".into());
+        }
+        platform.map(|p| (p, kinds))
+    }
+
+    fn path(&mut self, node: &Node, field: &str) -> Option<Path> {
+        let Some(text) = node.as_str() else {
+            self.error(node.span, format!("{field}: expected a path such as spec.containers[*].image"));
+            return None;
+        };
+        Path::parse(text)
+            .map_err(|e| self.error(node.span, format!("{field}: {e}")))
+            .ok()
+    }
+
+    fn condition(&mut self, node: &Node, field: &str) -> Option<Condition> {
+        if let Value::Array(items) = &node.value {
+            let parts: Vec<_> = items.iter().filter_map(|i| self.condition(i, field)).collect();
+            return (parts.len() == items.len()).then_some(Condition::All(parts));
+        }
+        let Some(obj) = node.as_object() else {
+            self.error(node.span, format!("{field}: expected a condition (a mapping such as {{path: acl, equals: private}})"));
+            return None;
+        };
+        let operator = obj
+            .entries
+            .iter()
+            .find(|e| OPERATORS.contains(&e.key.as_str()));
+        let Some(operator) = operator else {
+            self.error(
+                node.span,
+                format!("{field}: no operator: a condition starts with one of {}", OPERATORS.join(", ")),
+            );
+            return None;
+        };
+        let here = format!("{field}.{}", operator.key);
+        let allowed: &[&str] = match operator.key.as_str() {
+            "all" | "any" | "not" | "port_range_includes" | "referenced_by" => &[],
+            "path" => &TESTS,
+            _ => &["where", "matching"],
+        };
+        for e in &obj.entries {
+            if e.key != operator.key && !allowed.contains(&e.key.as_str()) {
+                self.error(
+                    e.key_span,
+                    format!("{field}: \"{}\" does not go with \"{}\"", e.key, operator.key),
+                );
+            }
+        }
+        match operator.key.as_str() {
+            "all" | "any" => {
+                let items = operator.value.as_array().unwrap_or_default();
+                if items.is_empty() {
+                    self.error(operator.value.span, format!("{here}: expected a non-empty list of conditions"));
+                    return None;
+                }
+                let parts: Vec<_> = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| self.condition(c, &format!("{here}[{i}]")))
+                    .collect();
+                if parts.len() != items.len() {
+                    return None;
+                }
+                Some(if operator.key == "all" {
+                    Condition::All(parts)
+                } else {
+                    Condition::Any(parts)
+                })
+            }
+            "not" => Some(Condition::Not(Box::new(self.condition(&operator.value, &here)?))),
+            "path" => self.test(node, obj, &operator.value, &here),
+            "any_item" | "all_items" | "no_item" | "last_item" => {
+                let quantifier = match operator.key.as_str() {
+                    "any_item" => Quantifier::AnyItem,
+                    "all_items" => Quantifier::AllItems,
+                    "no_item" => Quantifier::NoItem,
+                    _ => Quantifier::LastItem,
+                };
+                let path = self.path(&operator.value, &here)?;
+                let filter = match obj.get("matching") {
+                    Some(n) => Some(Box::new(self.condition(n, &format!("{here}.matching"))?)),
+                    None => None,
+                };
+                let condition = match obj.get("where") {
+                    Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
+                    None => None,
+                };
+                if condition.is_none() && filter.is_none() {
+                    self.error(node.span, format!("{here}: needs \"where\" (or \"matching\")"));
+                    return None;
+                }
+                Some(Condition::Items {
+                    quantifier,
+                    path,
+                    filter,
+                    condition,
+                })
+            }
+            "port_range_includes" => self.port_range(&operator.value, &here),
+            "referenced_by" => {
+                let v = &operator.value;
+                let kind = match v.get("select").and_then(Node::as_str) {
+                    Some(k) => k.to_string(),
+                    None => {
+                        self.error(v.span, format!("{here}: needs \"select\", the kind of the referring entity"));
+                        return None;
+                    }
+                };
+                let path = match v.get("path") {
+                    Some(p) => self.path(p, &format!("{here}.path"))?,
+                    None => {
+                        self.error(v.span, format!("{here}: needs \"path\", where the reference is written"));
+                        return None;
+                    }
+                };
+                let condition = match v.get("where") {
+                    Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
+                    None => None,
+                };
+                for e in v.as_object().map(|o| o.entries.as_slice()).unwrap_or_default() {
+                    if !matches!(e.key.as_str(), "select" | "path" | "where") {
+                        self.error(e.key_span, format!("{here}: unknown key \"{}\": expected select, path, where", e.key));
+                    }
+                }
+                Some(Condition::ReferencedBy {
+                    kind,
+                    path,
+                    condition,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn test(&mut self, node: &Node, obj: &crate::tree::Object, path_node: &Node, here: &str) -> Option<Condition> {
+        let mut paths = Vec::new();
+        for p in path_node.items() {
+            paths.push(self.path(p, here)?);
+        }
+        if paths.is_empty() {
+            self.error(path_node.span, format!("{here}: expected a path or a list of paths"));
+            return None;
+        }
+        let tests: Vec<_> = obj.entries.iter().filter(|e| TESTS.contains(&e.key.as_str())).collect();
+        let [entry] = tests.as_slice() else {
+            self.error(
+                node.span,
+                format!("{here}: expected exactly one test of {}", TESTS.join(", ")),
+            );
+            return None;
+        };
+        let field = format!("{here}.{}", entry.key);
+        let v = &entry.value;
+        let flag = |c: &mut Self| -> Option<()> {
+            if v.as_bool() == Some(true) {
+                Some(())
+            } else {
+                c.error(v.span, format!("{field}: write \"{}: true\"", entry.key));
+                None
+            }
+        };
+        let scalar = |c: &mut Self| -> Option<Scalar> {
+            let s = scalar_of(v);
+            if s.is_none() {
+                c.error(v.span, format!("{field}: expected a string, number, boolean or null"));
+            }
+            s
+        };
+        let scalars = |c: &mut Self| -> Option<Vec<Scalar>> {
+            let items = v.as_array().unwrap_or_default();
+            let out: Vec<_> = items.iter().filter_map(scalar_of).collect();
+            if items.is_empty() || out.len() != items.len() {
+                c.error(v.span, format!("{field}: expected a list of strings, numbers or booleans"));
+                return None;
+            }
+            Some(out)
+        };
+        let regex = |c: &mut Self| -> Option<Regex> {
+            let Some(text) = v.as_str() else {
+                c.error(v.span, format!("{field}: expected a regular expression"));
+                return None;
+            };
+            Regex::new(text)
+                .map_err(|e| c.error(v.span, format!("{field}: invalid regex: {e}")))
+                .ok()
+        };
+        let bound = |c: &mut Self, ord: Ordering| -> Option<Test> {
+            match v.as_number() {
+                Some(n) => Some(Test::Compare(ord, n.as_f64())),
+                None => {
+                    c.error(v.span, format!("{field}: expected a number"));
+                    None
+                }
+            }
+        };
+        let test = match entry.key.as_str() {
+            "exists" => flag(self).map(|_| Test::Exists),
+            "missing" => flag(self).map(|_| Test::Missing),
+            "is_empty" => flag(self).map(|_| Test::IsEmpty),
+            "cidr_open_to_world" => flag(self).map(|_| Test::CidrOpenToWorld),
+            "is_true" => flag(self).map(|_| Test::Equals(Scalar::Bool(true))),
+            "equals" => scalar(self).map(Test::Equals),
+            "not_equals" => scalar(self).map(Test::NotEquals),
+            "contains" => scalar(self).map(Test::Contains),
+            "in" => scalars(self).map(Test::In),
+            "not_in" => scalars(self).map(Test::NotIn),
+            "matches" => regex(self).map(Test::Matches),
+            "not_matches" => regex(self).map(Test::NotMatches),
+            "gt" => bound(self, Ordering::Greater),
+            "gte" => bound(self, Ordering::GreaterOrEqual),
+            "lt" => bound(self, Ordering::Less),
+            "lte" => bound(self, Ordering::LessOrEqual),
+            _ => None,
+        }?;
+        Some(Condition::Test { paths, test })
+    }
+
+    fn port_range(&mut self, v: &Node, here: &str) -> Option<Condition> {
+        let Some(obj) = v.as_object() else {
+            self.error(v.span, format!("{here}: expected {{from, to, protocol, port}} or {{range, port}}"));
+            return None;
+        };
+        let mut range = PortRange {
+            from: None,
+            to: None,
+            protocol: None,
+            range: None,
+            port: 0,
+        };
+        let mut port = None;
+        for e in &obj.entries {
+            let field = format!("{here}.{}", e.key);
+            match e.key.as_str() {
+                "from" => range.from = Some(self.path(&e.value, &field)?),
+                "to" => range.to = Some(self.path(&e.value, &field)?),
+                "protocol" => range.protocol = Some(self.path(&e.value, &field)?),
+                "range" => range.range = Some(self.path(&e.value, &field)?),
+                "port" => match e.value.as_number().map(|n| n.as_f64()) {
+                    Some(p) if (0.0..=65535.0).contains(&p) && p.fract() == 0.0 => port = Some(p as u32),
+                    _ => self.error(e.value.span, format!("{field}: expected a port number")),
+                },
+                other => self.error(
+                    e.key_span,
+                    format!("{here}: unknown key \"{other}\": expected from, to, protocol, range, port"),
+                ),
+            }
+        }
+        let Some(port) = port else {
+            self.error(v.span, format!("{here}: needs \"port\""));
+            return None;
+        };
+        if range.range.is_none() && range.from.is_none() {
+            self.error(v.span, format!("{here}: needs \"from\" and \"to\", or \"range\""));
+            return None;
+        }
+        range.port = port;
+        Some(Condition::PortRange(range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"id: tf-aws-s3-public-acl
+title: S3 bucket readable by anyone
+severity: high
+category: access-control
+cwe: [732]
+description: A public ACL exposes every object.
+remediation: Set acl to "private".
+references: [https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html]
+aliases: {checkov: CKV_AWS_20, trivy: [AVD-AWS-0092]}
+select: terraform resource.aws_s3_bucket
+flag:
+  path: acl
+  in: [public-read, public-read-write]
+message: acl is {value}
+"#;
+
+    #[test]
+    fn compiles_a_query() {
+        let q = compile("q.yaml", GOOD).expect("compiles");
+        assert_eq!(q.id, "tf-aws-s3-public-acl");
+        assert_eq!(q.severity, Severity::High);
+        assert_eq!(q.platform, Platform::Terraform);
+        assert_eq!(q.select, vec!["resource.aws_s3_bucket"]);
+        assert_eq!(q.aliases["trivy"], vec!["AVD-AWS-0092"]);
+        assert_eq!(q.cwe, vec![732]);
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        compile("q.yaml", text)
+            .map(|_| Vec::new())
+            .unwrap_or_else(|e| e.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let cases = [
+            (
+                GOOD.replace("severity: high", "severity: hgh"),
+                "q.yaml:3:11: field \"severity\": invalid severity \"hgh\": expected one of critical, high, medium, low, info",
+            ),
+            (GOOD.replace("title:", "titel:"), "q.yaml:2:1: unknown field \"titel\""),
+            (
+                GOOD.replace("  in: [public-read", "  in_list: [public-read"),
+                "q.yaml:12:3: flag.path: expected exactly one test of",
+            ),
+            (
+                GOOD.replace("path: acl", "path: acl[x]"),
+                "q.yaml:12:9: flag.path: \"[x]\" in \"acl[x]\": expected [*] or a number",
+            ),
+            (
+                GOOD.replace("id: tf-aws", "id: k8s-aws"),
+                "q.yaml:1:5: field \"id\": a terraform query id starts with \"tf-\"",
+            ),
+            (
+                GOOD.replace("message: acl is {value}", "message: acl is {val}"),
+                "q.yaml:14:10: field \"message\": unknown placeholder \"{val}\"",
+            ),
+            (
+                GOOD.replace("select: terraform", "select: terraform2"),
+                "q.yaml:10:9: field \"select\": unknown platform \"terraform2\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = errors(&text);
+            assert!(
+                got.iter().any(|e| e.starts_with(want)),
+                "want {want}\n got {got:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn regexes_compile_at_load() {
+        let text = GOOD.replace("  in: [public-read, public-read-write]", "  matches: \"(unclosed\"");
+        let got = errors(&text);
+        assert!(got[0].contains("flag.path.matches: invalid regex"), "{got:?}");
+    }
+}

@@ -1,0 +1,882 @@
+//! The compiled condition tree of a query, and its evaluation over an
+//! entity in three-valued logic: a condition *matches* (with the places that
+//! made it match), *does not match*, or is *unknown* because a value it
+//! needs is not known. Only a match becomes a finding.
+
+use regex::Regex;
+
+use super::path::Path;
+use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
+use crate::platform::Platform;
+use crate::tree::{Node, Number, Span, Value};
+
+/// A compiled condition.
+#[derive(Clone, Debug)]
+pub enum Condition {
+    /// Every condition matches.
+    All(Vec<Condition>),
+    /// At least one condition matches.
+    Any(Vec<Condition>),
+    /// The condition does not match (and is not unknown).
+    Not(Box<Condition>),
+    /// A test on the value at the first of `paths` that is present.
+    Test {
+        /// Alternatives, first present wins: a container's own setting,
+        /// else its pod's.
+        paths: Vec<Path>,
+        /// What to check of the value.
+        test: Test,
+    },
+    /// A quantifier over the elements of an array (a single object counts
+    /// as a one-element array).
+    Items {
+        /// Which quantifier.
+        quantifier: Quantifier,
+        /// The array.
+        path: Path,
+        /// Only elements matching this are considered.
+        filter: Option<Box<Condition>>,
+        /// The condition on each considered element.
+        condition: Option<Box<Condition>>,
+    },
+    /// A port range, or a protocol meaning all ports, includes `port`.
+    PortRange(PortRange),
+    /// Another entity of the unit refers to this one.
+    ReferencedBy {
+        /// The kind of the referring entity (`resource.aws_s3_bucket_acl`).
+        kind: String,
+        /// Where in the referring entity the reference is written.
+        path: Path,
+        /// A condition on the referring entity.
+        condition: Option<Box<Condition>>,
+    },
+}
+
+/// Quantifiers over array elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    /// Some element matches (each matching element is a finding).
+    AnyItem,
+    /// There is at least one element and every element matches.
+    AllItems,
+    /// No element matches (a finding on the enclosing scope).
+    NoItem,
+    /// The last element matches.
+    LastItem,
+}
+
+/// What a [`Condition::Test`] checks of a value.
+#[derive(Clone, Debug)]
+pub enum Test {
+    /// The value is present and not null.
+    Exists,
+    /// The value is absent or null.
+    Missing,
+    /// Equal, as the platform compares (`"true"` equals `true`).
+    Equals(Scalar),
+    /// Present and not equal.
+    NotEquals(Scalar),
+    /// Equal to one of.
+    In(Vec<Scalar>),
+    /// Present and equal to none of.
+    NotIn(Vec<Scalar>),
+    /// A string (or a number or boolean as written) matching a regex.
+    Matches(Regex),
+    /// Present and not matching.
+    NotMatches(Regex),
+    /// A number compared with a bound.
+    Compare(Ordering, f64),
+    /// An array with an element equal to, or a string containing, a value.
+    Contains(Scalar),
+    /// Null, or an empty string, array or object.
+    IsEmpty,
+    /// A CIDR (or an array of them) that admits every address:
+    /// `0.0.0.0/0`, `::/0`, and the wildcards of Azure and GCP rules.
+    CidrOpenToWorld,
+}
+
+/// Numeric comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ordering {
+    /// `gt`
+    Greater,
+    /// `gte`
+    GreaterOrEqual,
+    /// `lt`
+    Less,
+    /// `lte`
+    LessOrEqual,
+}
+
+/// A literal in a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    String(String),
+}
+
+/// A port range test.
+#[derive(Clone, Debug)]
+pub struct PortRange {
+    /// The first port of the range (`from_port`).
+    pub from: Option<Path>,
+    /// The last port (`to_port`).
+    pub to: Option<Path>,
+    /// The protocol: `-1`, `all` or `*` mean every port.
+    pub protocol: Option<Path>,
+    /// A range written as text (`"22"`, `"20-30"`, `"*"`), or a list of them.
+    pub range: Option<Path>,
+    /// The port that must be included.
+    pub port: u32,
+}
+
+/// Where a condition matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// The offending value, or the header of what lacks something.
+    pub span: Span,
+    /// Its path from the entity, for the fingerprint.
+    pub path: String,
+    /// The value found, as a message shows it; `None` when missing.
+    pub value: Option<String>,
+}
+
+/// The result of a condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// It holds, here.
+    Match(Vec<Hit>),
+    /// It does not hold.
+    NoMatch,
+    /// It depends on a value rampart does not know.
+    Unknown,
+}
+
+impl Outcome {
+    fn from_hits(hits: Vec<Hit>, unknown: bool) -> Outcome {
+        if !hits.is_empty() {
+            Outcome::Match(hits)
+        } else if unknown {
+            Outcome::Unknown
+        } else {
+            Outcome::NoMatch
+        }
+    }
+}
+
+fn header_hit(scope: &Scope) -> Hit {
+    Hit {
+        span: scope.header,
+        path: scope.path.clone(),
+        value: None,
+    }
+}
+
+impl Condition {
+    /// Evaluates the condition with `scope` in view.
+    pub fn eval(&self, scope: &Scope, ctx: &Context) -> Outcome {
+        match self {
+            Condition::All(parts) => {
+                let mut unknown = false;
+                let mut hits: Vec<Hit> = Vec::new();
+                for part in parts {
+                    match part.eval(scope, ctx) {
+                        Outcome::NoMatch => return Outcome::NoMatch,
+                        Outcome::Unknown => unknown = true,
+                        // The first part that points at a value says where
+                        // the finding is; parts that only point at the
+                        // header do not override it.
+                        Outcome::Match(h) => {
+                            let specific = h.iter().any(|x| x.value.is_some());
+                            let have_specific = hits.iter().any(|x| x.value.is_some());
+                            if hits.is_empty() || (specific && !have_specific) {
+                                hits = h;
+                            }
+                        }
+                    }
+                }
+                if unknown { Outcome::Unknown } else { Outcome::Match(hits) }
+            }
+            Condition::Any(parts) => {
+                let mut unknown = false;
+                let mut hits = Vec::new();
+                for part in parts {
+                    match part.eval(scope, ctx) {
+                        Outcome::Match(h) => hits.extend(h),
+                        Outcome::Unknown => unknown = true,
+                        Outcome::NoMatch => {}
+                    }
+                }
+                Outcome::from_hits(dedup(hits), unknown)
+            }
+            Condition::Not(inner) => match inner.eval(scope, ctx) {
+                Outcome::Match(_) => Outcome::NoMatch,
+                Outcome::NoMatch => Outcome::Match(vec![header_hit(scope)]),
+                Outcome::Unknown => Outcome::Unknown,
+            },
+            Condition::Test { paths, test } => eval_test(paths, test, scope, ctx),
+            Condition::Items {
+                quantifier,
+                path,
+                filter,
+                condition,
+            } => eval_items(*quantifier, path, filter.as_deref(), condition.as_deref(), scope, ctx),
+            Condition::PortRange(range) => eval_port_range(range, scope, ctx),
+            Condition::ReferencedBy {
+                kind,
+                path,
+                condition,
+            } => eval_referenced_by(kind, path, condition.as_deref(), scope, ctx),
+        }
+    }
+}
+
+fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
+    let mut seen: Vec<(u32, u32)> = Vec::with_capacity(hits.len());
+    hits.retain(|h| {
+        let key = (h.span.start, h.span.end);
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+    hits
+}
+
+/// Resolves the first present of `paths`. Stops at an unknown: the value
+/// that decides is then unknown, not the next alternative.
+fn first_present<'a>(paths: &[Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+    let mut last = Resolution::default();
+    for path in paths {
+        let mut r = resolve(path, scope, ctx);
+        r.found.retain(|f| !matches!(f.node.value, Value::Null));
+        if !r.found.is_empty() || r.unknown {
+            return r;
+        }
+        if last.nearest.is_none() {
+            last = r;
+        }
+    }
+    last
+}
+
+fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outcome {
+    let resolution = first_present(paths, scope, ctx);
+    match test {
+        Test::Missing => {
+            if !resolution.found.is_empty() {
+                Outcome::NoMatch
+            } else if resolution.unknown {
+                Outcome::Unknown
+            } else {
+                let (span, path) = resolution
+                    .nearest
+                    .unwrap_or((scope.header, scope.path.clone()));
+                Outcome::Match(vec![Hit {
+                    span,
+                    path,
+                    value: None,
+                }])
+            }
+        }
+        Test::Exists => {
+            let hits = resolution.found.iter().map(hit).collect();
+            Outcome::from_hits(hits, resolution.unknown)
+        }
+        _ => {
+            let mut unknown = resolution.unknown;
+            let mut hits = Vec::new();
+            for found in &resolution.found {
+                match check(test, found, ctx, &mut hits) {
+                    Tri::True => hits.push(hit(found)),
+                    Tri::Unknown => unknown = true,
+                    Tri::False => {}
+                }
+            }
+            Outcome::from_hits(dedup(hits), unknown)
+        }
+    }
+}
+
+fn hit(found: &Found) -> Hit {
+    Hit {
+        span: found.site,
+        path: found.path.clone(),
+        value: Some(render(found.node)),
+    }
+}
+
+/// A value as a message shows it: strings quoted, the rest as written.
+pub fn render(node: &Node) -> String {
+    match &node.value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Expr(e) => e.source.clone(),
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().take(8).map(render).collect();
+            let more = if items.len() > 8 { ", ..." } else { "" };
+            format!("[{}{more}]", inner.join(", "))
+        }
+        Value::Object(o) => {
+            let keys: Vec<&str> = o.entries.iter().take(8).map(|e| e.key.as_str()).collect();
+            format!("{{{}}}", keys.join(", "))
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+/// Checks one value. Tests that look inside arrays (`contains`,
+/// `cidr_open_to_world`) may push hits on the offending elements themselves
+/// and then answer `False` for the array.
+fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>) -> Tri {
+    let node = found.node;
+    let known = |b: bool| if b { Tri::True } else { Tri::False };
+    match test {
+        Test::Exists | Test::Missing => Tri::False,
+        Test::Equals(s) => known(loosely_equal(node, s)),
+        Test::NotEquals(s) => known(!loosely_equal(node, s)),
+        Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
+        Test::NotIn(set) => known(!set.iter().any(|s| loosely_equal(node, s))),
+        Test::Matches(re) => match text_of(node) {
+            Some(t) => known(re.is_match(&t)),
+            None => Tri::False,
+        },
+        Test::NotMatches(re) => match text_of(node) {
+            Some(t) => known(!re.is_match(&t)),
+            None => Tri::False,
+        },
+        Test::Compare(ord, bound) => match number_of(node) {
+            Some(n) => known(match ord {
+                Ordering::Greater => n > *bound,
+                Ordering::GreaterOrEqual => n >= *bound,
+                Ordering::Less => n < *bound,
+                Ordering::LessOrEqual => n <= *bound,
+            }),
+            None => Tri::False,
+        },
+        Test::Contains(s) => match &node.value {
+            Value::Array(items) => {
+                let mut unknown = false;
+                for item in items {
+                    if is_unknown(item, ctx) {
+                        unknown = true;
+                    } else if loosely_equal(item, s) {
+                        return Tri::True;
+                    }
+                }
+                if unknown { Tri::Unknown } else { Tri::False }
+            }
+            Value::String(text) => match s {
+                Scalar::String(needle) => known(text.contains(needle.as_str())),
+                _ => Tri::False,
+            },
+            _ => Tri::False,
+        },
+        Test::IsEmpty => known(match &node.value {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            _ => false,
+        }),
+        Test::CidrOpenToWorld => match &node.value {
+            Value::Array(items) => {
+                let mut unknown = false;
+                for (i, item) in items.iter().enumerate() {
+                    if is_unknown(item, ctx) {
+                        unknown = true;
+                    } else if item.as_str().is_some_and(is_open_cidr) {
+                        element_hits.push(Hit {
+                            span: item.span,
+                            path: format!("{}[{i}]", found.path),
+                            value: Some(render(item)),
+                        });
+                    }
+                }
+                if unknown { Tri::Unknown } else { Tri::False }
+            }
+            _ => known(node.as_str().is_some_and(is_open_cidr)),
+        },
+    }
+}
+
+/// Whether a source or destination admits every address.
+pub fn is_open_cidr(text: &str) -> bool {
+    let t = text.trim();
+    if matches!(
+        t.to_ascii_lowercase().as_str(),
+        "*" | "internet" | "any" | "0.0.0.0" | "::"
+    ) {
+        return true;
+    }
+    match t.split_once('/') {
+        Some((addr, prefix)) => {
+            prefix.trim().parse::<u8>() == Ok(0) && addr.trim().parse::<std::net::IpAddr>().is_ok()
+        }
+        None => false,
+    }
+}
+
+/// Text of a scalar as written (numbers and booleans too).
+fn text_of(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn number_of(node: &Node) -> Option<f64> {
+    match &node.value {
+        Value::Number(n) => Some(n.as_f64()),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+/// Equality as the platforms coerce values: Terraform and CloudFormation
+/// both accept `"true"` for `true` and `"22"` for `22`.
+pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
+    match (&node.value, scalar) {
+        (Value::Null, Scalar::Null) => true,
+        (Value::Bool(a), Scalar::Bool(b)) => a == b,
+        (Value::String(s), Scalar::Bool(b)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        (Value::Number(n), Scalar::Number(b)) => n.as_f64() == *b,
+        (Value::String(s), Scalar::Number(b)) => s.trim().parse::<f64>() == Ok(*b),
+        (Value::String(a), Scalar::String(b)) => a == b,
+        (Value::Number(n), Scalar::String(b)) => n.to_string() == *b,
+        (Value::Bool(a), Scalar::String(b)) => b.eq_ignore_ascii_case(if *a { "true" } else { "false" }),
+        _ => false,
+    }
+}
+
+fn eval_items(
+    quantifier: Quantifier,
+    path: &Path,
+    filter: Option<&Condition>,
+    condition: Option<&Condition>,
+    scope: &Scope,
+    ctx: &Context,
+) -> Outcome {
+    let resolution = resolve(path, scope, ctx);
+    let mut unknown = resolution.unknown;
+    // Each element in scope with its own header: the first line of it.
+    let mut items: Vec<Scope> = Vec::new();
+    for found in &resolution.found {
+        match &found.node.value {
+            Value::Array(elements) => {
+                for (i, e) in elements.iter().enumerate() {
+                    if is_unknown(e, ctx) {
+                        unknown = true;
+                        continue;
+                    }
+                    items.push(Scope {
+                        node: e,
+                        header: first_line(e.span),
+                        path: format!("{}[{i}]", found.path),
+                    });
+                }
+            }
+            Value::Null => {}
+            _ => items.push(Scope {
+                node: found.node,
+                header: first_line(found.site),
+                path: found.path.clone(),
+            }),
+        }
+    }
+    if let Some(filter) = filter {
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            match filter.eval(&item, ctx) {
+                Outcome::Match(_) => kept.push(item),
+                Outcome::Unknown => unknown = true,
+                Outcome::NoMatch => {}
+            }
+        }
+        items = kept;
+    }
+    let eval_item = |item: &Scope| match condition {
+        Some(c) => c.eval(item, ctx),
+        None => Outcome::Match(vec![header_hit(item)]),
+    };
+    match quantifier {
+        Quantifier::AnyItem => {
+            let mut hits = Vec::new();
+            for item in &items {
+                match eval_item(item) {
+                    Outcome::Match(h) => hits.extend(h),
+                    Outcome::Unknown => unknown = true,
+                    Outcome::NoMatch => {}
+                }
+            }
+            Outcome::from_hits(dedup(hits), unknown)
+        }
+        Quantifier::AllItems => {
+            if items.is_empty() {
+                return if unknown { Outcome::Unknown } else { Outcome::NoMatch };
+            }
+            let mut hits = Vec::new();
+            for item in &items {
+                match eval_item(item) {
+                    Outcome::Match(h) => hits.extend(h),
+                    Outcome::Unknown => unknown = true,
+                    Outcome::NoMatch => return Outcome::NoMatch,
+                }
+            }
+            if unknown { Outcome::Unknown } else { Outcome::Match(dedup(hits)) }
+        }
+        Quantifier::NoItem => {
+            for item in &items {
+                match eval_item(item) {
+                    Outcome::Match(_) => return Outcome::NoMatch,
+                    Outcome::Unknown => unknown = true,
+                    Outcome::NoMatch => {}
+                }
+            }
+            if unknown {
+                Outcome::Unknown
+            } else {
+                Outcome::Match(vec![header_hit(scope)])
+            }
+        }
+        Quantifier::LastItem => {
+            if unknown {
+                return Outcome::Unknown;
+            }
+            match items.last() {
+                Some(item) => eval_item(item),
+                None => Outcome::NoMatch,
+            }
+        }
+    }
+}
+
+/// A span cut to its first line, where a finding about a multi-line
+/// element points.
+fn first_line(span: Span) -> Span {
+    if span.end_line > span.start_line {
+        Span {
+            end: span.start,
+            end_line: span.start_line,
+            end_col: span.start_col,
+            ..span
+        }
+    } else {
+        span
+    }
+}
+
+fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
+    let port = f64::from(range.port);
+    if let Some(path) = &range.range {
+        let r = resolve(path, scope, ctx);
+        let mut unknown = r.unknown;
+        let mut hits = Vec::new();
+        for found in &r.found {
+            let elements: Vec<(&Node, String)> = match &found.node.value {
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e, format!("{}[{i}]", found.path)))
+                    .collect(),
+                _ => vec![(found.node, found.path.clone())],
+            };
+            for (node, path) in elements {
+                if is_unknown(node, ctx) {
+                    unknown = true;
+                } else if text_range_includes(node, port) {
+                    hits.push(Hit {
+                        span: if std::ptr::eq(node, found.node) { found.site } else { node.span },
+                        path,
+                        value: Some(render(node)),
+                    });
+                }
+            }
+        }
+        return Outcome::from_hits(hits, unknown);
+    }
+    if let Some(path) = &range.protocol {
+        let r = resolve(path, scope, ctx);
+        if let Some(found) = r.found.first() {
+            let text = text_of(found.node).unwrap_or_default().to_ascii_lowercase();
+            if matches!(text.as_str(), "-1" | "all" | "*") {
+                return Outcome::Match(vec![hit(found)]);
+            }
+            // ICMP "ports" are message types, not ports.
+            if matches!(text.as_str(), "icmp" | "icmpv6" | "1" | "58") {
+                return Outcome::NoMatch;
+            }
+        } else if r.unknown {
+            return Outcome::Unknown;
+        }
+    }
+    let bound = |path: &Option<Path>| -> Result<Option<(f64, Found)>, ()> {
+        let Some(path) = path else { return Ok(None) };
+        let r = resolve(path, scope, ctx);
+        match r.found.into_iter().next() {
+            Some(found) => Ok(number_of(found.node).map(|n| (n, found))),
+            None if r.unknown => Err(()),
+            None => Ok(None),
+        }
+    };
+    let (Ok(from), Ok(to)) = (bound(&range.from), bound(&range.to)) else {
+        return Outcome::Unknown;
+    };
+    match (from, to) {
+        (Some((lo, found)), Some((hi, _))) => {
+            // `-1` on both ends is AWS's "all ports".
+            let all = lo < 0.0 && hi < 0.0;
+            if all || (lo <= port && port <= hi) {
+                Outcome::Match(vec![hit(&found)])
+            } else {
+                Outcome::NoMatch
+            }
+        }
+        (Some((lo, found)), None) => {
+            if lo == port {
+                Outcome::Match(vec![hit(&found)])
+            } else {
+                Outcome::NoMatch
+            }
+        }
+        _ => Outcome::NoMatch,
+    }
+}
+
+/// `"22"`, `22`, `"20-30"`, `"*"` include `port`?
+fn text_range_includes(node: &Node, port: f64) -> bool {
+    let Some(text) = text_of(node) else {
+        return false;
+    };
+    let text = text.trim();
+    if text == "*" || text.eq_ignore_ascii_case("any") || text.eq_ignore_ascii_case("all") {
+        return true;
+    }
+    match text.split_once('-') {
+        Some((lo, hi)) => match (lo.trim().parse::<f64>(), hi.trim().parse::<f64>()) {
+            (Ok(lo), Ok(hi)) => lo <= port && port <= hi,
+            _ => false,
+        },
+        None => text.parse::<f64>() == Ok(port),
+    }
+}
+
+fn eval_referenced_by(
+    kind: &str,
+    path: &Path,
+    condition: Option<&Condition>,
+    scope: &Scope,
+    ctx: &Context,
+) -> Outcome {
+    let Some(me) = ctx.entities.get(ctx.entity) else {
+        return Outcome::NoMatch;
+    };
+    let names = self_names(ctx.platform, me);
+    let mut unknown = false;
+    for file in ctx.unit {
+        if file.platform != ctx.platform {
+            continue;
+        }
+        for (index, other) in file.entities.iter().enumerate() {
+            if !kind_matches(kind, &other.kind) {
+                continue;
+            }
+            let other_ctx = Context {
+                platform: file.platform,
+                entities: &file.entities,
+                entity: index,
+                document: document_of(file, other.document),
+                unit: ctx.unit,
+            };
+            let other_scope = Scope {
+                node: other.node,
+                header: other.header,
+                path: String::new(),
+            };
+            match refers_to(path, &other_scope, &other_ctx, &names) {
+                Tri::False => continue,
+                Tri::Unknown => {
+                    unknown = true;
+                    continue;
+                }
+                Tri::True => {}
+            }
+            match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
+                None | Some(Outcome::Match(_)) => {
+                    return Outcome::Match(vec![header_hit(scope)]);
+                }
+                Some(Outcome::Unknown) => unknown = true,
+                Some(Outcome::NoMatch) => {}
+            }
+        }
+    }
+    if unknown { Outcome::Unknown } else { Outcome::NoMatch }
+}
+
+fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
+    &file.documents[index.min(file.documents.len().saturating_sub(1))]
+}
+
+/// The names another entity may use to refer to `me`: its address
+/// (`aws_s3_bucket.logs`, or a CloudFormation logical id) and, in
+/// Terraform, the literal bucket or name it declares.
+fn self_names(platform: Platform, me: &crate::platform::Entity) -> Vec<String> {
+    let mut names = vec![me.name.clone()];
+    if platform == Platform::Terraform {
+        for key in ["bucket", "name"] {
+            if let Some(s) = me.node.get(key).and_then(Node::as_str) {
+                names.push(s.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// Whether a selector kind (`resource`, `resource.aws_s3_bucket`) covers an
+/// entity kind: equal, or a prefix ending at a `.`.
+pub fn kind_matches(selector: &str, kind: &str) -> bool {
+    kind == selector
+        || (kind.len() > selector.len()
+            && kind.starts_with(selector)
+            && kind.as_bytes()[selector.len()] == b'.')
+}
+
+/// Whether the value at `path` in another entity refers to one of `names`.
+/// Unknown when it is an expression that refers to no resource rampart can
+/// identify (a variable, a module output): it might be this one.
+fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &[String]) -> Tri {
+    // The raw nodes, not their platform views: a reference is exactly what
+    // a view would turn into "unknown".
+    let mut nodes: Vec<&Node> = Vec::new();
+    collect_raw(scope.node, &path.steps, &mut nodes);
+    let mut unknown = false;
+    for node in nodes {
+        match refers(node, ctx.platform, names) {
+            Tri::True => return Tri::True,
+            Tri::Unknown => unknown = true,
+            Tri::False => {}
+        }
+    }
+    if unknown { Tri::Unknown } else { Tri::False }
+}
+
+fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'a Node>) {
+    use super::path::Step;
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(node);
+        return;
+    };
+    match (step, &node.value) {
+        (Step::Key(k), Value::Object(o)) => {
+            if let Some(v) = o.get(k) {
+                collect_raw(v, rest, out);
+            }
+        }
+        (Step::Key(_), Value::Array(items)) => {
+            for item in items {
+                collect_raw(item, steps, out);
+            }
+        }
+        (Step::Each, Value::Array(items)) => {
+            for item in items {
+                collect_raw(item, rest, out);
+            }
+        }
+        (Step::Index(i), Value::Array(items)) => {
+            if let Some(item) = items.get(*i) {
+                collect_raw(item, rest, out);
+            }
+        }
+        (Step::Each, _) => collect_raw(node, rest, out),
+        _ => {}
+    }
+}
+
+const NON_RESOURCE_ROOTS: [&str; 9] = [
+    "var", "local", "module", "data", "each", "count", "path", "self", "terraform",
+];
+
+fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
+    match (&node.value, platform) {
+        (Value::Expr(e), Platform::Terraform) => {
+            let mut opaque = false;
+            for r in &e.references {
+                if names
+                    .iter()
+                    .any(|n| r == n || (r.starts_with(n.as_str()) && r.as_bytes().get(n.len()) == Some(&b'.')))
+                {
+                    return Tri::True;
+                }
+                let root = r.split(['.', '[']).next().unwrap_or("");
+                if NON_RESOURCE_ROOTS.contains(&root) {
+                    opaque = true;
+                }
+            }
+            if opaque || e.references.is_empty() { Tri::Unknown } else { Tri::False }
+        }
+        (Value::String(s), _) => {
+            if names.iter().any(|n| n == s) { Tri::True } else { Tri::False }
+        }
+        (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
+            let entry = &o.entries[0];
+            let target = match entry.key.as_str() {
+                "Ref" => entry.value.as_str().map(str::to_string),
+                "Fn::GetAtt" => match &entry.value.value {
+                    Value::Array(parts) => parts.first().and_then(Node::as_str).map(str::to_string),
+                    Value::String(s) => s.split('.').next().map(str::to_string),
+                    _ => None,
+                },
+                "Fn::Sub" => {
+                    let text = match &entry.value.value {
+                        Value::String(s) => Some(s.as_str()),
+                        Value::Array(parts) => parts.first().and_then(Node::as_str),
+                        _ => None,
+                    };
+                    if let Some(text) = text
+                        && names.iter().any(|n| text.contains(&format!("${{{n}")))
+                    {
+                        return Tri::True;
+                    }
+                    return Tri::Unknown;
+                }
+                _ => return Tri::Unknown,
+            };
+            match target {
+                Some(t) if names.contains(&t) => Tri::True,
+                Some(_) => Tri::False,
+                None => Tri::Unknown,
+            }
+        }
+        _ => Tri::False,
+    }
+}
+
+/// A literal from a query file.
+pub fn scalar_of(node: &Node) -> Option<Scalar> {
+    Some(match &node.value {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(*b),
+        Value::Number(Number::Int(i)) => Scalar::Number(*i as f64),
+        Value::Number(Number::Float(f)) => Scalar::Number(*f),
+        Value::String(s) => Scalar::String(s.clone()),
+        _ => return None,
+    })
+}

@@ -1,0 +1,193 @@
+//! The loaded query library: every query compiled, checked for duplicates,
+//! sorted by id, and indexed by the entity kinds it selects, so an entity
+//! meets only the queries that apply to it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::Query;
+use super::compile::{LoadError, compile};
+use crate::platform::Platform;
+
+/// Query files built into the binary: (path under `queries/`, text).
+pub fn embedded_queries() -> &'static [(&'static str, &'static str)] {
+    crate::embedded::QUERIES
+}
+
+/// A compiled, indexed set of queries.
+#[derive(Debug, Default)]
+pub struct Registry {
+    queries: Vec<Query>,
+    index: HashMap<(Platform, String), Vec<usize>>,
+}
+
+impl Registry {
+    /// Compiles `sources` (name, text). Every error of every file is
+    /// collected; with any error, no registry is returned: nothing is
+    /// scanned with a half-loaded library.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (String, &'a str)>,
+    ) -> Result<Registry, Vec<LoadError>> {
+        let mut queries = Vec::new();
+        let mut errors = Vec::new();
+        for (name, text) in sources {
+            match compile(&name, text) {
+                Ok(q) => queries.push(q),
+                Err(e) => errors.extend(e),
+            }
+        }
+        queries.sort_by(|a, b| a.id.cmp(&b.id));
+        for pair in queries.windows(2) {
+            if pair[0].id == pair[1].id {
+                errors.push(LoadError {
+                    file: pair[1].source.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "duplicate query id \"{}\": also defined in {}",
+                        pair[1].id, pair[0].source
+                    ),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort();
+            return Err(errors);
+        }
+        Ok(Registry::new(queries))
+    }
+
+    /// The built-in library (unless `builtin` is false) plus every
+    /// `*.yaml` / `*.yml` under `dirs`.
+    pub fn load(builtin: bool, dirs: &[impl AsRef<Path>]) -> Result<Registry, Vec<LoadError>> {
+        let mut sources: Vec<(String, String)> = Vec::new();
+        if builtin {
+            sources.extend(
+                embedded_queries()
+                    .iter()
+                    .map(|(path, text)| (format!("queries/{path}"), text.to_string())),
+            );
+        }
+        let mut errors = Vec::new();
+        for dir in dirs {
+            read_query_dir(dir.as_ref(), &mut sources, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Registry::from_sources(sources.iter().map(|(n, t)| (n.clone(), t.as_str())))
+    }
+
+    fn new(queries: Vec<Query>) -> Registry {
+        let mut index: HashMap<(Platform, String), Vec<usize>> = HashMap::new();
+        for (i, q) in queries.iter().enumerate() {
+            if q.deprecated {
+                continue;
+            }
+            for kind in &q.select {
+                index.entry((q.platform, kind.clone())).or_default().push(i);
+            }
+        }
+        Registry { queries, index }
+    }
+
+    /// Keeps only the queries `keep` accepts, and re-indexes.
+    pub fn retain(self, keep: impl Fn(&Query) -> bool) -> Registry {
+        Registry::new(self.queries.into_iter().filter(|q| keep(q)).collect())
+    }
+
+    /// A registry of the queries `keep` accepts, leaving this one as it is.
+    pub fn subset(&self, keep: impl Fn(&Query) -> bool) -> Registry {
+        Registry::new(self.queries.iter().filter(|q| keep(q)).cloned().collect())
+    }
+
+    /// All queries, sorted by id.
+    pub fn queries(&self) -> &[Query] {
+        &self.queries
+    }
+
+    /// The query with this id.
+    pub fn get(&self, id: &str) -> Option<&Query> {
+        self.queries
+            .binary_search_by(|q| q.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.queries[i])
+    }
+
+    /// The queries that select an entity of `kind`: those naming the kind
+    /// itself or a less specific kind (`resource` for
+    /// `resource.aws_s3_bucket`), each once, in id order.
+    pub fn for_kind(&self, platform: Platform, kind: &str) -> Vec<&Query> {
+        let mut hits: Vec<usize> = Vec::new();
+        let mut prefix_end = kind.len();
+        loop {
+            if let Some(found) = self.index.get(&(platform, kind[..prefix_end].to_string())) {
+                hits.extend(found);
+            }
+            match kind[..prefix_end].rfind('.') {
+                Some(dot) => prefix_end = dot,
+                None => break,
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter().map(|i| &self.queries[i]).collect()
+    }
+
+    /// Number of queries (deprecated ones included).
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    /// True when no query is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+}
+
+fn read_query_dir(dir: &Path, sources: &mut Vec<(String, String)>, errors: &mut Vec<LoadError>) {
+    let mut files = Vec::new();
+    collect_yaml(dir, &mut files, errors);
+    files.sort();
+    for path in files {
+        let name = crate::discover::display_path(&path);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => sources.push((name, text)),
+            Err(e) => errors.push(LoadError {
+                file: name,
+                line: 0,
+                column: 0,
+                message: format!("cannot read query file: {e}"),
+            }),
+        }
+    }
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(LoadError {
+                file: crate::discover::display_path(dir),
+                line: 0,
+                column: 0,
+                message: format!("cannot read query directory: {e}"),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            collect_yaml(&path, out, errors);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            out.push(path);
+        }
+    }
+}

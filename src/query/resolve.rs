@@ -1,0 +1,213 @@
+//! Following a [`Path`] through an entity, seeing values the way the
+//! platform would: a Terraform expression not yet evaluated is *unknown*;
+//! a CloudFormation `Ref` to a parameter reads the parameter's default, and
+//! any other intrinsic function is unknown.
+//!
+//! Unknown is not false. A path that runs into an unknown value reports it,
+//! and the condition built on it then neither fires nor clears: scanners
+//! that guess here flood their users with false positives.
+
+use super::path::{Path, Root, Step};
+use crate::platform::{Entity, Platform};
+use crate::tree::{Node, Span, Value};
+
+/// Everything a condition may look at for one entity.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The platform of the entity's file.
+    pub platform: Platform,
+    /// All entities of the entity's file (for `$parent`).
+    pub entities: &'a [Entity<'a>],
+    /// Index of the entity in `entities`.
+    pub entity: usize,
+    /// The document the entity is in.
+    pub document: &'a Node,
+    /// Every file of the unit, for relations between entities.
+    pub unit: &'a [UnitFile<'a>],
+}
+
+/// One file of a unit with its entities, for relations.
+pub struct UnitFile<'a> {
+    /// The file's platform.
+    pub platform: Platform,
+    /// The file's parsed documents.
+    pub documents: &'a [Node],
+    /// The file's entities.
+    pub entities: Vec<Entity<'a>>,
+}
+
+/// What a quantifier or the entity puts in scope for relative paths.
+#[derive(Clone, Debug)]
+pub struct Scope<'a> {
+    /// The node relative paths start from.
+    pub node: &'a Node,
+    /// Where a finding about this scope as a whole points.
+    pub header: Span,
+    /// Its path from the entity (empty for the entity itself).
+    pub path: String,
+}
+
+/// A value a path reached.
+#[derive(Clone, Debug)]
+pub struct Found<'a> {
+    /// The value, as the platform sees it (a parameter's default for a
+    /// CloudFormation `Ref`).
+    pub node: &'a Node,
+    /// Where the value was written in the entity (the `Ref` itself, not the
+    /// parameter's default).
+    pub site: Span,
+    /// Its concrete path from the entity (`ingress[1].cidr_blocks[0]`).
+    pub path: String,
+}
+
+/// Everything a path reached, and whether some of it could not be seen.
+#[derive(Clone, Debug, Default)]
+pub struct Resolution<'a> {
+    /// The values reached.
+    pub found: Vec<Found<'a>>,
+    /// Some branch stopped at a value rampart cannot know.
+    pub unknown: bool,
+    /// Where the deepest existing parent of a missing value was written
+    /// (its key), and its path: a missing `versioning.enabled` points at
+    /// `versioning` when that exists.
+    pub nearest: Option<(Span, String)>,
+    nearest_depth: usize,
+}
+
+/// How a value looks to a query.
+enum View<'a> {
+    Known(&'a Node),
+    Unknown,
+}
+
+fn view<'a>(node: &'a Node, ctx: &Context<'a>) -> View<'a> {
+    match &node.value {
+        Value::Expr(_) => View::Unknown,
+        Value::Object(obj) if ctx.platform == Platform::CloudFormation && obj.len() == 1 => {
+            let entry = &obj.entries[0];
+            match entry.key.as_str() {
+                "Ref" => match entry.value.as_str().and_then(|p| parameter_default(ctx, p)) {
+                    Some(default) => View::Known(default),
+                    None => View::Unknown,
+                },
+                "Fn::Sub" => match entry.value.as_str() {
+                    Some(s) if !s.contains("${") => View::Known(&entry.value),
+                    _ => View::Unknown,
+                },
+                key if key.starts_with("Fn::") => View::Unknown,
+                _ => View::Known(node),
+            }
+        }
+        _ => View::Known(node),
+    }
+}
+
+/// The default of a CloudFormation template parameter, if it has one.
+fn parameter_default<'a>(ctx: &Context<'a>, name: &str) -> Option<&'a Node> {
+    ctx.document.get("Parameters")?.get(name)?.get("Default")
+}
+
+/// The node a path's root names.
+fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a Node, Span, String)> {
+    match path.root {
+        Root::Current => Some((scope.node, scope.header, scope.path.clone())),
+        Root::Entity => {
+            let e = ctx.entities.get(ctx.entity)?;
+            Some((e.node, e.header, String::new()))
+        }
+        Root::Document => Some((ctx.document, ctx.document.span, "$document".to_string())),
+        Root::Parent(levels) => {
+            let mut index = ctx.entity;
+            for _ in 0..levels {
+                index = ctx.entities.get(index)?.parent?;
+            }
+            let e = ctx.entities.get(index)?;
+            Some((e.node, e.header, "$parent".repeat(levels)))
+        }
+    }
+}
+
+/// Follows `path` from `scope`.
+pub fn resolve<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+    let mut out = Resolution::default();
+    let Some((start, header, base)) = root(path, scope, ctx) else {
+        return out;
+    };
+    out.nearest = Some((header, base.clone()));
+    walk(start, start.span, base, &path.steps, ctx, &mut out, 0);
+    out
+}
+
+fn join(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+fn walk<'a>(
+    node: &'a Node,
+    site: Span,
+    path: String,
+    steps: &[Step],
+    ctx: &Context<'a>,
+    out: &mut Resolution<'a>,
+    depth: usize,
+) {
+    let node = match view(node, ctx) {
+        View::Known(n) => n,
+        View::Unknown => {
+            out.unknown = true;
+            return;
+        }
+    };
+    let Some((step, rest)) = steps.split_first() else {
+        out.found.push(Found { node, site, path });
+        return;
+    };
+    match (step, &node.value) {
+        (Step::Key(key), Value::Object(obj)) => match obj.entry(key) {
+            Some(entry) => {
+                let child_path = join(&path, key);
+                if !rest.is_empty() && depth + 1 > out.nearest_depth {
+                    out.nearest = Some((entry.key_span, child_path.clone()));
+                    out.nearest_depth = depth + 1;
+                }
+                walk(&entry.value, entry.value.span, child_path, rest, ctx, out, depth + 1);
+            }
+            None => {
+                // `dynamic "ingress"` generates `ingress` blocks rampart has
+                // not expanded yet: whether one exists is unknown.
+                if ctx.platform == Platform::Terraform
+                    && node.get("dynamic").and_then(|d| d.get(key)).is_some()
+                {
+                    out.unknown = true;
+                }
+            }
+        },
+        (Step::Key(_), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, item.span, format!("{path}[{i}]"), steps, ctx, out, depth);
+            }
+        }
+        (Step::Each, Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, item.span, format!("{path}[{i}]"), rest, ctx, out, depth + 1);
+            }
+        }
+        (Step::Each, Value::Null) => {}
+        (Step::Each, _) => walk(node, site, path, rest, ctx, out, depth + 1),
+        (Step::Index(i), Value::Array(items)) => {
+            if let Some(item) = items.get(*i) {
+                walk(item, item.span, format!("{path}[{i}]"), rest, ctx, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `node` is a value rampart cannot know, as the platform sees it.
+pub fn is_unknown(node: &Node, ctx: &Context) -> bool {
+    matches!(view(node, ctx), View::Unknown)
+}
