@@ -75,8 +75,9 @@ pub struct QuerySelection {
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
-    Severity::parse(text)
-        .ok_or_else(|| format!("invalid severity \"{text}\": expected one of critical, high, medium, low, info"))
+    Severity::parse(text).ok_or_else(|| {
+        format!("invalid severity \"{text}\": expected one of critical, high, medium, low, info")
+    })
 }
 
 /// `rampart queries`.
@@ -167,8 +168,19 @@ mod tests {
     #[test]
     fn scan_flags() {
         let cli = Cli::try_parse_from([
-            "rampart", "scan", ".", "--only", "a,b", "--skip", "c", "--severity", "high",
-            "--queries", "team", "--format", "json",
+            "rampart",
+            "scan",
+            ".",
+            "--only",
+            "a,b",
+            "--skip",
+            "c",
+            "--severity",
+            "high",
+            "--queries",
+            "team",
+            "--format",
+            "json",
         ])
         .expect("parses");
         let Command::Scan(args) = cli.command else {
@@ -179,7 +191,8 @@ mod tests {
         assert_eq!(args.queries.severity, Some(Severity::High));
         assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
         assert_eq!(args.format, Format::Json);
-        let err = Cli::try_parse_from(["rampart", "scan", "--severity", "hgh"]).expect_err("invalid");
+        let err =
+            Cli::try_parse_from(["rampart", "scan", "--severity", "hgh"]).expect_err("invalid");
         assert!(err.to_string().contains("invalid severity \"hgh\""));
     }
 

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 use crate::ExitStatus;
-use crate::cli::{ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection, ScanArgs, TestArgs};
+use crate::cli::{
+    ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection, ScanArgs, TestArgs,
+};
 use crate::discover::DiscoverOptions;
 use crate::load::LoadOptions;
 use crate::query::compile::LoadError;
@@ -21,11 +23,19 @@ use crate::{inspect, report, scan, testing};
 pub struct LibraryError(pub Vec<LoadError>);
 
 fn plural_errors(n: usize) -> String {
-    if n == 1 { "1 error".into() } else { format!("{n} errors") }
+    if n == 1 {
+        "1 error".into()
+    } else {
+        format!("{n} errors")
+    }
 }
 
 fn paths_or_cwd(paths: Vec<PathBuf>) -> Vec<PathBuf> {
-    if paths.is_empty() { vec![PathBuf::from(".")] } else { paths }
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
 }
 
 fn discover_options(input: &InputArgs) -> DiscoverOptions {
@@ -51,8 +61,16 @@ pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
             bail!("unknown query id \"{id}\" (see `rampart queries`)");
         }
     }
-    let only: Vec<String> = selection.only.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let skip: Vec<String> = selection.skip.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let only: Vec<String> = selection
+        .only
+        .iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    let skip: Vec<String> = selection
+        .skip
+        .iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
     let minimum = selection.severity.unwrap_or(Severity::Info);
     Ok(registry.retain(|q| {
         (only.is_empty() || only.contains(&q.id)) && !skip.contains(&q.id) && q.severity >= minimum
@@ -99,7 +117,11 @@ pub fn inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 /// `rampart queries`.
 pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
-    let listed: Vec<&Query> = registry.queries().iter().filter(|q| !q.deprecated).collect();
+    let listed: Vec<&Query> = registry
+        .queries()
+        .iter()
+        .filter(|q| !q.deprecated)
+        .collect();
     match args.format {
         Format::Json => {
             let rows: Vec<serde_json::Value> = listed
@@ -125,7 +147,14 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         }
         Format::Text => {
             for q in &listed {
-                writeln!(out, "{:<44} {:<8} {:<15} {}", q.id, q.severity, q.platform.name(), q.title)?;
+                writeln!(
+                    out,
+                    "{:<44} {:<8} {:<15} {}",
+                    q.id,
+                    q.severity,
+                    q.platform.name(),
+                    q.title
+                )?;
             }
             writeln!(out, "\n{} queries", listed.len())?;
         }
@@ -147,12 +176,20 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         "severity {}, category {}, {}; selects {} {}",
         q.severity,
         q.category,
-        if cwe.is_empty() { "no CWE".into() } else { cwe.join(", ") },
+        if cwe.is_empty() {
+            "no CWE".into()
+        } else {
+            cwe.join(", ")
+        },
         q.platform,
         q.select.join(", ")
     )?;
     if !q.aliases.is_empty() {
-        let aliases: Vec<String> = q.aliases.iter().map(|(t, ids)| format!("{t} {}", ids.join(", "))).collect();
+        let aliases: Vec<String> = q
+            .aliases
+            .iter()
+            .map(|(t, ids)| format!("{t} {}", ids.join(", ")))
+            .collect();
         writeln!(out, "same check elsewhere: {}", aliases.join("; "))?;
     }
     writeln!(out, "\n{}\n", q.description.trim())?;
@@ -165,7 +202,10 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         writeln!(out)?;
     }
     let examples = fixtures_of(q);
-    for (label, bad) in [("Bad examples (flagged):", true), ("Good examples (not flagged):", false)] {
+    for (label, bad) in [
+        ("Bad examples (flagged):", true),
+        ("Good examples (not flagged):", false),
+    ] {
         let chosen: Vec<&(String, String)> = examples
             .iter()
             .filter(|(name, _)| file_name(name).starts_with("bad") == bad)
@@ -213,7 +253,11 @@ fn fixtures_of(q: &Query) -> Vec<(String, String)> {
     let Some(at) = stem.rfind("queries/") else {
         return Vec::new();
     };
-    let dir = PathBuf::from(format!("{}fixtures/{}", &stem[..at], &stem[at + "queries/".len()..]));
+    let dir = PathBuf::from(format!(
+        "{}fixtures/{}",
+        &stem[..at],
+        &stem[at + "queries/".len()..]
+    ));
     let mut files = Vec::new();
     collect(&dir, &dir, &mut files);
     files.sort();

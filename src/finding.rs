@@ -48,13 +48,20 @@ pub fn fingerprint(query_id: &str, file: &str, entity: &str, path: &str) -> Stri
 /// column, then query id.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.file.as_str(), a.span.start_line, a.span.start_col, a.query_id.as_str(), a.path.as_str()).cmp(&(
-            b.file.as_str(),
-            b.span.start_line,
-            b.span.start_col,
-            b.query_id.as_str(),
-            b.path.as_str(),
-        ))
+        (
+            a.file.as_str(),
+            a.span.start_line,
+            a.span.start_col,
+            a.query_id.as_str(),
+            a.path.as_str(),
+        )
+            .cmp(&(
+                b.file.as_str(),
+                b.span.start_line,
+                b.span.start_col,
+                b.query_id.as_str(),
+                b.path.as_str(),
+            ))
     });
 }
 

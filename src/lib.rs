@@ -25,8 +25,8 @@ pub mod source;
 pub mod testing;
 pub mod tree;
 
-use std::io::Write;
 use cli::{Cli, Command};
+use std::io::Write;
 
 /// How a run ended; `main` turns it into the process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

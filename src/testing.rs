@@ -78,12 +78,22 @@ impl TestReport {
 pub fn run_pack(root: &Path, threads: usize) -> Result<TestReport, Vec<LoadError>> {
     let queries_dir = root.join("queries");
     let registry = Registry::load(false, &[&queries_dir])?;
-    Ok(run_fixtures(&registry, &queries_dir, &root.join("fixtures"), threads))
+    Ok(run_fixtures(
+        &registry,
+        &queries_dir,
+        &root.join("fixtures"),
+        threads,
+    ))
 }
 
 /// Runs the cases of every query in `registry`, finding each query's
 /// fixture directory by its source path relative to `queries_dir`.
-pub fn run_fixtures(registry: &Registry, queries_dir: &Path, fixtures_dir: &Path, threads: usize) -> TestReport {
+pub fn run_fixtures(
+    registry: &Registry,
+    queries_dir: &Path,
+    fixtures_dir: &Path,
+    threads: usize,
+) -> TestReport {
     let mut report = TestReport::default();
     let queries_prefix = format!("{}/", display_path(queries_dir));
     for query in registry.queries().iter().filter(|q| !q.deprecated) {
@@ -92,7 +102,8 @@ pub fn run_fixtures(registry: &Registry, queries_dir: &Path, fixtures_dir: &Path
             .strip_prefix(&queries_prefix)
             .or_else(|| query.source.strip_prefix("queries/"))
             .unwrap_or(&query.source);
-        let case_dir = fixtures_dir.join(relative.trim_end_matches(".yaml").trim_end_matches(".yml"));
+        let case_dir =
+            fixtures_dir.join(relative.trim_end_matches(".yaml").trim_end_matches(".yml"));
         let cases = list_cases(&case_dir);
         let single = registry.subset(|q| q.id == query.id);
         let mut has_bad = false;
@@ -107,10 +118,15 @@ pub fn run_fixtures(registry: &Registry, queries_dir: &Path, fixtures_dir: &Path
             report.cases.push(result);
         }
         if !has_bad {
-            report.incomplete.push((query.id.clone(), "no bad case (one with a rampart-expect marker)"));
+            report.incomplete.push((
+                query.id.clone(),
+                "no bad case (one with a rampart-expect marker)",
+            ));
         }
         if !has_good {
-            report.incomplete.push((query.id.clone(), "no good case (one without markers)"));
+            report
+                .incomplete
+                .push((query.id.clone(), "no good case (one without markers)"));
         }
     }
     report
@@ -171,7 +187,9 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
     result.unexpected = scanned
         .findings
         .iter()
-        .filter(|f| f.query_id == query.id && !expected.contains(&(f.file.clone(), f.span.start_line)))
+        .filter(|f| {
+            f.query_id == query.id && !expected.contains(&(f.file.clone(), f.span.start_line))
+        })
         .map(|f| (f.file.clone(), f.span.start_line, f.message.clone()))
         .collect();
     result

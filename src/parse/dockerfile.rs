@@ -1139,6 +1139,21 @@ struct Flag {
     value: Option<(String, (usize, usize))>,
 }
 
+/// How a shell command is joined to the one before it.
+struct Link {
+    /// The operator before it (`&&`, `||`, `;`, `|`), `None` for the first.
+    after: Option<String>,
+    /// The name of the command before it.
+    previous: Option<String>,
+}
+
+fn optional_str(value: Option<String>, span: Span) -> Node {
+    match value {
+        Some(v) => node_str(v, span),
+        None => Node::new(Value::Null, span),
+    }
+}
+
 /// An instruction line split as BuildKit's `splitCommand` does.
 struct Command {
     keyword: (usize, usize),
@@ -2069,13 +2084,32 @@ impl<'a> Parser<'a> {
         words.clear();
         let mut n_env = 0;
         let n = tokens.len();
+        // What joins each command to the one before (`&&`, `|`, ...) and the
+        // previous command's name: `curl ... | sh` is a pipe into a shell.
+        let mut joined_by: Option<String> = None;
+        let mut previous: Option<String> = None;
         for i in 0..=n {
             let kind = tokens.get(i).map_or(Tok::Sep, |t| t.kind);
             match kind {
                 Tok::Sep => {
                     if let Some(f) = first.filter(|_| name.is_some() || n_env > 0) {
                         let (env, args) = words.split_at(n_env);
-                        out.push(self.command_node(src, tokens, f, last, name, args, env));
+                        let link = Link {
+                            after: joined_by.take(),
+                            previous: previous.take(),
+                        };
+                        let node = self.command_node(src, tokens, f, last, name, args, env, link);
+                        previous = node.get("name").and_then(Node::as_str).map(str::to_string);
+                        out.push(node);
+                    }
+                    if let Some(t) = tokens.get(i) {
+                        let sep = src.text(t.start, t.end).trim();
+                        // A newline inside a heredoc script separates like `;`.
+                        joined_by = Some(if sep.is_empty() {
+                            ";".to_string()
+                        } else {
+                            sep.to_string()
+                        });
                     }
                     first = None;
                     name = None;
@@ -2119,6 +2153,7 @@ impl<'a> Parser<'a> {
         name: Option<usize>,
         args: &[usize],
         env: &[usize],
+        link: Link,
     ) -> Node {
         let (a, b) = (tokens[first].start, tokens[last].end);
         let span = self.span(src, a, b);
@@ -2164,6 +2199,14 @@ impl<'a> Parser<'a> {
                 synth("args", array(arg_nodes, args_span)),
                 synth("env", object(env_entries, env_span)),
                 synth("text", node_str(src.text(a, b), span)),
+                synth(
+                    "input_from",
+                    optional_str(
+                        link.previous.filter(|_| link.after.as_deref() == Some("|")),
+                        span,
+                    ),
+                ),
+                synth("after", optional_str(link.after, span)),
             ],
             span,
         )

@@ -70,7 +70,10 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
         return Err(vec![error_at(Span::default(), "empty query file".into())]);
     };
     let Some(obj) = root.as_object() else {
-        return Err(vec![error_at(root.span, "a query file is a mapping of fields".into())]);
+        return Err(vec![error_at(
+            root.span,
+            "a query file is a mapping of fields".into(),
+        )]);
     };
     let mut c = Compiler {
         source,
@@ -80,7 +83,11 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
         if !FIELDS.contains(&entry.key.as_str()) {
             c.error(
                 entry.key_span,
-                format!("unknown field \"{}\": expected one of {}", entry.key, FIELDS.join(", ")),
+                format!(
+                    "unknown field \"{}\": expected one of {}",
+                    entry.key,
+                    FIELDS.join(", ")
+                ),
             );
         }
     }
@@ -116,19 +123,30 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let condition = match root.entry("flag") {
         Some(e) => c.condition(&e.value, "flag"),
         None => {
-            c.error(root.span, "missing field \"flag\": the condition under which the query fires".into());
+            c.error(
+                root.span,
+                "missing field \"flag\": the condition under which the query fires".into(),
+            );
             None
         }
     };
     let message = c.required_string(root, "message").and_then(|m| {
         Message::parse(&m)
-            .map_err(|e| c.error(field_span(root, "message"), format!("field \"message\": {e}")))
+            .map_err(|e| {
+                c.error(
+                    field_span(root, "message"),
+                    format!("field \"message\": {e}"),
+                )
+            })
             .ok()
     });
     let deprecated = match root.get("deprecated") {
         None => false,
         Some(n) => n.as_bool().unwrap_or_else(|| {
-            c.error(n.span, "field \"deprecated\": expected true or false".into());
+            c.error(
+                n.span,
+                "field \"deprecated\": expected true or false".into(),
+            );
             false
         }),
     };
@@ -137,14 +155,27 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
         if !id.starts_with(prefix) {
             c.error(
                 field_span(root, "id"),
-                format!("field \"id\": a {platform} query id starts with \"{prefix}\", not \"{id}\""),
+                format!(
+                    "field \"id\": a {platform} query id starts with \"{prefix}\", not \"{id}\""
+                ),
             );
         }
     }
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    match (id, title, severity, category, description, remediation, platform, select, condition, message) {
+    match (
+        id,
+        title,
+        severity,
+        category,
+        description,
+        remediation,
+        platform,
+        select,
+        condition,
+        message,
+    ) {
         (
             Some(id),
             Some(title),
@@ -193,7 +224,9 @@ fn is_kebab_id(id: &str) -> bool {
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--")
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn field_span(root: &Node, key: &str) -> Span {
@@ -258,7 +291,10 @@ impl Compiler<'_> {
             Some(n) => match &n.value {
                 Value::String(s) if !s.trim().is_empty() => Some(s.trim_end().to_string()),
                 _ => {
-                    self.error(n.span, format!("field \"{key}\": expected a non-empty string"));
+                    self.error(
+                        n.span,
+                        format!("field \"{key}\": expected a non-empty string"),
+                    );
                     None
                 }
             },
@@ -273,7 +309,10 @@ impl Compiler<'_> {
         for item in n.items() {
             match item.as_str() {
                 Some(s) => out.push(s.to_string()),
-                None => self.error(item.span, format!("field \"{key}\": expected a list of strings")),
+                None => self.error(
+                    item.span,
+                    format!("field \"{key}\": expected a list of strings"),
+                ),
             }
         }
         out
@@ -281,7 +320,10 @@ impl Compiler<'_> {
 
     fn cwe(&mut self, root: &Node) -> Vec<u32> {
         let Some(n) = root.get("cwe") else {
-            self.error(root.span, "missing field \"cwe\": a list of CWE numbers".into());
+            self.error(
+                root.span,
+                "missing field \"cwe\": a list of CWE numbers".into(),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -293,7 +335,10 @@ impl Compiler<'_> {
             };
             match number {
                 Some(f) if f >= 1.0 && f.fract() == 0.0 && f < 10_000.0 => out.push(f as u32),
-                _ => self.error(item.span, "field \"cwe\": expected CWE numbers such as 284".into()),
+                _ => self.error(
+                    item.span,
+                    "field \"cwe\": expected CWE numbers such as 284".into(),
+                ),
             }
         }
         out
@@ -305,7 +350,10 @@ impl Compiler<'_> {
             return out;
         };
         let Some(obj) = n.as_object() else {
-            self.error(n.span, "field \"aliases\": expected a mapping of tool name to id or ids".into());
+            self.error(
+                n.span,
+                "field \"aliases\": expected a mapping of tool name to id or ids".into(),
+            );
             return out;
         };
         for entry in &obj.entries {
@@ -316,7 +364,10 @@ impl Compiler<'_> {
                     Value::Number(num) => ids.push(num.to_string()),
                     _ => self.error(
                         item.span,
-                        format!("field \"aliases.{}\": expected an id or a list of ids", entry.key),
+                        format!(
+                            "field \"aliases.{}\": expected an id or a list of ids",
+                            entry.key
+                        ),
                     ),
                 }
             }
@@ -328,14 +379,20 @@ impl Compiler<'_> {
     /// `select: terraform resource.aws_s3_bucket` or a list of such.
     fn select(&mut self, root: &Node) -> Option<(Platform, Vec<String>)> {
         let Some(n) = root.get("select") else {
-            self.error(root.span, "missing field \"select\": e.g. \"terraform resource.aws_s3_bucket\"".into());
+            self.error(
+                root.span,
+                "missing field \"select\": e.g. \"terraform resource.aws_s3_bucket\"".into(),
+            );
             return None;
         };
         let mut platform = None;
         let mut kinds = Vec::new();
         for item in n.items() {
             let Some(text) = item.as_str() else {
-                self.error(item.span, "field \"select\": expected \"<platform> <entity kind>\"".into());
+                self.error(
+                    item.span,
+                    "field \"select\": expected \"<platform> <entity kind>\"".into(),
+                );
                 continue;
             };
             let mut words = text.split_whitespace();
@@ -356,7 +413,10 @@ impl Compiler<'_> {
                 continue;
             };
             if platform.is_some_and(|q| q != p) {
-                self.error(item.span, "field \"select\": one query selects entities of one platform".into());
+                self.error(
+                    item.span,
+                    "field \"select\": one query selects entities of one platform".into(),
+                );
             }
             platform = Some(p);
             kinds.push(kind.to_string());
@@ -369,7 +429,10 @@ impl Compiler<'_> {
 
     fn path(&mut self, node: &Node, field: &str) -> Option<Path> {
         let Some(text) = node.as_str() else {
-            self.error(node.span, format!("{field}: expected a path such as spec.containers[*].image"));
+            self.error(
+                node.span,
+                format!("{field}: expected a path such as spec.containers[*].image"),
+            );
             return None;
         };
         Path::parse(text)
@@ -379,7 +442,10 @@ impl Compiler<'_> {
 
     fn condition(&mut self, node: &Node, field: &str) -> Option<Condition> {
         if let Value::Array(items) = &node.value {
-            let parts: Vec<_> = items.iter().filter_map(|i| self.condition(i, field)).collect();
+            let parts: Vec<_> = items
+                .iter()
+                .filter_map(|i| self.condition(i, field))
+                .collect();
             return (parts.len() == items.len()).then_some(Condition::All(parts));
         }
         let Some(obj) = node.as_object() else {
@@ -393,7 +459,10 @@ impl Compiler<'_> {
         let Some(operator) = operator else {
             self.error(
                 node.span,
-                format!("{field}: no operator: a condition starts with one of {}", OPERATORS.join(", ")),
+                format!(
+                    "{field}: no operator: a condition starts with one of {}",
+                    OPERATORS.join(", ")
+                ),
             );
             return None;
         };
@@ -407,7 +476,10 @@ impl Compiler<'_> {
             if e.key != operator.key && !allowed.contains(&e.key.as_str()) {
                 self.error(
                     e.key_span,
-                    format!("{field}: \"{}\" does not go with \"{}\"", e.key, operator.key),
+                    format!(
+                        "{field}: \"{}\" does not go with \"{}\"",
+                        e.key, operator.key
+                    ),
                 );
             }
         }
@@ -415,7 +487,10 @@ impl Compiler<'_> {
             "all" | "any" => {
                 let items = operator.value.as_array().unwrap_or_default();
                 if items.is_empty() {
-                    self.error(operator.value.span, format!("{here}: expected a non-empty list of conditions"));
+                    self.error(
+                        operator.value.span,
+                        format!("{here}: expected a non-empty list of conditions"),
+                    );
                     return None;
                 }
                 let parts: Vec<_> = items
@@ -432,7 +507,9 @@ impl Compiler<'_> {
                     Condition::Any(parts)
                 })
             }
-            "not" => Some(Condition::Not(Box::new(self.condition(&operator.value, &here)?))),
+            "not" => Some(Condition::Not(Box::new(
+                self.condition(&operator.value, &here)?,
+            ))),
             "path" => self.test(node, obj, &operator.value, &here),
             "any_item" | "all_items" | "no_item" | "last_item" => {
                 let quantifier = match operator.key.as_str() {
@@ -451,7 +528,10 @@ impl Compiler<'_> {
                     None => None,
                 };
                 if condition.is_none() && filter.is_none() {
-                    self.error(node.span, format!("{here}: needs \"where\" (or \"matching\")"));
+                    self.error(
+                        node.span,
+                        format!("{here}: needs \"where\" (or \"matching\")"),
+                    );
                     return None;
                 }
                 Some(Condition::Items {
@@ -467,14 +547,20 @@ impl Compiler<'_> {
                 let kind = match v.get("select").and_then(Node::as_str) {
                     Some(k) => k.to_string(),
                     None => {
-                        self.error(v.span, format!("{here}: needs \"select\", the kind of the referring entity"));
+                        self.error(
+                            v.span,
+                            format!("{here}: needs \"select\", the kind of the referring entity"),
+                        );
                         return None;
                     }
                 };
                 let path = match v.get("path") {
                     Some(p) => self.path(p, &format!("{here}.path"))?,
                     None => {
-                        self.error(v.span, format!("{here}: needs \"path\", where the reference is written"));
+                        self.error(
+                            v.span,
+                            format!("{here}: needs \"path\", where the reference is written"),
+                        );
                         return None;
                     }
                 };
@@ -482,9 +568,19 @@ impl Compiler<'_> {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
                     None => None,
                 };
-                for e in v.as_object().map(|o| o.entries.as_slice()).unwrap_or_default() {
+                for e in v
+                    .as_object()
+                    .map(|o| o.entries.as_slice())
+                    .unwrap_or_default()
+                {
                     if !matches!(e.key.as_str(), "select" | "path" | "where") {
-                        self.error(e.key_span, format!("{here}: unknown key \"{}\": expected select, path, where", e.key));
+                        self.error(
+                            e.key_span,
+                            format!(
+                                "{here}: unknown key \"{}\": expected select, path, where",
+                                e.key
+                            ),
+                        );
                     }
                 }
                 Some(Condition::ReferencedBy {
@@ -497,16 +593,29 @@ impl Compiler<'_> {
         }
     }
 
-    fn test(&mut self, node: &Node, obj: &crate::tree::Object, path_node: &Node, here: &str) -> Option<Condition> {
+    fn test(
+        &mut self,
+        node: &Node,
+        obj: &crate::tree::Object,
+        path_node: &Node,
+        here: &str,
+    ) -> Option<Condition> {
         let mut paths = Vec::new();
         for p in path_node.items() {
             paths.push(self.path(p, here)?);
         }
         if paths.is_empty() {
-            self.error(path_node.span, format!("{here}: expected a path or a list of paths"));
+            self.error(
+                path_node.span,
+                format!("{here}: expected a path or a list of paths"),
+            );
             return None;
         }
-        let tests: Vec<_> = obj.entries.iter().filter(|e| TESTS.contains(&e.key.as_str())).collect();
+        let tests: Vec<_> = obj
+            .entries
+            .iter()
+            .filter(|e| TESTS.contains(&e.key.as_str()))
+            .collect();
         let [entry] = tests.as_slice() else {
             self.error(
                 node.span,
@@ -527,7 +636,10 @@ impl Compiler<'_> {
         let scalar = |c: &mut Self| -> Option<Scalar> {
             let s = scalar_of(v);
             if s.is_none() {
-                c.error(v.span, format!("{field}: expected a string, number, boolean or null"));
+                c.error(
+                    v.span,
+                    format!("{field}: expected a string, number, boolean or null"),
+                );
             }
             s
         };
@@ -535,7 +647,10 @@ impl Compiler<'_> {
             let items = v.as_array().unwrap_or_default();
             let out: Vec<_> = items.iter().filter_map(scalar_of).collect();
             if items.is_empty() || out.len() != items.len() {
-                c.error(v.span, format!("{field}: expected a list of strings, numbers or booleans"));
+                c.error(
+                    v.span,
+                    format!("{field}: expected a list of strings, numbers or booleans"),
+                );
                 return None;
             }
             Some(out)
@@ -582,7 +697,10 @@ impl Compiler<'_> {
 
     fn port_range(&mut self, v: &Node, here: &str) -> Option<Condition> {
         let Some(obj) = v.as_object() else {
-            self.error(v.span, format!("{here}: expected {{from, to, protocol, port}} or {{range, port}}"));
+            self.error(
+                v.span,
+                format!("{here}: expected {{from, to, protocol, port}} or {{range, port}}"),
+            );
             return None;
         };
         let mut range = PortRange {
@@ -601,12 +719,16 @@ impl Compiler<'_> {
                 "protocol" => range.protocol = Some(self.path(&e.value, &field)?),
                 "range" => range.range = Some(self.path(&e.value, &field)?),
                 "port" => match e.value.as_number().map(|n| n.as_f64()) {
-                    Some(p) if (0.0..=65535.0).contains(&p) && p.fract() == 0.0 => port = Some(p as u32),
+                    Some(p) if (0.0..=65535.0).contains(&p) && p.fract() == 0.0 => {
+                        port = Some(p as u32)
+                    }
                     _ => self.error(e.value.span, format!("{field}: expected a port number")),
                 },
                 other => self.error(
                     e.key_span,
-                    format!("{here}: unknown key \"{other}\": expected from, to, protocol, range, port"),
+                    format!(
+                        "{here}: unknown key \"{other}\": expected from, to, protocol, range, port"
+                    ),
                 ),
             }
         }
@@ -615,7 +737,10 @@ impl Compiler<'_> {
             return None;
         };
         if range.range.is_none() && range.from.is_none() {
-            self.error(v.span, format!("{here}: needs \"from\" and \"to\", or \"range\""));
+            self.error(
+                v.span,
+                format!("{here}: needs \"from\" and \"to\", or \"range\""),
+            );
             return None;
         }
         range.port = port;
@@ -667,7 +792,10 @@ message: acl is {value}
                 GOOD.replace("severity: high", "severity: hgh"),
                 "q.yaml:3:11: field \"severity\": invalid severity \"hgh\": expected one of critical, high, medium, low, info",
             ),
-            (GOOD.replace("title:", "titel:"), "q.yaml:2:1: unknown field \"titel\""),
+            (
+                GOOD.replace("title:", "titel:"),
+                "q.yaml:2:1: unknown field \"titel\"",
+            ),
             (
                 GOOD.replace("  in: [public-read", "  in_list: [public-read"),
                 "q.yaml:12:3: flag.path: expected exactly one test of",
@@ -700,8 +828,14 @@ message: acl is {value}
 
     #[test]
     fn regexes_compile_at_load() {
-        let text = GOOD.replace("  in: [public-read, public-read-write]", "  matches: \"(unclosed\"");
+        let text = GOOD.replace(
+            "  in: [public-read, public-read-write]",
+            "  matches: \"(unclosed\"",
+        );
         let got = errors(&text);
-        assert!(got[0].contains("flag.path.matches: invalid regex"), "{got:?}");
+        assert!(
+            got[0].contains("flag.path.matches: invalid regex"),
+            "{got:?}"
+        );
     }
 }

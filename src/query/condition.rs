@@ -201,7 +201,11 @@ impl Condition {
                         }
                     }
                 }
-                if unknown { Outcome::Unknown } else { Outcome::Match(hits) }
+                if unknown {
+                    Outcome::Unknown
+                } else {
+                    Outcome::Match(hits)
+                }
             }
             Condition::Any(parts) => {
                 let mut unknown = false;
@@ -226,7 +230,14 @@ impl Condition {
                 path,
                 filter,
                 condition,
-            } => eval_items(*quantifier, path, filter.as_deref(), condition.as_deref(), scope, ctx),
+            } => eval_items(
+                *quantifier,
+                path,
+                filter.as_deref(),
+                condition.as_deref(),
+                scope,
+                ctx,
+            ),
             Condition::PortRange(range) => eval_port_range(range, scope, ctx),
             Condition::ReferencedBy {
                 kind,
@@ -457,12 +468,16 @@ pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     match (&node.value, scalar) {
         (Value::Null, Scalar::Null) => true,
         (Value::Bool(a), Scalar::Bool(b)) => a == b,
-        (Value::String(s), Scalar::Bool(b)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        (Value::String(s), Scalar::Bool(b)) => {
+            s.eq_ignore_ascii_case(if *b { "true" } else { "false" })
+        }
         (Value::Number(n), Scalar::Number(b)) => n.as_f64() == *b,
         (Value::String(s), Scalar::Number(b)) => s.trim().parse::<f64>() == Ok(*b),
         (Value::String(a), Scalar::String(b)) => a == b,
         (Value::Number(n), Scalar::String(b)) => n.to_string() == *b,
-        (Value::Bool(a), Scalar::String(b)) => b.eq_ignore_ascii_case(if *a { "true" } else { "false" }),
+        (Value::Bool(a), Scalar::String(b)) => {
+            b.eq_ignore_ascii_case(if *a { "true" } else { "false" })
+        }
         _ => false,
     }
 }
@@ -531,7 +546,11 @@ fn eval_items(
         }
         Quantifier::AllItems => {
             if items.is_empty() {
-                return if unknown { Outcome::Unknown } else { Outcome::NoMatch };
+                return if unknown {
+                    Outcome::Unknown
+                } else {
+                    Outcome::NoMatch
+                };
             }
             let mut hits = Vec::new();
             for item in &items {
@@ -541,7 +560,11 @@ fn eval_items(
                     Outcome::NoMatch => return Outcome::NoMatch,
                 }
             }
-            if unknown { Outcome::Unknown } else { Outcome::Match(dedup(hits)) }
+            if unknown {
+                Outcome::Unknown
+            } else {
+                Outcome::Match(dedup(hits))
+            }
         }
         Quantifier::NoItem => {
             for item in &items {
@@ -604,7 +627,11 @@ fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
                     unknown = true;
                 } else if text_range_includes(node, port) {
                     hits.push(Hit {
-                        span: if std::ptr::eq(node, found.node) { found.site } else { node.span },
+                        span: if std::ptr::eq(node, found.node) {
+                            found.site
+                        } else {
+                            node.span
+                        },
                         path,
                         value: Some(render(node)),
                     });
@@ -728,7 +755,11 @@ fn eval_referenced_by(
             }
         }
     }
-    if unknown { Outcome::Unknown } else { Outcome::NoMatch }
+    if unknown {
+        Outcome::Unknown
+    } else {
+        Outcome::NoMatch
+    }
 }
 
 fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
@@ -811,7 +842,15 @@ fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'
 }
 
 const NON_RESOURCE_ROOTS: [&str; 9] = [
-    "var", "local", "module", "data", "each", "count", "path", "self", "terraform",
+    "var",
+    "local",
+    "module",
+    "data",
+    "each",
+    "count",
+    "path",
+    "self",
+    "terraform",
 ];
 
 fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
@@ -819,10 +858,10 @@ fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
         (Value::Expr(e), Platform::Terraform) => {
             let mut opaque = false;
             for r in &e.references {
-                if names
-                    .iter()
-                    .any(|n| r == n || (r.starts_with(n.as_str()) && r.as_bytes().get(n.len()) == Some(&b'.')))
-                {
+                if names.iter().any(|n| {
+                    r == n
+                        || (r.starts_with(n.as_str()) && r.as_bytes().get(n.len()) == Some(&b'.'))
+                }) {
                     return Tri::True;
                 }
                 let root = r.split(['.', '[']).next().unwrap_or("");
@@ -830,10 +869,18 @@ fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
                     opaque = true;
                 }
             }
-            if opaque || e.references.is_empty() { Tri::Unknown } else { Tri::False }
+            if opaque || e.references.is_empty() {
+                Tri::Unknown
+            } else {
+                Tri::False
+            }
         }
         (Value::String(s), _) => {
-            if names.iter().any(|n| n == s) { Tri::True } else { Tri::False }
+            if names.iter().any(|n| n == s) {
+                Tri::True
+            } else {
+                Tri::False
+            }
         }
         (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
             let entry = &o.entries[0];

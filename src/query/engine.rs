@@ -66,8 +66,17 @@ pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
                         span: hit.span,
                         entity: entity.identity.clone(),
                         path: hit.path.clone(),
-                        message: query.message.render(hit.value.as_deref(), &hit.path, &entity.identity),
-                        fingerprint: fingerprint(&query.id, &loaded.display, &entity.identity, &hit.path),
+                        message: query.message.render(
+                            hit.value.as_deref(),
+                            &hit.path,
+                            &entity.identity,
+                        ),
+                        fingerprint: fingerprint(
+                            &query.id,
+                            &loaded.display,
+                            &entity.identity,
+                            &hit.path,
+                        ),
                     });
                 }
             }

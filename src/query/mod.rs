@@ -181,7 +181,10 @@ mod tests {
             m.render(Some("\"public-read\""), "acl", "aws_s3_bucket.b"),
             "acl is \"public-read\"; expected \"private\" (acl)"
         );
-        assert_eq!(m.render(None, "acl", "x"), "acl is not set; expected \"private\" (acl)");
+        assert_eq!(
+            m.render(None, "acl", "x"),
+            "acl is not set; expected \"private\" (acl)"
+        );
         assert!(Message::parse("{valu}").is_err());
         assert!(Message::parse("{value").is_err());
     }

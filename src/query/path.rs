@@ -126,9 +126,7 @@ impl Path {
                 steps.push(Step::Key(rest[i + 1..close].to_string()));
                 i = close + 1;
             } else {
-                let end = rest[i..]
-                    .find(['.', '['])
-                    .map_or(rest.len(), |e| i + e);
+                let end = rest[i..].find(['.', '[']).map_or(rest.len(), |e| i + e);
                 let key = rest[i..end].trim();
                 if key.is_empty() {
                     return Err(PathError(format!("empty key in \"{text}\"")));
@@ -215,14 +213,26 @@ mod tests {
     fn parses() {
         let cases = [
             ("acl", Root::Current, "<acl>"),
-            ("ingress[*].cidr_blocks", Root::Current, "<ingress>*<cidr_blocks>"),
-            ("spec.volumes[0].hostPath", Root::Current, "<spec><volumes>#0<hostPath>"),
+            (
+                "ingress[*].cidr_blocks",
+                Root::Current,
+                "<ingress>*<cidr_blocks>",
+            ),
+            (
+                "spec.volumes[0].hostPath",
+                Root::Current,
+                "<spec><volumes>#0<hostPath>",
+            ),
             (
                 "metadata.annotations.\"seccomp.security.alpha.kubernetes.io/pod\"",
                 Root::Current,
                 "<metadata><annotations><seccomp.security.alpha.kubernetes.io/pod>",
             ),
-            ("$parent.securityContext", Root::Parent(1), "<securityContext>"),
+            (
+                "$parent.securityContext",
+                Root::Parent(1),
+                "<securityContext>",
+            ),
             ("$parent.$parent.metadata", Root::Parent(2), "<metadata>"),
             ("$document.Parameters", Root::Document, "<Parameters>"),
             ("$entity", Root::Entity, ""),

@@ -174,7 +174,15 @@ fn walk<'a>(
                     out.nearest = Some((entry.key_span, child_path.clone()));
                     out.nearest_depth = depth + 1;
                 }
-                walk(&entry.value, entry.value.span, child_path, rest, ctx, out, depth + 1);
+                walk(
+                    &entry.value,
+                    entry.value.span,
+                    child_path,
+                    rest,
+                    ctx,
+                    out,
+                    depth + 1,
+                );
             }
             None => {
                 // `dynamic "ingress"` generates `ingress` blocks rampart has
@@ -188,19 +196,43 @@ fn walk<'a>(
         },
         (Step::Key(_), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, item.span, format!("{path}[{i}]"), steps, ctx, out, depth);
+                walk(
+                    item,
+                    item.span,
+                    format!("{path}[{i}]"),
+                    steps,
+                    ctx,
+                    out,
+                    depth,
+                );
             }
         }
         (Step::Each, Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, item.span, format!("{path}[{i}]"), rest, ctx, out, depth + 1);
+                walk(
+                    item,
+                    item.span,
+                    format!("{path}[{i}]"),
+                    rest,
+                    ctx,
+                    out,
+                    depth + 1,
+                );
             }
         }
         (Step::Each, Value::Null) => {}
         (Step::Each, _) => walk(node, site, path, rest, ctx, out, depth + 1),
         (Step::Index(i), Value::Array(items)) => {
             if let Some(item) = items.get(*i) {
-                walk(item, item.span, format!("{path}[{i}]"), rest, ctx, out, depth + 1);
+                walk(
+                    item,
+                    item.span,
+                    format!("{path}[{i}]"),
+                    rest,
+                    ctx,
+                    out,
+                    depth + 1,
+                );
             }
         }
         _ => {}

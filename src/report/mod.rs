@@ -10,7 +10,12 @@ use crate::scan::ScanResult;
 pub fn severity_counts(result: &ScanResult) -> Vec<(crate::query::Severity, usize)> {
     crate::query::Severity::ALL
         .into_iter()
-        .map(|s| (s, result.findings.iter().filter(|f| f.severity == s).count()))
+        .map(|s| {
+            (
+                s,
+                result.findings.iter().filter(|f| f.severity == s).count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect()
 }

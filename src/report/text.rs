@@ -13,7 +13,13 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}:{}:{}: {} {} {} [{}]",
-            f.file, f.span.start_line, f.span.start_col, f.severity, f.query_id, f.message, f.entity
+            f.file,
+            f.span.start_line,
+            f.span.start_col,
+            f.severity,
+            f.query_id,
+            f.message,
+            f.entity
         )?;
     }
     if !result.diagnostics.is_empty() {

@@ -1,0 +1,59 @@
+//! The built-in query library: it loads, every query's fixtures pass, and
+//! every query carries what users need (remediation, references, aliases).
+
+use std::path::Path;
+
+use rampart::query::registry::Registry;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_fixture_yields_exactly_its_marked_findings() {
+    let report = rampart::testing::run_pack(root(), 2).expect("the library loads");
+    let mut text = Vec::new();
+    rampart::testing::render(&report, &mut text).expect("render");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(report.passed(), "{text}");
+    assert!(!report.cases.is_empty());
+}
+
+#[test]
+fn the_embedded_library_is_the_one_on_disk() {
+    let embedded = Registry::load(true, &[] as &[&Path]).expect("embedded library loads");
+    let on_disk = Registry::load(false, &[root().join("queries")]).expect("library on disk loads");
+    let ids = |r: &Registry| r.queries().iter().map(|q| q.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&embedded), ids(&on_disk));
+}
+
+#[test]
+fn every_query_is_documented_for_users() {
+    let registry = Registry::load(true, &[] as &[&Path]).expect("loads");
+    let mut problems = Vec::new();
+    for q in registry.queries() {
+        if q.remediation.lines().count() < 2 {
+            problems.push(format!("{}: remediation has no snippet", q.id));
+        }
+        if q.references.is_empty() {
+            problems.push(format!("{}: no references", q.id));
+        }
+        if q.aliases.is_empty() {
+            problems.push(format!("{}: no aliases", q.id));
+        }
+        let expected_dir = format!("queries/{}/", q.platform.name());
+        if !q.source.starts_with(&expected_dir) {
+            problems.push(format!(
+                "{}: {} is not under {expected_dir}",
+                q.id, q.source
+            ));
+        }
+        if !q.source.ends_with(&format!("/{}.yaml", q.id)) {
+            problems.push(format!(
+                "{}: file name {} does not match the id",
+                q.id, q.source
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
