@@ -341,6 +341,14 @@ impl Node {
         }
     }
 
+    /// The object, mutably, when this node is one.
+    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+        match &mut self.value {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
     /// The elements, when this node is an array.
     pub fn as_array(&self) -> Option<&[Node]> {
         match &self.value {
@@ -403,6 +411,37 @@ impl Node {
             Value::Array(_) => "array",
             Value::Object(_) => "object",
             Value::Expr(_) => "expression",
+        }
+    }
+
+    /// True when nothing in this subtree is an unevaluated expression.
+    pub fn is_literal(&self) -> bool {
+        match &self.value {
+            Value::Expr(_) => false,
+            Value::Array(a) => a.iter().all(Node::is_literal),
+            Value::Object(o) => o.entries.iter().all(|e| e.value.is_literal()),
+            _ => true,
+        }
+    }
+
+    /// The value as plain JSON (no spans); an expression becomes its
+    /// source text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(Number::Int(i)) => J::from(*i),
+            Value::Number(Number::Float(f)) => J::from(*f),
+            Value::String(s) => J::String(s.clone()),
+            Value::Array(a) => J::Array(a.iter().map(Node::to_json).collect()),
+            Value::Object(o) => J::Object(
+                o.entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+            Value::Expr(e) => J::String(e.source.clone()),
         }
     }
 

@@ -33,7 +33,154 @@ use crate::tree::{Entry, LineIndex, Node, Number, Object, Span, Value};
 pub fn parse(text: &str, index: &LineIndex) -> Parsed {
     let mut parser = Parser::new(text, index);
     parser.run();
-    parser.finish()
+    let mut parsed = parser.finish();
+    for document in &mut parsed.documents {
+        resolve_base_images(document);
+    }
+    parsed
+}
+
+/// Works out what each stage is built on, as BuildKit would:
+///
+/// - `FROM ${BASE}` takes the defaults of the global `ARG`s (those before
+///   the first `FROM`); when every variable resolves, `image_name`, `tag`
+///   and `digest` describe the resolved reference (and `image_resolved`
+///   holds it), so `ARG BASE=node:latest` + `FROM $BASE` reads as latest;
+/// - `base_stage` names the earlier stage a `FROM builder` builds on (Null
+///   when the base is an image): such a base is not pulled from a registry.
+fn resolve_base_images(root: &mut Node) {
+    let mut defaults: Vec<(String, Option<String>)> = Vec::new();
+    for arg in root.get("global_args").map(Node::items).unwrap_or_default() {
+        for pair in arg
+            .get("pairs")
+            .and_then(Node::as_object)
+            .map(|o| o.entries.as_slice())
+            .unwrap_or_default()
+        {
+            defaults.push((pair.key.clone(), pair.value.as_str().map(str::to_string)));
+        }
+    }
+    let Some(Value::Array(stages)) = root
+        .as_object_mut()
+        .and_then(|o| o.entries.iter_mut().find(|e| e.key == "stages"))
+        .map(|e| &mut e.value.value)
+    else {
+        return;
+    };
+    let mut earlier: Vec<String> = Vec::new();
+    for stage in stages.iter_mut() {
+        let image = stage
+            .get("image")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let name = stage.get("name").and_then(Node::as_str).map(str::to_string);
+        let from = stage.span;
+        let Value::Object(facts) = &mut stage.value else {
+            continue;
+        };
+        let image_span = facts.get("image").map_or(from, |n| n.span);
+        let mut base_stage = Node::new(Value::Null, image_span);
+        if let Some(image) = &image {
+            let resolved = if image.contains('$') {
+                substitute(image, &defaults)
+            } else {
+                None
+            };
+            if let Some(resolved) = &resolved {
+                let (name_end, tag, digest) = split_image(resolved.as_bytes());
+                let part = |r: Option<(usize, usize)>| match r.and_then(|(a, b)| resolved.get(a..b))
+                {
+                    Some(t) => Node::new(Value::String(t.to_string()), image_span),
+                    None => Node::new(Value::Null, image_span),
+                };
+                set_entry(facts, "image_name", part(Some((0, name_end))));
+                set_entry(facts, "tag", part(tag));
+                set_entry(facts, "digest", part(digest));
+                set_entry(
+                    facts,
+                    "image_resolved",
+                    Node::new(Value::String(resolved.clone()), image_span),
+                );
+            }
+            let reference = resolved.as_deref().unwrap_or(image).to_ascii_lowercase();
+            if earlier.contains(&reference) {
+                base_stage = Node::new(Value::String(reference), image_span);
+            }
+        }
+        set_entry(facts, "base_stage", base_stage);
+        if let Some(name) = name {
+            earlier.push(name);
+        }
+    }
+}
+
+/// `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR-default}` replaced from
+/// `defaults`; `None` when a variable has no value.
+fn substitute(text: &str, defaults: &[(String, Option<String>)]) -> Option<String> {
+    let lookup = |name: &str| {
+        defaults
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.clone())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + 1..];
+        if let Some(body) = rest.strip_prefix('{') {
+            let end = body.find('}')?;
+            let inner = &body[..end];
+            let (name, fallback) = match inner.find(":-").or_else(|| inner.find('-')) {
+                Some(p) => {
+                    let skip = if inner[p..].starts_with(":-") { 2 } else { 1 };
+                    (&inner[..p], Some(&inner[p + skip..]))
+                }
+                None => (inner, None),
+            };
+            let value = lookup(name)
+                .filter(|v| !v.is_empty())
+                .or_else(|| fallback.map(str::to_string))?;
+            out.push_str(&value);
+            rest = &body[end + 1..];
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end == 0 {
+                out.push('$');
+                continue;
+            }
+            out.push_str(&lookup(&rest[..end])?);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn set_entry(facts: &mut crate::tree::Object, key: &str, value: Node) {
+    match facts.entries.iter_mut().find(|e| e.key == key) {
+        Some(e) => e.value = value,
+        None => {
+            // Before `instructions`, so the stage's facts stay together.
+            let at = facts
+                .entries
+                .iter()
+                .position(|e| e.key == "instructions")
+                .unwrap_or(facts.entries.len());
+            let key_span = value.span;
+            facts.entries.insert(
+                at,
+                Entry {
+                    key: key.to_string(),
+                    key_span,
+                    value,
+                },
+            );
+        }
+    }
 }
 
 /// The instructions BuildKit knows; anything else is an error it reports.
@@ -2892,6 +3039,26 @@ mod tests {
     }
 
     #[test]
+    fn base_images_resolve_global_args_and_earlier_stages() {
+        let text = "ARG BASE=node\nARG TAG=latest\nFROM ${BASE}:${TAG} AS build\nFROM build\nFROM $MISSING\nFROM scratch\n";
+        let p = parse_str(text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let r = root(&p);
+        assert_eq!(s(at(r, "stages.0"), "image_name"), "node");
+        assert_eq!(s(at(r, "stages.0"), "tag"), "latest");
+        assert_eq!(s(at(r, "stages.0"), "image_resolved"), "node:latest");
+        assert_eq!(at(r, "stages.0.base_stage").value, Value::Null);
+        assert_eq!(s(at(r, "stages.1"), "base_stage"), "build");
+        assert!(at(r, "stages.2").get("image_resolved").is_none());
+        assert_eq!(at(r, "stages.3.base_stage").value, Value::Null);
+        assert_eq!(
+            substitute("${A:-x}/${B-y}:$C", &[("C".into(), Some("1".into()))]),
+            Some("x/y:1".into())
+        );
+        assert_eq!(substitute("$NOPE", &[]), None);
+    }
+
+    #[test]
     fn from_forms() {
         let text = "FROM --platform=$BUILDPLATFORM localhost:5000/team/img:1.2@sha256:abc AS Builder\nFROM localhost:5000/img\nFROM img@sha256:0123\nFROM ${BASE}:latest\nFROM ${BASE:-alpine}\nFROM builder\n";
         let p = parse_str(text);
@@ -2925,7 +3092,9 @@ mod tests {
         let st = at(r, "stages.3");
         assert_eq!((s(st, "image_name"), s(st, "tag")), ("${BASE}", "latest"));
         let st = at(r, "stages.4");
-        assert_eq!(s(st, "image_name"), "${BASE:-alpine}");
+        // The default in the reference applies (no global ARG BASE).
+        assert_eq!(s(st, "image_name"), "alpine");
+        assert_eq!(s(st, "image_resolved"), "alpine");
         assert_eq!(at(st, "tag").value, Value::Null);
         assert_eq!(at(r, "stages.5.index").as_number(), Some(Number::Int(5)));
         // A stage runs from its FROM to its last instruction.
@@ -3229,6 +3398,7 @@ mod tests {
                 "tag",
                 "digest",
                 "platform",
+                "base_stage",
                 "instructions"
             ]
         );

@@ -225,6 +225,16 @@ impl Converter<'_> {
                 (hcl_edit::expr::UnaryOperator::Not, HclExpr::Bool(b)) => Value::Bool(!b.value()),
                 _ => self.expression(expr, span, Vec::new()),
             },
+            HclExpr::FuncCall(call)
+                if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
+            {
+                // `jsonencode` of a literal is a literal string: fold it, so
+                // a policy written with jsonencode reads like one in a heredoc.
+                match call.args.iter().next().map(|a| self.expr(a, span)) {
+                    Some(arg) if arg.is_literal() => Value::String(arg.to_json().to_string()),
+                    _ => self.expression(expr, span, Vec::new()),
+                }
+            }
             _ => self.expression(expr, span, Vec::new()),
         };
         Node::new(value, span)
@@ -522,6 +532,17 @@ mod tests {
         assert_eq!(refs("e"), vec!["local.names", "each.value"]);
         assert_eq!(refs("f"), vec!["aws_instance.web"]);
         assert_eq!(refs("g"), vec!["path.module"]);
+    }
+
+    #[test]
+    fn jsonencode_of_a_literal_is_folded() {
+        let text = "p = jsonencode({ Version = \"2012-10-17\", Statement = [{ Action = \"*\" }] })\nq = jsonencode({ a = var.x })\n";
+        let root = parse_one(text);
+        assert_eq!(
+            at(&root, &["p"]).as_str(),
+            Some(r#"{"Version":"2012-10-17","Statement":[{"Action":"*"}]}"#)
+        );
+        assert!(at(&root, &["q"]).as_expr().is_some());
     }
 
     #[test]

@@ -732,6 +732,7 @@ fn eval_referenced_by(
                 entity: index,
                 document: document_of(file, other.document),
                 unit: ctx.unit,
+                scratch: ctx.scratch,
             };
             let other_scope = Scope {
                 node: other.node,

@@ -3,7 +3,7 @@
 
 use super::condition::Outcome;
 use super::registry::Registry;
-use super::resolve::{Context, Scope, UnitFile};
+use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::finding::{Finding, fingerprint};
 use crate::load::LoadedUnit;
 use crate::platform::entities;
@@ -19,6 +19,7 @@ pub struct UnitResult {
 
 /// Runs every applicable query over every entity of `unit`.
 pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
+    let scratch = Scratch::new();
     let files: Vec<UnitFile> = unit
         .files
         .iter()
@@ -42,6 +43,7 @@ pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
                 entity: index,
                 document: &file.documents[entity.document],
                 unit: &files,
+                scratch: &scratch,
             };
             let scope = Scope {
                 node: entity.node,

@@ -24,7 +24,13 @@ pub struct Context<'a> {
     pub document: &'a Node,
     /// Every file of the unit, for relations between entities.
     pub unit: &'a [UnitFile<'a>],
+    /// Where values decoded during evaluation live (a JSON policy written
+    /// as a string), for as long as the unit's findings are being made.
+    pub scratch: &'a Scratch,
 }
+
+/// Storage for nodes made while evaluating a unit.
+pub type Scratch = typed_arena::Arena<Node>;
 
 /// One file of a unit with its entities, for relations.
 pub struct UnitFile<'a> {
@@ -194,6 +200,15 @@ fn walk<'a>(
                 }
             }
         },
+        // A JSON document written as a string (an IAM policy in a heredoc,
+        // a CloudFormation policy given as text) is walked like the object
+        // it encodes; its nodes point at the string.
+        (_, Value::String(text)) if looks_like_json(text) => {
+            if let Some(decoded) = decode_json(text, node.span) {
+                let decoded: &'a Node = ctx.scratch.alloc(decoded);
+                walk(decoded, site, path, steps, ctx, out, depth);
+            }
+        }
         (Step::Key(_), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 walk(
@@ -235,6 +250,35 @@ fn walk<'a>(
                 );
             }
         }
+        _ => {}
+    }
+}
+
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') || t.starts_with('[')
+}
+
+/// Parses JSON text into a node whose every span is `at`.
+fn decode_json(text: &str, at: Span) -> Option<Node> {
+    let index = crate::tree::LineIndex::new(text);
+    let parsed = crate::parse::json::parse(text, &index, crate::parse::json::Strings::Plain);
+    if !parsed.errors.is_empty() {
+        return None;
+    }
+    let mut node = parsed.documents.into_iter().next()?;
+    respan(&mut node, at);
+    Some(node)
+}
+
+fn respan(node: &mut Node, at: Span) {
+    node.span = at;
+    match &mut node.value {
+        Value::Array(items) => items.iter_mut().for_each(|n| respan(n, at)),
+        Value::Object(o) => o.entries.iter_mut().for_each(|e| {
+            e.key_span = at;
+            respan(&mut e.value, at);
+        }),
         _ => {}
     }
 }
