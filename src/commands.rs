@@ -272,7 +272,7 @@ fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String,
         let path = entry.path();
         if path.is_dir() {
             collect(root, &path, out);
-        } else if !path.extension().is_some_and(|e| e == "expect")
+        } else if path.extension().is_none_or(|e| e != "expect")
             && let Ok(text) = std::fs::read_to_string(&path)
         {
             let relative = path.strip_prefix(root).unwrap_or(&path);

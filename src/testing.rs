@@ -139,7 +139,7 @@ fn list_cases(dir: &Path) -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| !p.extension().is_some_and(|e| e == "expect"))
+        .filter(|p| p.extension().is_none_or(|e| e != "expect"))
         .collect();
     cases.sort();
     cases
