@@ -259,7 +259,7 @@ const TESTS: [&str; 16] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 10] = [
+const OPERATORS: [&str; 11] = [
     "all",
     "any",
     "not",
@@ -268,6 +268,7 @@ const OPERATORS: [&str; 10] = [
     "all_items",
     "no_item",
     "last_item",
+    "any_entry",
     "port_range_includes",
     "referenced_by",
 ];
@@ -511,9 +512,10 @@ impl Compiler<'_> {
                 self.condition(&operator.value, &here)?,
             ))),
             "path" => self.test(node, obj, &operator.value, &here),
-            "any_item" | "all_items" | "no_item" | "last_item" => {
+            "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" => {
                 let quantifier = match operator.key.as_str() {
                     "any_item" => Quantifier::AnyItem,
+                    "any_entry" => Quantifier::AnyEntry,
                     "all_items" => Quantifier::AllItems,
                     "no_item" => Quantifier::NoItem,
                     _ => Quantifier::LastItem,

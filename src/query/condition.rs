@@ -63,6 +63,9 @@ pub enum Quantifier {
     NoItem,
     /// The last element matches.
     LastItem,
+    /// Some entry of an object matches, with `$key` naming its key (each
+    /// matching entry is a finding).
+    AnyEntry,
 }
 
 /// What a [`Condition::Test`] checks of a value.
@@ -506,14 +509,31 @@ fn eval_items(
                         node: e,
                         header: first_line(e.span),
                         path: format!("{}[{i}]", found.path),
+                        key: None,
+                    });
+                }
+            }
+            Value::Object(o) if quantifier == Quantifier::AnyEntry => {
+                for e in &o.entries {
+                    if is_unknown(&e.value, ctx) {
+                        unknown = true;
+                        continue;
+                    }
+                    items.push(Scope {
+                        node: &e.value,
+                        header: e.key_span,
+                        path: format!("{}.{}", found.path, e.key),
+                        key: Some(e),
                     });
                 }
             }
             Value::Null => {}
+            _ if quantifier == Quantifier::AnyEntry => {}
             _ => items.push(Scope {
                 node: found.node,
                 header: first_line(found.site),
                 path: found.path.clone(),
+                key: None,
             }),
         }
     }
@@ -533,7 +553,7 @@ fn eval_items(
         None => Outcome::Match(vec![header_hit(item)]),
     };
     match quantifier {
-        Quantifier::AnyItem => {
+        Quantifier::AnyItem | Quantifier::AnyEntry => {
             let mut hits = Vec::new();
             for item in &items {
                 match eval_item(item) {
@@ -738,6 +758,7 @@ fn eval_referenced_by(
                 node: other.node,
                 header: other.header,
                 path: String::new(),
+                key: None,
             };
             match refers_to(path, &other_scope, &other_ctx, &names) {
                 Tri::False => continue,

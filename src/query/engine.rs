@@ -49,6 +49,7 @@ pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
                 node: entity.node,
                 header: entity.header,
                 path: String::new(),
+                key: None,
             };
             for query in queries {
                 let Outcome::Match(hits) = query.condition.eval(&scope, &ctx) else {

@@ -22,6 +22,8 @@ pub enum Root {
     Parent(usize),
     /// The root of the document the entity is in (`$document.Parameters`).
     Document,
+    /// The key of the entry `any_entry` is visiting (`$key`).
+    Key,
 }
 
 /// One step of a path.
@@ -66,7 +68,10 @@ impl Path {
                     Some(r) => ("$entity", r),
                     None => match rest.strip_prefix("$document") {
                         Some(r) => ("$document", r),
-                        None => break,
+                        None => match rest.strip_prefix("$key") {
+                            Some(r) => ("$key", r),
+                            None => break,
+                        },
                     },
                 },
             };
@@ -78,6 +83,7 @@ impl Path {
                 ("$parent", Root::Parent(n)) => Root::Parent(n + 1),
                 ("$entity", Root::Current) => Root::Entity,
                 ("$document", Root::Current) => Root::Document,
+                ("$key", Root::Current) => Root::Key,
                 _ => {
                     return Err(PathError(format!(
                         "\"{prefix}\" can only start a path or follow $parent in \"{text}\""
@@ -133,7 +139,7 @@ impl Path {
                 }
                 if key.starts_with('$') {
                     return Err(PathError(format!(
-                        "\"{key}\" in \"{text}\": $parent, $entity and $document only start a path"
+                        "\"{key}\" in \"{text}\": $parent, $entity, $document and $key only start a path"
                     )));
                 }
                 steps.push(Step::Key(key.to_string()));
@@ -161,6 +167,10 @@ impl fmt::Display for Path {
             }
             Root::Document => {
                 f.write_str("$document")?;
+                first = false;
+            }
+            Root::Key => {
+                f.write_str("$key")?;
                 first = false;
             }
             Root::Parent(n) => {
@@ -236,6 +246,7 @@ mod tests {
             ("$parent.$parent.metadata", Root::Parent(2), "<metadata>"),
             ("$document.Parameters", Root::Document, "<Parameters>"),
             ("$entity", Root::Entity, ""),
+            ("$key", Root::Key, ""),
             (".", Root::Current, ""),
             ("Properties.Tags[*]", Root::Current, "<Properties><Tags>*"),
         ];

@@ -51,6 +51,8 @@ pub struct Scope<'a> {
     pub header: Span,
     /// Its path from the entity (empty for the entity itself).
     pub path: String,
+    /// The key of the object entry in scope, inside `any_entry`.
+    pub key: Option<&'a crate::tree::Entry>,
 }
 
 /// A value a path reached.
@@ -122,6 +124,13 @@ fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a No
             Some((e.node, e.header, String::new()))
         }
         Root::Document => Some((ctx.document, ctx.document.span, "$document".to_string())),
+        Root::Key => {
+            let entry = scope.key?;
+            let key: &'a Node = ctx
+                .scratch
+                .alloc(Node::new(Value::String(entry.key.clone()), entry.key_span));
+            Some((key, entry.key_span, scope.path.clone()))
+        }
         Root::Parent(levels) => {
             let mut index = ctx.entity;
             for _ in 0..levels {
