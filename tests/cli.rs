@@ -306,3 +306,267 @@ fn bad_exclude_glob_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+const TEAM_QUERY: &str = r#"id: tf-team-bucket-needs-owner-tag
+title: Bucket has no owner tag
+severity: low
+category: best-practice
+cwe: []
+description: Every bucket names its owning team.
+remediation: |
+  Add the tag:
+    tags = { owner = "team" }
+aliases: {}
+select: terraform resource.aws_s3_bucket
+flag:
+  path: tags.owner
+  missing: true
+message: "{entity} has no owner tag"
+"#;
+
+const PUBLIC_BUCKET: &str = "resource \"aws_s3_bucket\" \"b\" {\n  acl = \"public-read\"\n}\n";
+
+#[test]
+fn scan_reports_findings_and_exits_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "infra/main.tf", PUBLIC_BUCKET);
+    let output = rampart(dir.path())
+        .args([
+            "scan",
+            "infra",
+            "--format",
+            "json",
+            "--only",
+            "tf-aws-s3-public-acl",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["version"], 1);
+    let f = &report["findings"][0];
+    assert_eq!(f["query_id"], "tf-aws-s3-public-acl");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["file"], "infra/main.tf");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(9))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(2), Some(22))
+    );
+    assert_eq!(f["entity"], "aws_s3_bucket.b");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("acl is \"public-read\"")
+    );
+    assert_eq!(f["fingerprint"].as_str().map(str::len), Some(16));
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
+
+    // Text output: one line per finding, the form editors read.
+    let output = rampart(dir.path())
+        .args(["scan", "infra", "--only", "tf-aws-s3-public-acl"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        text.starts_with("infra/main.tf:2:9: high tf-aws-s3-public-acl acl is \"public-read\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn fingerprints_survive_moving_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fingerprint = |content: &str| {
+        write(dir.path(), "main.tf", content);
+        let output = rampart(dir.path())
+            .args([
+                "scan",
+                ".",
+                "--format",
+                "json",
+                "--only",
+                "tf-aws-s3-public-acl",
+            ])
+            .output()
+            .expect("runs");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        report["findings"][0]["fingerprint"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let before = fingerprint(PUBLIC_BUCKET);
+    let after = fingerprint(&format!("# a comment\n\nlocals {{}}\n\n{PUBLIC_BUCKET}"));
+    assert_eq!(before, after);
+    assert!(!before.is_empty());
+}
+
+#[test]
+fn selection_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", PUBLIC_BUCKET);
+    write(dir.path(), "team/owner.yaml", TEAM_QUERY);
+    let ids = |args: &[&str]| -> Vec<String> {
+        let output = rampart(dir.path())
+            .args(["scan", "main.tf", "--format", "json", "--queries", "team"])
+            .args(args)
+            .output()
+            .expect("runs");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["query_id"].as_str().map(str::to_string))
+            .collect();
+        ids.dedup();
+        ids
+    };
+    let all = ids(&[]);
+    assert!(all.contains(&"tf-aws-s3-public-acl".to_string()));
+    assert!(all.contains(&"tf-team-bucket-needs-owner-tag".to_string()));
+    assert_eq!(
+        ids(&["--only", "tf-team-bucket-needs-owner-tag"]),
+        vec!["tf-team-bucket-needs-owner-tag"]
+    );
+    assert!(
+        !ids(&["--skip", "tf-team-bucket-needs-owner-tag"])
+            .contains(&"tf-team-bucket-needs-owner-tag".to_string())
+    );
+    assert!(
+        !ids(&["--severity", "medium"]).contains(&"tf-team-bucket-needs-owner-tag".to_string())
+    );
+    let output = rampart(dir.path())
+        .args(["scan", "--only", "nope"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown query id \"nope\""));
+}
+
+#[test]
+fn a_broken_query_stops_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", PUBLIC_BUCKET);
+    write(
+        dir.path(),
+        "team/a.yaml",
+        TEAM_QUERY.replace("severity: low", "severity: lowish"),
+    );
+    write(dir.path(), "team/b.yaml", TEAM_QUERY);
+    let output = rampart(dir.path())
+        .args(["scan", "main.tf", "--queries", "team"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "nothing is scanned");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("team/a.yaml:3:11: field \"severity\": invalid severity \"lowish\""),
+        "{stderr}"
+    );
+
+    // The same id twice is an error too.
+    write(dir.path(), "team/a.yaml", TEAM_QUERY);
+    let output = rampart(dir.path())
+        .args(["scan", "main.tf", "--queries", "team"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("duplicate query id \"tf-team-bucket-needs-owner-tag\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn queries_and_explain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = rampart(dir.path())
+        .args(["queries", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let list: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let acl = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|q| q["id"] == "tf-aws-s3-public-acl")
+        .expect("listed");
+    assert_eq!(acl["platform"], "terraform");
+    assert_eq!(acl["severity"], "high");
+    assert_eq!(acl["category"], "access-control");
+    assert_eq!(acl["aliases"]["checkov"], "CKV_AWS_20");
+
+    let output = rampart(dir.path())
+        .args(["explain", "TF-AWS-S3-PUBLIC-ACL"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        text.starts_with("tf-aws-s3-public-acl: S3 bucket ACL grants access to everyone\n"),
+        "{text}"
+    );
+    for part in [
+        "How to fix:",
+        "Bad examples (flagged):",
+        "--- bad-",
+        "Good examples (not flagged):",
+        "# rampart-expect",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in\n{text}");
+    }
+}
+
+#[test]
+fn test_command_runs_a_pack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "pack/queries/aws/tf-team-bucket-needs-owner-tag.yaml",
+        TEAM_QUERY,
+    );
+    write(
+        root,
+        "pack/fixtures/aws/tf-team-bucket-needs-owner-tag/bad.tf",
+        "# rampart-expect: tf-team-bucket-needs-owner-tag\nresource \"aws_s3_bucket\" \"b\" {}\n",
+    );
+    write(
+        root,
+        "pack/fixtures/aws/tf-team-bucket-needs-owner-tag/good.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  tags = { owner = \"x\" }\n}\n",
+    );
+    let output = rampart(root).args(["test", "pack"]).output().expect("runs");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(output.status.success(), "{text}");
+    assert_eq!(text.trim(), "2 passed, 0 failed (2 cases of 1 queries)");
+
+    // A wrong expectation fails with the line that was expected.
+    write(
+        root,
+        "pack/fixtures/aws/tf-team-bucket-needs-owner-tag/bad.tf",
+        "resource \"aws_s3_bucket\" \"b\" {} # rampart-expect: tf-team-bucket-needs-owner-tag\n\n# rampart-expect: tf-team-bucket-needs-owner-tag\nlocals {}\n",
+    );
+    let output = rampart(root).args(["test", "pack"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        text.contains("FAIL tf-team-bucket-needs-owner-tag"),
+        "{text}"
+    );
+    assert!(text.contains("missing: expected a finding at"), "{text}");
+    assert!(text.contains("bad.tf:4"), "{text}");
+    assert!(
+        text.ends_with("1 passed, 1 failed (2 cases of 1 queries)\n"),
+        "{text}"
+    );
+}
