@@ -94,6 +94,8 @@ pub struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<u32>,
     base: u32,
+    /// All ASCII: a column is a byte count, no characters to walk.
+    ascii: bool,
 }
 
 impl<'a> LineIndex<'a> {
@@ -111,6 +113,7 @@ impl<'a> LineIndex<'a> {
             text,
             line_starts,
             base,
+            ascii: text.is_ascii(),
         }
     }
 
@@ -140,6 +143,9 @@ impl<'a> LineIndex<'a> {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line] as usize;
+        if self.ascii {
+            return (line as u32 + 1, (offset - start) as u32 + 1);
+        }
         let mut end = offset;
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
