@@ -356,8 +356,8 @@ enum Tri {
 }
 
 /// Checks one value. Tests that look inside arrays (`contains`,
-/// `cidr_open_to_world`) may push hits on the offending elements themselves
-/// and then answer `False` for the array.
+/// `cidr_open_to_world`) push hits on the offending elements themselves
+/// and answer `False` for the array, or `Unknown` when an element is.
 fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>) -> Tri {
     let node = found.node;
     let known = |b: bool| if b { Tri::True } else { Tri::False };
@@ -385,13 +385,18 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
             None => Tri::False,
         },
         Test::Contains(s) => match &node.value {
+            // The finding points at the matching element itself.
             Value::Array(items) => {
                 let mut unknown = false;
-                for item in items {
+                for (i, item) in items.iter().enumerate() {
                     if is_unknown(item, ctx) {
                         unknown = true;
                     } else if loosely_equal(item, s) {
-                        return Tri::True;
+                        element_hits.push(Hit {
+                            span: item.span,
+                            path: format!("{}[{i}]", found.path),
+                            value: Some(render(item)),
+                        });
                     }
                 }
                 if unknown { Tri::Unknown } else { Tri::False }
