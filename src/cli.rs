@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::query::Severity;
+use crate::report::OutputFormat;
 use crate::source::DEFAULT_MAX_FILE_SIZE;
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
@@ -42,8 +43,8 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Compact)]
+    pub format: OutputFormat,
 
     /// Which queries run.
     #[command(flatten)]
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(args.queries.skip, vec!["c"]);
         assert_eq!(args.queries.severity, Some(Severity::High));
         assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
-        assert_eq!(args.format, Format::Json);
+        assert_eq!(args.format, OutputFormat::Json);
         let err =
             Cli::try_parse_from(["rampart", "scan", "--severity", "hgh"]).expect_err("invalid");
         assert!(err.to_string().contains("invalid severity \"hgh\""));

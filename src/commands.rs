@@ -87,10 +87,13 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         threads: args.input.threads,
     };
     let result = scan::scan(&config, &registry)?;
-    match args.format {
-        Format::Json => report::json::render(&result, out)?,
-        Format::Text => report::text::render(&result, out)?,
-    }
+    let options = report::ReportOptions::default();
+    let report = report::Report {
+        result: &result,
+        registry: &registry,
+        options: &options,
+    };
+    report::render(args.format, &report, out)?;
     Ok(if result.findings.is_empty() {
         ExitStatus::Clean
     } else {

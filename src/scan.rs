@@ -89,6 +89,10 @@ pub struct ScanResult {
     pub diagnostics: Vec<Diagnostic>,
     /// Totals.
     pub stats: ScanStats,
+    /// The text of every file with a finding, by display path: reporters
+    /// show snippets and hash lines from it without reading the file again.
+    #[serde(skip)]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 /// Totals of a scan.
@@ -108,6 +112,38 @@ pub struct ScanStats {
     pub seconds: f64,
 }
 
+/// What one unit contributes to a scan.
+struct UnitSummary {
+    findings: Vec<crate::finding::Finding>,
+    entities: usize,
+    documents: usize,
+    platforms: Vec<crate::platform::Platform>,
+    diagnostics: Vec<Diagnostic>,
+    bytes: u64,
+    sources: Vec<(String, String)>,
+}
+
+fn summarize(registry: &crate::query::registry::Registry, unit: LoadedUnit) -> UnitSummary {
+    let run = crate::query::engine::run_unit(registry, &unit);
+    let documents = unit.files.iter().map(|f| f.documents.len()).sum();
+    let platforms = unit.files.iter().map(|f| f.platform).collect();
+    let sources = unit
+        .files
+        .into_iter()
+        .filter(|f| run.findings.iter().any(|x| x.file == f.display))
+        .map(|f| (f.display, f.source.text))
+        .collect();
+    UnitSummary {
+        findings: run.findings,
+        entities: run.entities,
+        documents,
+        platforms,
+        diagnostics: unit.diagnostics,
+        bytes: unit.bytes_read,
+        sources,
+    }
+}
+
 /// Discovers, loads and runs `registry` over everything under the paths.
 pub fn scan(
     config: &ScanConfig,
@@ -116,15 +152,8 @@ pub fn scan(
     let started = std::time::Instant::now();
     let discovery = crate::discover::discover(&config.paths, &config.discover)?;
     let units = crate::load::units(discovery.files);
-    let results = for_each_unit(&units, config.load, config.threads, |unit| {
-        let run = crate::query::engine::run_unit(registry, &unit);
-        let mut files = Vec::with_capacity(unit.files.len());
-        let mut documents = 0;
-        for f in &unit.files {
-            files.push(f.platform);
-            documents += f.documents.len();
-        }
-        (run, files, documents, unit.diagnostics, unit.bytes_read)
+    let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
+        summarize(registry, unit)
     });
     let mut result = ScanResult {
         diagnostics: discovery.diagnostics,
@@ -133,17 +162,18 @@ pub fn scan(
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
     }
-    for r in results {
-        match r {
-            Ok((run, files, documents, diagnostics, bytes)) => {
-                result.findings.extend(run.findings);
-                result.stats.entities += run.entities;
-                result.stats.documents += documents;
-                for p in files {
+    for summary in summaries {
+        match summary {
+            Ok(unit) => {
+                result.findings.extend(unit.findings);
+                result.stats.entities += unit.entities;
+                result.stats.documents += unit.documents;
+                for p in unit.platforms {
                     *result.stats.files.entry(p).or_default() += 1;
                 }
-                result.diagnostics.extend(diagnostics);
-                result.stats.bytes += bytes;
+                result.diagnostics.extend(unit.diagnostics);
+                result.stats.bytes += unit.bytes;
+                result.sources.extend(unit.sources);
             }
             Err(diagnostic) => result.diagnostics.push(diagnostic),
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::query::Severity;
-use crate::scan::{ScanResult, ScanStats};
+use crate::scan::ScanStats;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -41,7 +41,8 @@ struct JsonFinding<'a> {
 }
 
 /// Writes `result` as one JSON object.
-pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
+    let result = report.result;
     let report = Report {
         version: 1,
         tool: Tool {

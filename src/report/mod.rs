@@ -1,21 +1,64 @@
-//! Reporters: a [`ScanResult`] in, text on a writer out. Reporters only
-//! render; every decision (what was found, in what order) is made before.
+//! Reporters: a [`Report`] in, text on a writer out. Reporters only render;
+//! every decision (what was found, in what order, what fails the run) is
+//! made before they run.
 
+pub mod compact;
 pub mod json;
-pub mod text;
 
+use std::io::{self, Write};
+
+use crate::query::Severity;
+use crate::query::registry::Registry;
 use crate::scan::ScanResult;
 
+/// Everything a reporter may show.
+pub struct Report<'a> {
+    /// The findings, diagnostics and totals.
+    pub result: &'a ScanResult,
+    /// The queries that ran, for titles, help and rule metadata.
+    pub registry: &'a Registry,
+    /// How to render.
+    pub options: &'a ReportOptions,
+}
+
+/// Rendering choices that are not the format itself.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    /// Use ANSI colour (a terminal, `NO_COLOR` unset).
+    pub color: bool,
+    /// SARIF `automationDetails.id` (`--sarif-category`).
+    pub sarif_category: Option<String>,
+}
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One line per finding: `path:line:col: severity id message [entity]`.
+    Compact,
+    /// Versioned JSON (`docs/json-format.md`).
+    Json,
+}
+
+impl OutputFormat {
+    /// Parses a format name as `-o` and `--format` take it.
+    pub fn parse(name: &str) -> Option<OutputFormat> {
+        <OutputFormat as clap::ValueEnum>::from_str(name, true).ok()
+    }
+}
+
+/// Renders `report` in `format`.
+pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        OutputFormat::Compact => compact::render(report, out),
+        OutputFormat::Json => json::render(report, out),
+    }
+}
+
 /// The number of findings per severity, most severe first, zeros left out.
-pub fn severity_counts(result: &ScanResult) -> Vec<(crate::query::Severity, usize)> {
-    crate::query::Severity::ALL
+pub fn severity_counts(result: &ScanResult) -> Vec<(Severity, usize)> {
+    Severity::ALL
         .into_iter()
-        .map(|s| {
-            (
-                s,
-                result.findings.iter().filter(|f| f.severity == s).count(),
-            )
-        })
+        .map(|s| (s, result.findings.iter().filter(|f| f.severity == s).count()))
         .filter(|(_, n)| *n > 0)
         .collect()
 }

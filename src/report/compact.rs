@@ -1,14 +1,14 @@
-//! The plain text report: one line per finding in the form editors and
+//! The compact report: one line per finding in the form editors and
 //! grep read (`path:line:col: severity id message [entity]`), the
 //! diagnostics, and a summary.
 
 use std::io::{self, Write};
 
 use crate::diagnostic::Level;
-use crate::scan::ScanResult;
 
 /// Writes `result` as text.
-pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
+    let result = report.result;
     for f in &result.findings {
         writeln!(
             out,
