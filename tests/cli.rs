@@ -366,9 +366,9 @@ fn scan_reports_findings_and_exits_one() {
     assert_eq!(f["fingerprint"].as_str().map(str::len), Some(16));
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
 
-    // Text output: one line per finding, the form editors read.
+    // Compact output: one line per finding, the form editors read.
     let output = rampart(dir.path())
-        .args(["scan", "infra", "--only", "tf-aws-s3-public-acl"])
+        .args(["scan", "infra", "--only", "tf-aws-s3-public-acl", "--format", "compact"])
         .output()
         .expect("runs");
     let text = String::from_utf8(output.stdout).expect("utf-8");

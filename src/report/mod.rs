@@ -3,6 +3,7 @@
 //! made before they run.
 
 pub mod compact;
+pub mod human;
 pub mod json;
 
 use std::io::{self, Write};
@@ -33,6 +34,8 @@ pub struct ReportOptions {
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// For people: source snippets with the offending span underlined.
+    Human,
     /// One line per finding: `path:line:col: severity id message [entity]`.
     Compact,
     /// Versioned JSON (`docs/json-format.md`).
@@ -49,6 +52,7 @@ impl OutputFormat {
 /// Renders `report` in `format`.
 pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io::Result<()> {
     match format {
+        OutputFormat::Human => human::render(report, out),
         OutputFormat::Compact => compact::render(report, out),
         OutputFormat::Json => json::render(report, out),
     }

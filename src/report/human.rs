@@ -1,0 +1,211 @@
+//! The report for people at a terminal: each finding as a diagnostic with
+//! its severity, query id and title, the entity, the source lines with the
+//! offending span underlined, and the fix in one line; grouped by file and
+//! ordered by line; then parse diagnostics and a summary.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
+
+use super::Report;
+use crate::diagnostic::Level;
+use crate::finding::Finding;
+use crate::query::Severity;
+use crate::tree::LineIndex;
+
+/// Terminal width assumed when rendering; long lines wrap below it.
+const WIDTH: usize = 100;
+
+/// One finding as miette sees it.
+struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    title: &'a str,
+    help: Option<String>,
+    source: NamedSource<String>,
+    at: SourceSpan,
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindingDiagnostic")
+            .field("query", &self.finding.query_id)
+            .finish()
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {} [{}]",
+            self.finding.severity, self.finding.query_id, self.title, self.finding.entity
+        )
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Critical | Severity::High => miette::Severity::Error,
+            Severity::Medium => miette::Severity::Warning,
+            Severity::Low | Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.finding.message.clone()),
+            self.at,
+        ))))
+    }
+}
+
+/// The first paragraph of a remediation, on one line: the fix a terminal
+/// shows (the snippet after it is for `rampart explain`).
+fn one_line_fix(remediation: &str) -> Option<String> {
+    let paragraph: Vec<&str> = remediation
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    if paragraph.is_empty() {
+        return None;
+    }
+    Some(paragraph.join(" ").trim_end_matches(':').to_string())
+}
+
+/// Byte range of a finding in the file text (which has no BOM; the span's
+/// byte offsets may count one), from its lines and columns.
+fn byte_range(index: &LineIndex, f: &Finding) -> SourceSpan {
+    let start = index.char_to_byte(f.span.start_line, f.span.start_col.saturating_sub(1));
+    let end = index
+        .char_to_byte(f.span.end_line, f.span.end_col.saturating_sub(1))
+        .max(start);
+    // A zero-width span (a header) still underlines one character.
+    let len = if end > start { end - start } else { 1 };
+    SourceSpan::new(start.into(), len)
+}
+
+/// Writes the human report.
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let result = report.result;
+    let theme = if report.options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_width(WIDTH)
+        .with_context_lines(1);
+    let mut current_file: Option<&str> = None;
+    for finding in &result.findings {
+        if current_file != Some(finding.file.as_str()) {
+            if current_file.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", finding.file)?;
+            current_file = Some(&finding.file);
+        }
+        let query = report.registry.get(&finding.query_id);
+        let text = result.sources.get(&finding.file).cloned().unwrap_or_default();
+        let index = LineIndex::new(&text);
+        let at = byte_range(&index, finding);
+        let diagnostic = FindingDiagnostic {
+            finding,
+            title: query.map_or("", |q| q.title.as_str()),
+            help: query.and_then(|q| one_line_fix(&q.remediation)),
+            source: NamedSource::new(&finding.file, text.clone()),
+            at,
+        };
+        let mut rendered = String::new();
+        handler
+            .render_report(&mut rendered, &diagnostic)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        writeln!(out, "{rendered}")?;
+    }
+    let errors: Vec<_> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .collect();
+    if !result.diagnostics.is_empty() {
+        writeln!(out)?;
+        for d in &result.diagnostics {
+            writeln!(out, "{d}")?;
+        }
+    }
+    writeln!(out)?;
+    write_summary(report, errors.len(), out)
+}
+
+fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Result<()> {
+    let result = report.result;
+    let s = &result.stats;
+    let files: usize = s.files.values().sum();
+    let per_platform: Vec<String> = s
+        .files
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(p, n)| format!("{p} {n}"))
+        .collect();
+    let counts: Vec<String> = super::severity_counts(result)
+        .iter()
+        .map(|(sev, n)| format!("{n} {sev}"))
+        .collect();
+    let findings = result.findings.len();
+    writeln!(
+        out,
+        "{findings} finding{}{}",
+        if findings == 1 { "" } else { "s" },
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", counts.join(", "))
+        }
+    )?;
+    writeln!(
+        out,
+        "scanned {files} file{}{} ({} entities, {} queries) in {:.2} s; {errors} parse error{}",
+        if files == 1 { "" } else { "s" },
+        if per_platform.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", per_platform.join(", "))
+        },
+        s.entities,
+        s.queries,
+        s.seconds,
+        if errors == 1 { "" } else { "s" },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fix_is_the_first_line_of_the_remediation() {
+        assert_eq!(
+            one_line_fix("\n  Use the private\n  ACL:\n\n    acl = \"private\"\n").as_deref(),
+            Some("Use the private ACL")
+        );
+        assert_eq!(one_line_fix("  "), None);
+    }
+}
