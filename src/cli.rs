@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Threshold;
 use crate::query::Severity;
 use crate::report::OutputFormat;
-use crate::source::DEFAULT_MAX_FILE_SIZE;
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
@@ -33,6 +33,16 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a query pack's fixtures (DIR holds queries/ and fixtures/).
     Test(TestArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// `rampart completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `rampart scan`.
@@ -42,9 +52,42 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    /// Format of the report on stdout [default: human].
+    #[arg(long, value_enum, env = "RAMPART_FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Write a report (repeatable): `-o sarif:results.sarif -o json:out.json
+    /// -o human`; without a path, to stdout. Files are written atomically.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[:PATH]")]
+    pub outputs: Vec<String>,
+
+    /// One line per finding (`path:line:col: severity id message`), the
+    /// form editors and grep read; same as `--format compact`.
+    #[arg(long, conflicts_with = "format")]
+    pub compact: bool,
+
+    /// Print findings only: no summary, no diagnostics.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Exit 1 when a finding is at or above this severity; `none` never
+    /// [default: low].
+    #[arg(long, value_name = "LEVEL", env = "RAMPART_FAIL_ON", value_parser = parse_threshold)]
+    pub fail_on: Option<Threshold>,
+
+    /// Also exit 1 when a file cannot be read or parsed.
+    #[arg(long)]
+    pub fail_on_parse_error: bool,
+
+    /// SARIF `automationDetails.id`, to tell runs of several scans apart in
+    /// GitHub code scanning.
+    #[arg(long, value_name = "ID")]
+    pub sarif_category: Option<String>,
+
+    /// Settings file [default: .rampart.yaml found from the scan root up to
+    /// the repository root].
+    #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
+    pub config: Option<PathBuf>,
 
     /// Which queries run.
     #[command(flatten)]
@@ -53,6 +96,10 @@ pub struct ScanArgs {
     /// How the files are found and read.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+fn parse_threshold(text: &str) -> Result<Threshold, String> {
+    Threshold::parse(text)
 }
 
 /// Flags choosing the queries.
@@ -71,7 +118,7 @@ pub struct QuerySelection {
     pub skip: Vec<String>,
 
     /// Report only findings of this severity or above.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    #[arg(long, value_name = "LEVEL", env = "RAMPART_SEVERITY", value_parser = parse_severity)]
     pub severity: Option<Severity>,
 }
 
@@ -144,13 +191,14 @@ pub struct InputArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this many bytes (reported as a diagnostic).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
+    /// Skip files larger than this many bytes (reported as a diagnostic)
+    /// [default: 5242880].
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N", env = "RAMPART_THREADS")]
+    pub threads: Option<usize>,
 }
 
 /// Output formats.
@@ -191,7 +239,7 @@ mod tests {
         assert_eq!(args.queries.skip, vec!["c"]);
         assert_eq!(args.queries.severity, Some(Severity::High));
         assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
-        assert_eq!(args.format, OutputFormat::Json);
+        assert_eq!(args.format, Some(OutputFormat::Json));
         let err =
             Cli::try_parse_from(["rampart", "scan", "--severity", "hgh"]).expect_err("invalid");
         assert!(err.to_string().contains("invalid severity \"hgh\""));
@@ -219,7 +267,7 @@ mod tests {
         assert_eq!(args.paths, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert!(args.tree);
         assert_eq!(args.input.exclude, vec!["x/**", "*.json"]);
-        assert_eq!(args.input.max_file_size, 10);
+        assert_eq!(args.input.max_file_size, Some(10));
     }
 
     #[test]
@@ -232,6 +280,6 @@ mod tests {
         };
         assert!(args.paths.is_empty());
         assert_eq!(args.format, Format::Text);
-        assert_eq!(args.input.max_file_size, DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(args.input.max_file_size, None);
     }
 }

@@ -1,20 +1,24 @@
 //! The subcommands: each turns its parsed arguments into configuration,
 //! runs the pipeline, and hands the result to a reporter.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
 use crate::ExitStatus;
 use crate::cli::{
-    ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection, ScanArgs, TestArgs,
+    CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection,
+    ScanArgs, TestArgs,
 };
+use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
 use crate::load::LoadOptions;
 use crate::query::compile::LoadError;
 use crate::query::registry::Registry;
 use crate::query::{Query, Severity};
+use crate::report::OutputFormat;
+use crate::source::DEFAULT_MAX_FILE_SIZE;
 use crate::{inspect, report, scan, testing};
 
 /// A broken query library: every error, then a refusal to scan.
@@ -41,14 +45,129 @@ fn paths_or_cwd(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 fn discover_options(input: &InputArgs) -> DiscoverOptions {
     DiscoverOptions {
         excludes: input.exclude.clone(),
-        threads: input.threads,
+        threads: input.threads.unwrap_or(0),
     }
 }
 
 fn load_options(input: &InputArgs) -> LoadOptions {
     LoadOptions {
-        max_file_size: input.max_file_size,
+        max_file_size: input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
     }
+}
+
+/// Where a report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Output {
+    format: OutputFormat,
+    path: Option<PathBuf>,
+}
+
+/// Parses `FORMAT[:PATH]`.
+fn parse_output(spec: &str) -> anyhow::Result<Output> {
+    let (name, path) = match spec.split_once(':') {
+        Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
+        _ => (spec.trim_end_matches(':'), None),
+    };
+    let Some(format) = OutputFormat::parse(name) else {
+        bail!("\"{name}\" is not a known format (in -o {spec}): expected human, compact, json");
+    };
+    Ok(Output { format, path })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename, so a reader (a CI step) never sees half a report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The settings of a scan after flags, environment, config file and
+/// defaults are merged (in that order of precedence).
+struct ScanSettings {
+    config: scan::ScanConfig,
+    selection: QuerySelection,
+    outputs: Vec<Output>,
+    fail_on: Threshold,
+    fail_on_parse_error: bool,
+    report: report::ReportOptions,
+}
+
+fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
+    let paths = paths_or_cwd(args.paths);
+    let file = match &args.config {
+        Some(path) => Some(config::load(path)?),
+        None => match paths.first().and_then(|p| config::find(p)) {
+            Some(path) => Some(config::load(&path)?),
+            None => None,
+        },
+    }
+    .unwrap_or_default();
+    let mut input = args.input;
+    input.exclude.extend(file.exclude.iter().cloned());
+    input.max_file_size = input.max_file_size.or(file.max_file_size);
+    input.threads = input.threads.or(file.threads);
+    let mut selection = args.queries;
+    selection.query_dirs.extend(file.queries.iter().cloned());
+    if selection.only.is_empty() {
+        selection.only = file.only.clone();
+    }
+    selection.skip.extend(file.skip.iter().cloned());
+    selection.severity = selection.severity.or(file.severity);
+
+    let stdout_format = if args.compact {
+        Some(OutputFormat::Compact)
+    } else {
+        args.format
+    };
+    let specs = if args.outputs.is_empty() {
+        file.outputs.clone()
+    } else {
+        args.outputs
+    };
+    let mut outputs = specs
+        .iter()
+        .map(|s| parse_output(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(format) = stdout_format {
+        outputs.retain(|o| o.path.is_some());
+        outputs.insert(0, Output { format, path: None });
+    } else if outputs.is_empty() {
+        outputs.push(Output {
+            format: OutputFormat::Human,
+            path: None,
+        });
+    }
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Ok(ScanSettings {
+        config: scan::ScanConfig {
+            paths,
+            discover: discover_options(&input),
+            load: load_options(&input),
+            threads: input.threads.unwrap_or(0),
+        },
+        selection,
+        outputs,
+        fail_on: args
+            .fail_on
+            .or(file.fail_on)
+            .unwrap_or(Threshold::AtLeast(Severity::Low)),
+        fail_on_parse_error: args.fail_on_parse_error || file.fail_on_parse_error.unwrap_or(false),
+        report: report::ReportOptions {
+            color,
+            sarif_category: args.sarif_category.or(file.sarif_category),
+            quiet: args.quiet,
+        },
+    })
 }
 
 /// Loads the library and the user's directories, then applies `--only`,
@@ -79,26 +198,54 @@ pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
 
 /// `rampart scan`.
 pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let registry = registry(&args.queries)?;
-    let config = scan::ScanConfig {
-        paths: paths_or_cwd(args.paths),
-        discover: discover_options(&args.input),
-        load: load_options(&args.input),
-        threads: args.input.threads,
-    };
-    let result = scan::scan(&config, &registry)?;
-    let options = report::ReportOptions::default();
+    let settings = resolve(args)?;
+    let registry = registry(&settings.selection)?;
+    let result = scan::scan(&settings.config, &registry)?;
     let report = report::Report {
         result: &result,
         registry: &registry,
-        options: &options,
+        options: &settings.report,
     };
-    report::render(args.format, &report, out)?;
-    Ok(if result.findings.is_empty() {
-        ExitStatus::Clean
-    } else {
+    for output in &settings.outputs {
+        match &output.path {
+            None => report::render(output.format, &report, out)?,
+            Some(path) => {
+                // Files never get terminal colour.
+                let options = report::ReportOptions {
+                    color: false,
+                    ..settings.report.clone()
+                };
+                let plain = report::Report {
+                    options: &options,
+                    ..report
+                };
+                let mut bytes = Vec::new();
+                report::render(output.format, &plain, &mut bytes)?;
+                write_atomically(path, &bytes)?;
+            }
+        }
+    }
+    let failing = result
+        .findings
+        .iter()
+        .any(|f| settings.fail_on.fails(f.severity))
+        || (settings.fail_on_parse_error
+            && result
+                .diagnostics
+                .iter()
+                .any(|d| d.level == crate::diagnostic::Level::Error));
+    Ok(if failing {
         ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
     })
+}
+
+/// `rampart completions`.
+pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(args.shell, &mut command, "rampart", out);
+    Ok(ExitStatus::Clean)
 }
 
 /// `rampart inspect`.
@@ -109,7 +256,7 @@ pub fn inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         load: load_options(&args.input),
         tree: args.tree,
     };
-    let report = inspect::inspect(&config, args.input.threads)?;
+    let report = inspect::inspect(&config, args.input.threads.unwrap_or(0))?;
     match args.format {
         Format::Json => inspect::render_json(&report, out)?,
         Format::Text => inspect::render_text(&report, out)?,

@@ -9,6 +9,7 @@
 
 pub mod cli;
 mod commands;
+pub mod config;
 pub mod detect;
 pub mod diagnostic;
 pub mod discover;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         Command::Queries(args) => commands::queries(args, out),
         Command::Explain(args) => commands::explain(args, out),
         Command::Test(args) => commands::test(args, out),
+        Command::Completions(args) => commands::completions(args, out),
     };
     match result {
         Ok(status) => status,

@@ -368,7 +368,14 @@ fn scan_reports_findings_and_exits_one() {
 
     // Compact output: one line per finding, the form editors read.
     let output = rampart(dir.path())
-        .args(["scan", "infra", "--only", "tf-aws-s3-public-acl", "--format", "compact"])
+        .args([
+            "scan",
+            "infra",
+            "--only",
+            "tf-aws-s3-public-acl",
+            "--format",
+            "compact",
+        ])
         .output()
         .expect("runs");
     let text = String::from_utf8(output.stdout).expect("utf-8");

@@ -328,3 +328,55 @@ fn last_item_and_no_item() {
     );
     assert_eq!(got, vec!["Dockerfile:3:1 runs as root"]);
 }
+
+#[test]
+fn references_with_indexes_and_unit_wide_entities() {
+    let main = r#"resource "aws_s3_bucket" "d" { bucket = "d" }
+resource "aws_s3_bucket" "e" { bucket = "e" }
+resource "aws_s3_bucket" "named" { bucket = "${var.env}-logs" }
+resource "aws_s3_bucket_public_access_block" "d" {
+  bucket = aws_s3_bucket.d[0].id
+}
+resource "aws_s3_bucket_public_access_block" "e" {
+  count  = 1
+  bucket = aws_s3_bucket.e[count.index].id
+}
+resource "aws_s3_bucket_public_access_block" "literal" {
+  bucket = "prod-logs"
+}
+"#;
+    let flag =
+        "not:\n  referenced_by: {select: resource.aws_s3_bucket_public_access_block, path: bucket}";
+    // d and e are covered; "named" might be "prod-logs": unknown, silent.
+    let got = run(
+        "terraform resource.aws_s3_bucket",
+        flag,
+        "{entity}",
+        &[("main.tf", main)],
+    );
+    assert_eq!(got, Vec::<String>::new());
+
+    let other = "resource \"aws_ebs_volume\" \"v\" { size = 1 }\n";
+    let flag = "all:\n  - {path: encrypted, missing: true}\n  - not:\n      any_entity: {select: resource.aws_ebs_encryption_by_default, where: {path: enabled, not_equals: false}}";
+    let got = run(
+        "terraform resource.aws_ebs_volume",
+        flag,
+        "{entity}",
+        &[("main.tf", other)],
+    );
+    assert_eq!(got, vec!["main.tf:1:1 aws_ebs_volume.v"]);
+    // The account-wide default may sit in another file of the module.
+    let got = run(
+        "terraform resource.aws_ebs_volume",
+        flag,
+        "{entity}",
+        &[
+            ("main.tf", other),
+            (
+                "ebs.tf",
+                "resource \"aws_ebs_encryption_by_default\" \"x\" {\n  enabled = true\n}\n",
+            ),
+        ],
+    );
+    assert_eq!(got, Vec::<String>::new());
+}

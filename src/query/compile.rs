@@ -259,7 +259,7 @@ const TESTS: [&str; 16] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 11] = [
+const OPERATORS: [&str; 12] = [
     "all",
     "any",
     "not",
@@ -271,6 +271,7 @@ const OPERATORS: [&str; 11] = [
     "any_entry",
     "port_range_includes",
     "referenced_by",
+    "any_entity",
 ];
 
 impl Compiler<'_> {
@@ -469,7 +470,7 @@ impl Compiler<'_> {
         };
         let here = format!("{field}.{}", operator.key);
         let allowed: &[&str] = match operator.key.as_str() {
-            "all" | "any" | "not" | "port_range_includes" | "referenced_by" => &[],
+            "all" | "any" | "not" | "port_range_includes" | "referenced_by" | "any_entity" => &[],
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
@@ -544,50 +545,57 @@ impl Compiler<'_> {
                 })
             }
             "port_range_includes" => self.port_range(&operator.value, &here),
-            "referenced_by" => {
+            "referenced_by" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
                     Some(k) => k.to_string(),
                     None => {
                         self.error(
                             v.span,
-                            format!("{here}: needs \"select\", the kind of the referring entity"),
+                            format!("{here}: needs \"select\", the kind of the other entity"),
                         );
                         return None;
                     }
                 };
-                let path = match v.get("path") {
-                    Some(p) => self.path(p, &format!("{here}.path"))?,
-                    None => {
+                let reference = match (v.get("path"), operator.key.as_str()) {
+                    (Some(p), "referenced_by") => Some(self.path(p, &format!("{here}.path"))?),
+                    (None, "referenced_by") => {
                         self.error(
                             v.span,
                             format!("{here}: needs \"path\", where the reference is written"),
                         );
                         return None;
                     }
+                    _ => None,
                 };
                 let condition = match v.get("where") {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
                     None => None,
+                };
+                let keys: &[&str] = if operator.key == "referenced_by" {
+                    &["select", "path", "where"]
+                } else {
+                    &["select", "where"]
                 };
                 for e in v
                     .as_object()
                     .map(|o| o.entries.as_slice())
                     .unwrap_or_default()
                 {
-                    if !matches!(e.key.as_str(), "select" | "path" | "where") {
+                    if !keys.contains(&e.key.as_str()) {
                         self.error(
                             e.key_span,
                             format!(
-                                "{here}: unknown key \"{}\": expected select, path, where",
-                                e.key
+                                "{here}: unknown key \"{}\": expected {}",
+                                e.key,
+                                keys.join(", ")
                             ),
                         );
                     }
                 }
-                Some(Condition::ReferencedBy {
+                Some(Condition::Related {
                     kind,
-                    path,
+                    reference,
                     condition,
                 })
             }

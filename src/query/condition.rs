@@ -41,13 +41,15 @@ pub enum Condition {
     },
     /// A port range, or a protocol meaning all ports, includes `port`.
     PortRange(PortRange),
-    /// Another entity of the unit refers to this one.
-    ReferencedBy {
-        /// The kind of the referring entity (`resource.aws_s3_bucket_acl`).
+    /// Another entity of the unit, of a kind, exists (`any_entity`) or
+    /// refers to this one (`referenced_by`), and matches a condition.
+    Related {
+        /// The kind of the other entity (`resource.aws_s3_bucket_acl`).
         kind: String,
-        /// Where in the referring entity the reference is written.
-        path: Path,
-        /// A condition on the referring entity.
+        /// Where in the other entity a reference to this one is written;
+        /// `None` for any entity of the kind.
+        reference: Option<Path>,
+        /// A condition on the other entity.
         condition: Option<Box<Condition>>,
     },
 }
@@ -242,11 +244,11 @@ impl Condition {
                 ctx,
             ),
             Condition::PortRange(range) => eval_port_range(range, scope, ctx),
-            Condition::ReferencedBy {
+            Condition::Related {
                 kind,
-                path,
+                reference,
                 condition,
-            } => eval_referenced_by(kind, path, condition.as_deref(), scope, ctx),
+            } => eval_related(kind, reference.as_ref(), condition.as_deref(), scope, ctx),
         }
     }
 }
@@ -731,9 +733,9 @@ fn text_range_includes(node: &Node, port: f64) -> bool {
     }
 }
 
-fn eval_referenced_by(
+fn eval_related(
     kind: &str,
-    path: &Path,
+    reference: Option<&Path>,
     condition: Option<&Condition>,
     scope: &Scope,
     ctx: &Context,
@@ -765,13 +767,15 @@ fn eval_referenced_by(
                 path: String::new(),
                 key: None,
             };
-            match refers_to(path, &other_scope, &other_ctx, &names) {
-                Tri::False => continue,
-                Tri::Unknown => {
-                    unknown = true;
-                    continue;
+            if let Some(path) = reference {
+                match refers_to(path, &other_scope, &other_ctx, &names) {
+                    Tri::False => continue,
+                    Tri::Unknown => {
+                        unknown = true;
+                        continue;
+                    }
+                    Tri::True => {}
                 }
-                Tri::True => {}
             }
             match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
                 None | Some(Outcome::Match(_)) => {
@@ -793,19 +797,29 @@ fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
     &file.documents[index.min(file.documents.len().saturating_sub(1))]
 }
 
-/// The names another entity may use to refer to `me`: its address
-/// (`aws_s3_bucket.logs`, or a CloudFormation logical id) and, in
-/// Terraform, the literal bucket or name it declares.
-fn self_names(platform: Platform, me: &crate::platform::Entity) -> Vec<String> {
+/// The names another entity may use to refer to an entity.
+struct SelfNames {
+    /// Its address (`aws_s3_bucket.logs`, a CloudFormation logical id) and,
+    /// in Terraform, the literal bucket or name it declares.
+    names: Vec<String>,
+    /// False when its bucket or name is an expression: a literal elsewhere
+    /// might then be it.
+    complete: bool,
+}
+
+fn self_names(platform: Platform, me: &crate::platform::Entity) -> SelfNames {
     let mut names = vec![me.name.clone()];
+    let mut complete = true;
     if platform == Platform::Terraform {
         for key in ["bucket", "name"] {
-            if let Some(s) = me.node.get(key).and_then(Node::as_str) {
-                names.push(s.to_string());
+            match me.node.get(key).map(|n| &n.value) {
+                Some(Value::String(s)) => names.push(s.clone()),
+                Some(Value::Expr(_)) => complete = false,
+                _ => {}
             }
         }
     }
-    names
+    SelfNames { names, complete }
 }
 
 /// Whether a selector kind (`resource`, `resource.aws_s3_bucket`) covers an
@@ -820,7 +834,7 @@ pub fn kind_matches(selector: &str, kind: &str) -> bool {
 /// Whether the value at `path` in another entity refers to one of `names`.
 /// Unknown when it is an expression that refers to no resource rampart can
 /// identify (a variable, a module output): it might be this one.
-fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &[String]) -> Tri {
+fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &SelfNames) -> Tri {
     // The raw nodes, not their platform views: a reference is exactly what
     // a view would turn into "unknown".
     let mut nodes: Vec<&Node> = Vec::new();
@@ -868,45 +882,48 @@ fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'
     }
 }
 
-const NON_RESOURCE_ROOTS: [&str; 9] = [
-    "var",
-    "local",
-    "module",
-    "data",
-    "each",
-    "count",
-    "path",
-    "self",
-    "terraform",
-];
+/// References whose value could be any resource: a variable, a local, a
+/// module output, a data source, an iteration value.
+const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self"];
 
-fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
+/// References that never carry an identity (`count.index`, `path.module`).
+const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
+
+/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
+fn reference_to(r: &str, name: &str) -> bool {
+    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
+}
+
+fn refers(node: &Node, platform: Platform, names: &SelfNames) -> Tri {
     match (&node.value, platform) {
         (Value::Expr(e), Platform::Terraform) => {
             let mut opaque = false;
+            let mut identified = false;
             for r in &e.references {
-                if names.iter().any(|n| {
-                    r == n
-                        || (r.starts_with(n.as_str()) && r.as_bytes().get(n.len()) == Some(&b'.'))
-                }) {
+                if names.names.iter().any(|n| reference_to(r, n)) {
                     return Tri::True;
                 }
                 let root = r.split(['.', '[']).next().unwrap_or("");
-                if NON_RESOURCE_ROOTS.contains(&root) {
+                if OPAQUE_ROOTS.contains(&root) {
                     opaque = true;
+                } else if !NEUTRAL_ROOTS.contains(&root) {
+                    identified = true;
                 }
             }
-            if opaque || e.references.is_empty() {
+            if opaque || !identified {
                 Tri::Unknown
             } else {
                 Tri::False
             }
         }
         (Value::String(s), _) => {
-            if names.iter().any(|n| n == s) {
+            if names.names.iter().any(|n| n == s) {
                 Tri::True
-            } else {
+            } else if names.complete {
                 Tri::False
+            } else {
+                // Our own name is an expression: this literal may be it.
+                Tri::Unknown
             }
         }
         (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
@@ -925,7 +942,10 @@ fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
                         _ => None,
                     };
                     if let Some(text) = text
-                        && names.iter().any(|n| text.contains(&format!("${{{n}")))
+                        && names
+                            .names
+                            .iter()
+                            .any(|n| text.contains(&format!("${{{n}")))
                     {
                         return Tri::True;
                     }
@@ -934,7 +954,7 @@ fn refers(node: &Node, platform: Platform, names: &[String]) -> Tri {
                 _ => return Tri::Unknown,
             };
             match target {
-                Some(t) if names.contains(&t) => Tri::True,
+                Some(t) if names.names.contains(&t) => Tri::True,
                 Some(_) => Tri::False,
                 None => Tri::Unknown,
             }

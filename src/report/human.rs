@@ -124,7 +124,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             current_file = Some(&finding.file);
         }
         let query = report.registry.get(&finding.query_id);
-        let text = result.sources.get(&finding.file).cloned().unwrap_or_default();
+        let text = result
+            .sources
+            .get(&finding.file)
+            .cloned()
+            .unwrap_or_default();
         let index = LineIndex::new(&text);
         let at = byte_range(&index, finding);
         let diagnostic = FindingDiagnostic {

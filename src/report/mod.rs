@@ -13,6 +13,7 @@ use crate::query::registry::Registry;
 use crate::scan::ScanResult;
 
 /// Everything a reporter may show.
+#[derive(Clone, Copy)]
 pub struct Report<'a> {
     /// The findings, diagnostics and totals.
     pub result: &'a ScanResult,
@@ -29,6 +30,8 @@ pub struct ReportOptions {
     pub color: bool,
     /// SARIF `automationDetails.id` (`--sarif-category`).
     pub sarif_category: Option<String>,
+    /// Findings only: no summary, no diagnostics (`--quiet`).
+    pub quiet: bool,
 }
 
 /// The output formats.
@@ -62,7 +65,12 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
 pub fn severity_counts(result: &ScanResult) -> Vec<(Severity, usize)> {
     Severity::ALL
         .into_iter()
-        .map(|s| (s, result.findings.iter().filter(|f| f.severity == s).count()))
+        .map(|s| {
+            (
+                s,
+                result.findings.iter().filter(|f| f.severity == s).count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect()
 }
