@@ -61,7 +61,10 @@ fn bench_engine(bencher: Bencher, platform: Platform, text: String) {
     let unit = unit(platform, text);
     let count = entities(platform, &unit.files[0].documents).len();
     let first = run_unit(&registry, &unit);
-    assert!(!first.findings.is_empty(), "the generated unit has findings");
+    assert!(
+        !first.findings.is_empty(),
+        "the generated unit has findings"
+    );
     bencher
         .counter(ItemsCount::new(count))
         .bench(|| run_unit(&registry, divan::black_box(&unit)));
