@@ -577,3 +577,148 @@ fn test_command_runs_a_pack() {
         "{text}"
     );
 }
+
+#[test]
+fn exit_policy_follows_fail_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", PUBLIC_BUCKET);
+    let code = |args: &[&str]| {
+        rampart(dir.path())
+            .args([
+                "scan",
+                "main.tf",
+                "--only",
+                "tf-aws-s3-public-acl",
+                "--format",
+                "compact",
+            ])
+            .args(args)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(code(&[]), Some(1));
+    assert_eq!(code(&["--fail-on", "high"]), Some(1));
+    assert_eq!(code(&["--fail-on", "critical"]), Some(0));
+    assert_eq!(code(&["--fail-on", "none"]), Some(0));
+    assert_eq!(code(&["--fail-on", "hgh"]), Some(2));
+
+    // Parse errors fail the run only when asked.
+    write(dir.path(), "broken.tf", "resource \"a\" {\n");
+    let code = |args: &[&str]| {
+        rampart(dir.path())
+            .args(["scan", "broken.tf", "--format", "compact"])
+            .args(args)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(code(&[]), Some(0));
+    assert_eq!(code(&["--fail-on-parse-error"]), Some(1));
+}
+
+#[test]
+fn several_outputs_in_one_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", PUBLIC_BUCKET);
+    let output = rampart(dir.path())
+        .args([
+            "scan",
+            "main.tf",
+            "--only",
+            "tf-aws-s3-public-acl",
+            "-o",
+            "compact",
+            "-o",
+            "json:out/report.json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        stdout.starts_with("main.tf:2:9: high tf-aws-s3-public-acl"),
+        "{stdout}"
+    );
+    let json: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/report.json")).expect("written"))
+            .expect("json");
+    assert_eq!(json["findings"][0]["query_id"], "tf-aws-s3-public-acl");
+    let leftovers: Vec<_> = fs::read_dir(dir.path().join("out"))
+        .expect("dir")
+        .flatten()
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+
+    let output = rampart(dir.path())
+        .args(["scan", "main.tf", "-o", "yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("\"yaml\" is not a known format"));
+}
+
+#[test]
+fn config_file_settings_and_precedence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir_all(root.join(".git")).expect("git dir");
+    write(
+        root,
+        ".rampart.yaml",
+        "fail_on: critical\nexclude: [\"vendor/**\"]\nonly: [tf-aws-s3-public-acl]\n",
+    );
+    write(root, "infra/main.tf", PUBLIC_BUCKET);
+    write(root, "vendor/main.tf", PUBLIC_BUCKET);
+    let run = |args: &[&str]| {
+        let output = rampart(root)
+            .args(["scan", "--format", "json"])
+            .args(args)
+            .output()
+            .expect("runs");
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        (
+            output.status.code(),
+            report["findings"].as_array().map_or(0, Vec::len),
+        )
+    };
+    // The file's fail_on (critical) makes a high finding pass; vendor is excluded.
+    assert_eq!(run(&[]), (Some(0), 1));
+    // A flag overrides the file.
+    assert_eq!(run(&["--fail-on", "high"]), (Some(1), 1));
+    // So does the environment.
+    let output = rampart(root)
+        .env("RAMPART_FAIL_ON", "high")
+        .args(["scan", "--format", "compact"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    // A scan of a subdirectory finds the file up to the repository root.
+    let output = rampart(&root.join("infra"))
+        .args(["scan", "--format", "compact"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+
+    write(root, ".rampart.yaml", "fail_on: high\nexclud: []\n");
+    let output = rampart(root).args(["scan"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.contains(".rampart.yaml:2:1: unknown key \"exclud\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn completions_print_a_script() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = rampart(dir.path())
+        .args(["completions", "bash"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("_rampart()"));
+}
