@@ -69,7 +69,9 @@ fn parse_output(spec: &str) -> anyhow::Result<Output> {
         _ => (spec.trim_end_matches(':'), None),
     };
     let Some(format) = OutputFormat::parse(name) else {
-        bail!("\"{name}\" is not a known format (in -o {spec}): expected human, compact, json");
+        bail!(
+            "\"{name}\" is not a known format (in -o {spec}): expected human, compact, json, junit"
+        );
     };
     Ok(Output { format, path })
 }

@@ -722,3 +722,42 @@ fn completions_print_a_script() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("_rampart()"));
 }
+
+#[test]
+fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", PUBLIC_BUCKET);
+    write(dir.path(), "broken.tf", "resource \"a\" {\n");
+    let output = rampart(dir.path())
+        .args([
+            "scan",
+            ".",
+            "--format",
+            "junit",
+            "--only",
+            "tf-aws-s3-public-acl,k8s-privileged-container",
+        ])
+        .output()
+        .expect("runs");
+    let xml = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\" tests=\"3\" failures=\"1\" errors=\"1\""), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"terraform\" tests=\"1\" failures=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        "<testcase classname=\"terraform.tf-aws-s3-public-acl\" name=\"aws_s3_bucket.b\" file=\"main.tf\" line=\"2\">"
+    ));
+    assert!(xml.contains(
+        "<failure message=\"S3 bucket ACL grants access to everyone: acl is &quot;public-read&quot;"
+    ));
+    assert!(
+        xml.contains("<testsuite name=\"kubernetes\" tests=\"1\" failures=\"0\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"parse\" tests=\"1\" failures=\"0\" errors=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.ends_with("</testsuites>\n"));
+}

@@ -5,6 +5,7 @@
 pub mod compact;
 pub mod human;
 pub mod json;
+pub mod junit;
 
 use std::io::{self, Write};
 
@@ -43,6 +44,9 @@ pub enum OutputFormat {
     Compact,
     /// Versioned JSON (`docs/json-format.md`).
     Json,
+    /// JUnit XML: a test suite per platform, a test case per failing
+    /// (query, entity).
+    Junit,
 }
 
 impl OutputFormat {
@@ -58,6 +62,7 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
         OutputFormat::Human => human::render(report, out),
         OutputFormat::Compact => compact::render(report, out),
         OutputFormat::Json => json::render(report, out),
+        OutputFormat::Junit => junit::render(report, out),
     }
 }
 
