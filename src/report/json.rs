@@ -1,7 +1,8 @@
 //! The JSON report, version 1: `version`, `tool`, `findings`,
-//! `diagnostics`, `stats`. Field names are stable; see `docs/json-format.md`
-//! once the reports issue documents the whole schema.
+//! `diagnostics`, `stats`. `docs/json-format.md` documents every field;
+//! fields are only ever added within a version, never renamed or removed.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -28,7 +29,10 @@ struct Tool {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     query_id: &'a str,
+    title: &'a str,
     severity: Severity,
+    category: &'a str,
+    cwe: &'a [u32],
     file: &'a str,
     line: u32,
     column: u32,
@@ -37,8 +41,14 @@ struct JsonFinding<'a> {
     entity: &'a str,
     path: &'a str,
     message: &'a str,
+    remediation: &'a str,
     fingerprint: &'a str,
+    aliases: &'a BTreeMap<String, Vec<String>>,
+    /// Null until suppressions exist; then the suppression and its reason.
+    suppressed: Option<()>,
 }
+
+static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
 /// Writes `result` as one JSON object.
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
@@ -52,18 +62,27 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
         findings: result
             .findings
             .iter()
-            .map(|f| JsonFinding {
-                query_id: &f.query_id,
-                severity: f.severity,
-                file: &f.file,
-                line: f.span.start_line,
-                column: f.span.start_col,
-                end_line: f.span.end_line,
-                end_column: f.span.end_col,
-                entity: &f.entity,
-                path: &f.path,
-                message: &f.message,
-                fingerprint: &f.fingerprint,
+            .map(|f| {
+                let q = report.registry.get(&f.query_id);
+                JsonFinding {
+                    query_id: &f.query_id,
+                    title: q.map_or("", |q| q.title.as_str()),
+                    severity: f.severity,
+                    category: q.map_or("", |q| q.category.as_str()),
+                    cwe: q.map_or(&[], |q| q.cwe.as_slice()),
+                    file: &f.file,
+                    line: f.span.start_line,
+                    column: f.span.start_col,
+                    end_line: f.span.end_line,
+                    end_column: f.span.end_col,
+                    entity: &f.entity,
+                    path: &f.path,
+                    message: &f.message,
+                    remediation: q.map_or("", |q| q.remediation.as_str()),
+                    fingerprint: &f.fingerprint,
+                    aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
+                    suppressed: None,
+                }
             })
             .collect(),
         diagnostics: &result.diagnostics,
