@@ -47,8 +47,30 @@ pub struct FoundFile {
     pub display: String,
     /// What its name says it may be.
     pub candidate: Candidate,
-    /// Named on the command line rather than found by walking.
-    pub explicit: bool,
+    /// How it came to be read.
+    pub origin: Origin,
+}
+
+/// Why a file is read. The order is the priority when one file is reached
+/// two ways: named on the command line beats found by walking, which beats
+/// read only for context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// Named on the command line: always read, whatever the ignore files say.
+    Explicit,
+    /// Found by walking a directory.
+    Walked,
+    /// A Terraform file beside one named on the command line: read because
+    /// variables, locals and references cross the files of a module, but
+    /// not reported on (a pre-commit hook passes only the changed files).
+    ModuleContext,
+}
+
+impl FoundFile {
+    /// Named on the command line.
+    pub fn is_explicit(&self) -> bool {
+        self.origin == Origin::Explicit
+    }
 }
 
 /// How to walk.
@@ -149,12 +171,19 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discover
             Ok(meta) if meta.is_dir() => walk(root, &excludes, options.threads, &mut discovery),
             Ok(_) => {
                 let name = file_name(root);
+                let candidate = classify_name(&name).unwrap_or(Candidate::Unknown);
                 discovery.files.push(FoundFile {
                     path: root.clone(),
                     display: display_path(root),
-                    candidate: classify_name(&name).unwrap_or(Candidate::Unknown),
-                    explicit: true,
+                    candidate,
+                    origin: Origin::Explicit,
                 });
+                if matches!(
+                    candidate,
+                    Candidate::TerraformHcl | Candidate::TerraformJson
+                ) {
+                    module_context(root, &mut discovery.files);
+                }
             }
             Err(err) => discovery.diagnostics.push(Diagnostic::error(
                 display_path(root),
@@ -164,14 +193,48 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discover
             )),
         }
     }
-    // An explicit path sorts before the same path found by walking, so
-    // dedup keeps the explicit one.
+    // The same file reached two ways sorts by origin, so dedup keeps the
+    // stronger reason to read it.
     discovery
         .files
-        .sort_by(|a, b| a.display.cmp(&b.display).then(b.explicit.cmp(&a.explicit)));
+        .sort_by(|a, b| a.display.cmp(&b.display).then(a.origin.cmp(&b.origin)));
     discovery.files.dedup_by(|a, b| a.display == b.display);
     discovery.diagnostics.sort();
     Ok(discovery)
+}
+
+/// The other Terraform files of the directory of `file`, as context.
+fn module_context(file: &Path, out: &mut Vec<FoundFile>) {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = file_name(&path);
+        let Some(candidate @ (Candidate::TerraformHcl | Candidate::TerraformJson)) =
+            classify_name(&name)
+        else {
+            continue;
+        };
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        // Keep the path in the form the user wrote the named file in.
+        let path = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join(&name),
+            _ => PathBuf::from(&name),
+        };
+        out.push(FoundFile {
+            display: display_path(&path),
+            path,
+            candidate,
+            origin: Origin::ModuleContext,
+        });
+    }
 }
 
 fn walk(root: &Path, excludes: &GlobSet, threads: usize, discovery: &mut Discovery) {
@@ -285,7 +348,7 @@ impl ParallelVisitor for Visitor<'_> {
                 path: path.to_path_buf(),
                 display: display_path(path),
                 candidate,
-                explicit: false,
+                origin: Origin::Walked,
             });
         }
         WalkState::Continue

@@ -103,7 +103,7 @@ fn load_file(file: &FoundFile, options: LoadOptions, out: &mut LoadedUnit) {
         Err(err) => {
             // A `.yaml` that is binary or huge is not worth a diagnostic
             // unless the user named it: most such files are not IaC.
-            let quiet = !file.explicit
+            let quiet = !file.is_explicit()
                 && matches!(file.candidate, Candidate::Yaml | Candidate::JsonOrYaml)
                 && !matches!(err, ReadError::Io(_));
             if !quiet {
@@ -123,7 +123,7 @@ fn load_file(file: &FoundFile, options: LoadOptions, out: &mut LoadedUnit) {
     };
     out.bytes_read += source.text.len() as u64 + u64::from(source.bom_len);
     let Some((platform, syntax)) = decide(file, &source.text) else {
-        if file.explicit {
+        if file.is_explicit() {
             out.diagnostics.push(Diagnostic::notice(
                 &file.display,
                 0,
@@ -167,7 +167,7 @@ fn load_file(file: &FoundFile, options: LoadOptions, out: &mut LoadedUnit) {
     if documents.is_empty() {
         // Either the parse errors above say why, or the text looked like IaC
         // but no document is: not ours, said only if the user named the file.
-        if file.explicit && !had_errors {
+        if file.is_explicit() && !had_errors {
             out.diagnostics.push(Diagnostic::notice(
                 &file.display,
                 0,
@@ -227,7 +227,7 @@ mod tests {
             path: PathBuf::from(path),
             display: path.to_string(),
             candidate,
-            explicit: false,
+            origin: crate::discover::Origin::Walked,
         }
     }
 

@@ -151,6 +151,13 @@ pub fn scan(
 ) -> Result<ScanResult, crate::discover::ExcludeError> {
     let started = std::time::Instant::now();
     let discovery = crate::discover::discover(&config.paths, &config.discover)?;
+    // Files read only as module context are not reported on.
+    let context: std::collections::HashSet<String> = discovery
+        .files
+        .iter()
+        .filter(|f| f.origin == crate::discover::Origin::ModuleContext)
+        .map(|f| f.display.clone())
+        .collect();
     let units = crate::load::units(discovery.files);
     let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
         summarize(registry, unit)
@@ -177,6 +184,11 @@ pub fn scan(
             }
             Err(diagnostic) => result.diagnostics.push(diagnostic),
         }
+    }
+    if !context.is_empty() {
+        result.findings.retain(|f| !context.contains(&f.file));
+        result.diagnostics.retain(|d| !context.contains(&d.file));
+        result.sources.retain(|file, _| !context.contains(file));
     }
     crate::finding::sort(&mut result.findings);
     result.diagnostics.sort();

@@ -761,3 +761,57 @@ fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
     );
     assert!(xml.ends_with("</testsuites>\n"));
 }
+
+#[test]
+fn named_terraform_files_are_read_with_their_module_but_reported_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The ACL comes from a variable declared in another file of the module.
+    write(
+        dir.path(),
+        "infra/main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  acl = \"public-read\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "infra/other.tf",
+        "resource \"aws_s3_bucket\" \"c\" {\n  acl = \"public-read\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "infra/pab.tf",
+        "resource \"aws_s3_bucket_public_access_block\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n}\n",
+    );
+    let findings = |args: &[&str]| -> Vec<String> {
+        let output = rampart(dir.path())
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--only",
+                "tf-aws-s3-public-acl,tf-aws-s3-no-public-access-block",
+            ])
+            .args(args)
+            .output()
+            .expect("runs");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["file"].as_str().unwrap_or(""),
+                    f["query_id"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    // Only main.tf is reported; the block in pab.tf (context) still covers bucket b.
+    assert_eq!(
+        findings(&["infra/main.tf"]),
+        vec!["infra/main.tf tf-aws-s3-public-acl"]
+    );
+    // The whole directory: both ACLs, and bucket c without a block.
+    assert_eq!(findings(&["infra"]).len(), 3);
+}
