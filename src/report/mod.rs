@@ -6,6 +6,7 @@ pub mod compact;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod sarif;
 
 use std::io::{self, Write};
 
@@ -44,6 +45,8 @@ pub enum OutputFormat {
     Compact,
     /// Versioned JSON (`docs/json-format.md`).
     Json,
+    /// SARIF 2.1.0, as GitHub code scanning reads it.
+    Sarif,
     /// JUnit XML: a test suite per platform, a test case per failing
     /// (query, entity).
     Junit,
@@ -62,6 +65,7 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
         OutputFormat::Human => human::render(report, out),
         OutputFormat::Compact => compact::render(report, out),
         OutputFormat::Json => json::render(report, out),
+        OutputFormat::Sarif => sarif::render(report, out),
         OutputFormat::Junit => junit::render(report, out),
     }
 }
