@@ -157,6 +157,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             discover: discover_options(&input),
             load: load_options(&input),
             threads: input.threads.unwrap_or(0),
+            progress: std::io::stderr().is_terminal() && !args.quiet,
         },
         selection,
         outputs,

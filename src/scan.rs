@@ -78,7 +78,12 @@ pub struct ScanConfig {
     pub load: LoadOptions,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Show a progress bar on stderr when the scan is long.
+    pub progress: bool,
 }
+
+/// Scans with fewer units than this finish before a bar would help.
+const PROGRESS_MIN_UNITS: usize = 500;
 
 /// Everything a scan found, ready for any reporter.
 #[derive(Debug, Default, serde::Serialize)]
@@ -159,9 +164,28 @@ pub fn scan(
         .map(|f| f.display.clone())
         .collect();
     let units = crate::load::units(discovery.files);
-    let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
-        summarize(registry, unit)
+    let bar = (config.progress && units.len() >= PROGRESS_MIN_UNITS).then(|| {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(units.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} [{bar:30}] {elapsed}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
     });
+    let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
+        let summary = summarize(registry, unit);
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+        summary
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let mut result = ScanResult {
         diagnostics: discovery.diagnostics,
         ..ScanResult::default()

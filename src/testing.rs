@@ -153,6 +153,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         },
         threads,
+        progress: false,
     };
     let mut result = CaseResult {
         query_id: query.id.clone(),

@@ -38,6 +38,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
             max_file_size: 1 << 20,
         },
         threads: 1,
+        progress: false,
     };
     let result = scan(&config, &registry).expect("scan");
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
