@@ -1,6 +1,6 @@
 //! The compact report: one line per finding in the form editors and
-//! grep read (`path:line:col: severity id message [entity]`), the
-//! diagnostics, and a summary.
+//! grep read (`path:line:col: severity id message [entity]`), then parse
+//! errors in the same form. Nothing else.
 
 use std::io::{self, Write};
 
@@ -22,40 +22,17 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
             f.entity
         )?;
     }
-    if !result.diagnostics.is_empty() {
-        if !result.findings.is_empty() {
-            writeln!(out)?;
-        }
-        for d in &result.diagnostics {
-            writeln!(out, "{d}")?;
-        }
+    if report.options.quiet {
+        return Ok(());
     }
-    let s = &result.stats;
-    let files: usize = s.files.values().sum();
-    let counts: Vec<String> = super::severity_counts(result)
-        .iter()
-        .map(|(sev, n)| format!("{sev} {n}"))
-        .collect();
-    let errors = result
+    // Diagnostics in the same `path:line:col:` form, so editors jump to
+    // them too; no summary line to confuse a grep.
+    for d in result
         .diagnostics
         .iter()
         .filter(|d| d.level == Level::Error)
-        .count();
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{} finding{}{} in {files} file{} ({} entities, {} queries); {errors} parse error{}; {:.2} s",
-        result.findings.len(),
-        if result.findings.len() == 1 { "" } else { "s" },
-        if counts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", counts.join(", "))
-        },
-        if files == 1 { "" } else { "s" },
-        s.entities,
-        s.queries,
-        if errors == 1 { "" } else { "s" },
-        s.seconds,
-    )
+    {
+        writeln!(out, "{d}")?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
@@ -24,7 +25,7 @@ struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     title: &'a str,
     help: Option<String>,
-    source: NamedSource<String>,
+    source: NamedSource<Arc<str>>,
     at: SourceSpan,
 }
 
@@ -114,35 +115,37 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .with_links(false)
         .with_width(WIDTH)
         .with_context_lines(1);
-    let mut current_file: Option<&str> = None;
-    for finding in &result.findings {
-        if current_file != Some(finding.file.as_str()) {
-            if current_file.is_some() {
-                writeln!(out)?;
-            }
-            writeln!(out, "{}", finding.file)?;
-            current_file = Some(&finding.file);
+    for (i, group) in result
+        .findings
+        .chunk_by(|a, b| a.file == b.file)
+        .enumerate()
+    {
+        let file = &group[0].file;
+        if i > 0 {
+            writeln!(out)?;
         }
-        let query = report.registry.get(&finding.query_id);
-        let text = result
-            .sources
-            .get(&finding.file)
-            .cloned()
-            .unwrap_or_default();
+        writeln!(out, "{file}")?;
+        // One copy of the text per file, shared by its findings.
+        let text: Arc<str> = Arc::from(result.sources.get(file).map_or("", String::as_str));
         let index = LineIndex::new(&text);
-        let at = byte_range(&index, finding);
-        let diagnostic = FindingDiagnostic {
-            finding,
-            title: query.map_or("", |q| q.title.as_str()),
-            help: query.and_then(|q| one_line_fix(&q.remediation)),
-            source: NamedSource::new(&finding.file, text.clone()),
-            at,
-        };
-        let mut rendered = String::new();
-        handler
-            .render_report(&mut rendered, &diagnostic)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        writeln!(out, "{rendered}")?;
+        for finding in group {
+            let query = report.registry.get(&finding.query_id);
+            let diagnostic = FindingDiagnostic {
+                finding,
+                title: query.map_or("", |q| q.title.as_str()),
+                help: query.and_then(|q| one_line_fix(&q.remediation)),
+                source: NamedSource::new(file, Arc::clone(&text)),
+                at: byte_range(&index, finding),
+            };
+            let mut rendered = String::new();
+            handler
+                .render_report(&mut rendered, &diagnostic)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            write!(out, "{rendered}")?;
+        }
+    }
+    if report.options.quiet {
+        return Ok(());
     }
     let errors: Vec<_> = result
         .diagnostics
@@ -186,7 +189,7 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
     )?;
     writeln!(
         out,
-        "scanned {files} file{}{} ({} entities, {} queries) in {:.2} s; {errors} parse error{}",
+        "scanned {files} file{}{} ({} entit{}, {} quer{}) in {:.2} s; {errors} parse error{}",
         if files == 1 { "" } else { "s" },
         if per_platform.is_empty() {
             String::new()
@@ -194,7 +197,9 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
             format!(" ({})", per_platform.join(", "))
         },
         s.entities,
+        if s.entities == 1 { "y" } else { "ies" },
         s.queries,
+        if s.queries == 1 { "y" } else { "ies" },
         s.seconds,
         if errors == 1 { "" } else { "s" },
     )
