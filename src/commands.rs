@@ -46,6 +46,7 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
     DiscoverOptions {
         excludes: input.exclude.clone(),
         threads: input.threads.unwrap_or(0),
+        module_context: true,
     }
 }
 

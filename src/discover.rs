@@ -81,6 +81,9 @@ pub struct DiscoverOptions {
     pub excludes: Vec<String>,
     /// Worker threads for the walk (0: as many as cores).
     pub threads: usize,
+    /// Read the other Terraform files of a named file's directory as
+    /// context (the CLI does; a fixture case is scanned alone).
+    pub module_context: bool,
 }
 
 /// What a walk found.
@@ -178,10 +181,12 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discover
                     candidate,
                     origin: Origin::Explicit,
                 });
-                if matches!(
-                    candidate,
-                    Candidate::TerraformHcl | Candidate::TerraformJson
-                ) {
+                if options.module_context
+                    && matches!(
+                        candidate,
+                        Candidate::TerraformHcl | Candidate::TerraformJson
+                    )
+                {
                     module_context(root, &mut discovery.files);
                 }
             }

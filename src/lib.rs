@@ -9,6 +9,7 @@
 
 pub mod cli;
 mod commands;
+pub mod comments;
 pub mod config;
 pub mod detect;
 pub mod diagnostic;

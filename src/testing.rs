@@ -232,40 +232,19 @@ pub fn expectations(case: &Path, id: &str) -> BTreeSet<(String, u32)> {
 
 /// Markers in a text: (line marked, ids).
 pub fn markers(text: &str) -> Vec<(u32, Vec<String>)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(at) = line.find(MARKER) else {
-            continue;
-        };
-        let before = line[..at].trim_end();
-        let comment_start = before.trim_end_matches(['#', '/', ' ']).len();
-        let own_line = line[..comment_start].trim().is_empty();
-        let ids: Vec<String> = line[at + MARKER.len()..]
-            .split([',', ' '])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        let target = if own_line {
-            // The next line that is neither blank nor a comment.
-            lines
-                .iter()
-                .enumerate()
-                .skip(i + 1)
-                .find(|(_, l)| {
-                    let t = l.trim();
-                    !t.is_empty() && !t.starts_with('#') && !t.starts_with("//")
-                })
-                .map(|(j, _)| j)
-        } else {
-            Some(i)
-        };
-        if let Some(j) = target {
-            out.push((j as u32 + 1, ids));
-        }
-    }
-    out
+    crate::comments::comments(text, None, MARKER)
+        .into_iter()
+        .filter_map(|c| {
+            let (_, ids) = c.text.split_once(MARKER)?;
+            let ids = ids
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            Some((c.target, ids))
+        })
+        .collect()
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
