@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and directories for misconfigurations.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Show what rampart reads: each file's platform and entities, and with
     /// --tree the parsed tree with spans.
     Inspect(InspectArgs),
@@ -93,9 +93,44 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub queries: QuerySelection,
 
+    /// Suppressions, exceptions and baselines.
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
+
     /// How the files are found and read.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// Flags about accepted findings.
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// The security team's exceptions file (YAML: query, paths, entity,
+    /// reason, approved_by, expires).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this baseline file (by fingerprint,
+    /// no line numbers) and accept them.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only findings that are new compared with this git commit
+    /// (the old tree is read through git, never checked out).
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+
+    /// Ignore suppressions written in the scanned files (for audits).
+    #[arg(long)]
+    pub no_inline_suppressions: bool,
+
+    /// Report inline suppressions that match no finding.
+    #[arg(long)]
+    pub report_unused_suppressions: bool,
 }
 
 fn parse_threshold(text: &str) -> Result<Threshold, String> {

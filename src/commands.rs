@@ -98,6 +98,8 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
 /// defaults are merged (in that order of precedence).
 struct ScanSettings {
     config: scan::ScanConfig,
+    write_baseline: Option<PathBuf>,
+    diff_base: Option<String>,
     selection: QuerySelection,
     outputs: Vec<Output>,
     fail_on: Threshold,
@@ -159,7 +161,27 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             load: load_options(&input),
             threads: input.threads.unwrap_or(0),
             progress: std::io::stderr().is_terminal() && !args.quiet,
+            engine: crate::query::engine::EngineOptions {
+                inline_suppressions: !args.suppress.no_inline_suppressions,
+                report_unused: args.suppress.report_unused_suppressions,
+                today: crate::suppress::Date::today(),
+            },
+            exceptions: match args
+                .suppress
+                .exceptions
+                .as_ref()
+                .or(file.exceptions.as_ref())
+            {
+                Some(path) => Some(crate::suppress::Exceptions::load(path)?),
+                None => None,
+            },
+            baseline: match args.suppress.baseline.as_ref().or(file.baseline.as_ref()) {
+                Some(path) => Some(read_baseline(path)?),
+                None => None,
+            },
         },
+        write_baseline: args.suppress.write_baseline,
+        diff_base: args.suppress.diff_base,
         selection,
         outputs,
         fail_on: args
@@ -201,11 +223,44 @@ pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
     }))
 }
 
+fn read_baseline(path: &std::path::Path) -> anyhow::Result<crate::suppress::Baseline> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read baseline {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a rampart baseline", path.display()))
+}
+
 /// `rampart scan`.
 pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let settings = resolve(args)?;
+    let mut settings = resolve(args)?;
     let registry = registry(&settings.selection)?;
-    let result = scan::scan(&settings.config, &registry)?;
+    if let Some(reference) = &settings.diff_base {
+        let old = crate::diff_base::baseline_at(reference, &settings.config, &registry)?;
+        let mut merged = settings.config.baseline.take().unwrap_or_default();
+        merged.findings.extend(old.findings);
+        settings.config.baseline = Some(merged);
+    }
+    let mut result = scan::scan(&settings.config, &registry)?;
+    if let Some(path) = &settings.write_baseline {
+        let baseline = crate::suppress::Baseline::of(&result.findings);
+        let mut bytes = serde_json::to_vec_pretty(&baseline)?;
+        bytes.push(b'\n');
+        write_atomically(path, &bytes)?;
+        // What was just recorded is accepted from now on.
+        for f in result
+            .findings
+            .iter_mut()
+            .filter(|f| f.suppressed.is_none())
+        {
+            f.suppressed = Some(crate::suppress::Suppression {
+                kind: crate::suppress::Kind::Baseline,
+                reason: None,
+                origin: crate::discover::display_path(path),
+                expires: None,
+                approved_by: None,
+            });
+        }
+    }
     let report = report::Report {
         result: &result,
         registry: &registry,
@@ -233,7 +288,7 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let failing = result
         .findings
         .iter()
-        .any(|f| settings.fail_on.fails(f.severity))
+        .any(|f| f.suppressed.is_none() && settings.fail_on.fails(f.severity))
         || (settings.fail_on_parse_error
             && result
                 .diagnostics

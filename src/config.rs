@@ -79,6 +79,10 @@ pub struct ConfigFile {
     pub threads: Option<usize>,
     /// `sarif_category`.
     pub sarif_category: Option<String>,
+    /// `exceptions`: the exceptions file, relative to this file.
+    pub exceptions: Option<PathBuf>,
+    /// `baseline`: the baseline file, relative to this file.
+    pub baseline: Option<PathBuf>,
 }
 
 /// A config file that cannot be used.
@@ -95,7 +99,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 13] = [
     "exclude",
     "fail_on",
     "fail_on_parse_error",
@@ -107,6 +111,8 @@ const KEYS: [&str; 11] = [
     "max_file_size",
     "threads",
     "sarif_category",
+    "exceptions",
+    "baseline",
 ];
 
 /// The config file for a scan of `start`: the first `.rampart.yaml` in
@@ -143,7 +149,12 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     })?;
     let mut config = parse(&file, &text)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    for dir in &mut config.queries {
+    for dir in config
+        .queries
+        .iter_mut()
+        .chain(config.exceptions.iter_mut())
+        .chain(config.baseline.iter_mut())
+    {
         if dir.is_relative() {
             *dir = base.join(&*dir);
         }
@@ -237,6 +248,8 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
             "max_file_size" => config.max_file_size = Some(number()?),
             "threads" => config.threads = Some(number()? as usize),
             "sarif_category" => config.sarif_category = Some(string()?),
+            "exceptions" => config.exceptions = Some(PathBuf::from(string()?)),
+            "baseline" => config.baseline = Some(PathBuf::from(string()?)),
             other => {
                 return Err(ConfigError {
                     file: file.to_string(),

@@ -26,21 +26,42 @@ pub struct Finding {
     /// What was found, and what was expected.
     pub message: String,
     /// Stable across edits elsewhere in the file: a hash of query id, file,
-    /// entity identity and attribute path, never of line numbers.
+    /// entity identity, attribute path and the offending value (whitespace
+    /// removed), never of line numbers. Moving or reformatting code keeps
+    /// it; changing the offending value makes a new finding.
     pub fingerprint: String,
+    /// Why the finding does not count, when it does not.
+    pub suppressed: Option<crate::suppress::Suppression>,
+    /// The offending value as the message shows it (part of the
+    /// fingerprint; kept so a fingerprint can be recomputed for another
+    /// path, as `--diff-base` does).
+    #[serde(skip)]
+    pub value: Option<String>,
 }
 
 /// The fingerprint of a finding.
-pub fn fingerprint(query_id: &str, file: &str, entity: &str, path: &str) -> String {
+pub fn fingerprint(
+    query_id: &str,
+    file: &str,
+    entity: &str,
+    path: &str,
+    value: Option<&str>,
+) -> String {
     // FNV-1a, 64 bits: stable across platforms and releases (unlike std's
     // hasher), and collisions within one repository are vanishingly rare.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [query_id, file, entity, path] {
-        for byte in part.bytes().chain(std::iter::once(0)) {
+    let mut feed = |bytes: &mut dyn Iterator<Item = u8>| {
+        for byte in bytes.chain(std::iter::once(0)) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
+    };
+    for part in [query_id, file, entity, path] {
+        feed(&mut part.bytes());
     }
+    // Reformatting (a heredoc policy reindented) must not change it.
+    let value = value.unwrap_or("");
+    feed(&mut value.bytes().filter(|b| !b.is_ascii_whitespace()));
     format!("{hash:016x}")
 }
 
@@ -71,11 +92,50 @@ mod tests {
 
     #[test]
     fn fingerprints_are_stable_and_separate_fields() {
-        let a = fingerprint("q", "main.tf", "aws_s3_bucket.b", "acl");
-        assert_eq!(a, fingerprint("q", "main.tf", "aws_s3_bucket.b", "acl"));
+        let a = fingerprint(
+            "q",
+            "main.tf",
+            "aws_s3_bucket.b",
+            "acl",
+            Some("\"public-read\""),
+        );
+        assert_eq!(
+            a,
+            fingerprint(
+                "q",
+                "main.tf",
+                "aws_s3_bucket.b",
+                "acl",
+                Some("\"public-read\"")
+            )
+        );
         assert_eq!(a.len(), 16);
-        assert_ne!(a, fingerprint("q", "main.tf", "aws_s3_bucket.ba", "cl"));
+        assert_ne!(
+            a,
+            fingerprint(
+                "q",
+                "main.tf",
+                "aws_s3_bucket.ba",
+                "cl",
+                Some("\"public-read\"")
+            )
+        );
+        // A new value is a new finding; whitespace is not a change.
+        assert_ne!(
+            a,
+            fingerprint(
+                "q",
+                "main.tf",
+                "aws_s3_bucket.b",
+                "acl",
+                Some("\"public-read-write\"")
+            )
+        );
+        assert_eq!(
+            fingerprint("q", "f", "e", "p", Some("{\"a\": 1}")),
+            fingerprint("q", "f", "e", "p", Some("{\n  \"a\":1\n}"))
+        );
         // Pinned: a change here changes every baseline users have written.
-        assert_eq!(fingerprint("", "", "", ""), "4d25767f9dce13f5");
+        assert_eq!(fingerprint("", "", "", "", None), "e4bc4fd9252be94f");
     }
 }

@@ -13,6 +13,7 @@ pub mod comments;
 pub mod config;
 pub mod detect;
 pub mod diagnostic;
+pub mod diff_base;
 pub mod discover;
 mod embedded;
 pub mod finding;
@@ -24,6 +25,7 @@ pub mod query;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod testing;
 pub mod tree;
 
@@ -56,7 +58,7 @@ impl ExitStatus {
 /// `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let result = match cli.command {
-        Command::Scan(args) => commands::scan(args, out),
+        Command::Scan(args) => commands::scan(*args, out),
         Command::Inspect(args) => commands::inspect(args, out),
         Command::Queries(args) => commands::queries(args, out),
         Command::Explain(args) => commands::explain(args, out),

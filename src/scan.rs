@@ -80,6 +80,12 @@ pub struct ScanConfig {
     pub threads: usize,
     /// Show a progress bar on stderr when the scan is long.
     pub progress: bool,
+    /// Inline suppressions: honoured or not, unused ones reported or not.
+    pub engine: crate::query::engine::EngineOptions,
+    /// The security team's exceptions (`--exceptions`).
+    pub exceptions: Option<crate::suppress::Exceptions>,
+    /// Findings already accepted (`--baseline`).
+    pub baseline: Option<crate::suppress::Baseline>,
 }
 
 /// Scans with fewer units than this finish before a bar would help.
@@ -128,8 +134,12 @@ struct UnitSummary {
     sources: Vec<(String, String)>,
 }
 
-fn summarize(registry: &crate::query::registry::Registry, unit: LoadedUnit) -> UnitSummary {
-    let run = crate::query::engine::run_unit(registry, &unit);
+fn summarize(
+    registry: &crate::query::registry::Registry,
+    unit: LoadedUnit,
+    options: crate::query::engine::EngineOptions,
+) -> UnitSummary {
+    let run = crate::query::engine::run_unit_with(registry, &unit, options);
     let documents = unit.files.iter().map(|f| f.documents.len()).sum();
     let platforms = unit.files.iter().map(|f| f.platform).collect();
     let sources = unit
@@ -143,7 +153,7 @@ fn summarize(registry: &crate::query::registry::Registry, unit: LoadedUnit) -> U
         entities: run.entities,
         documents,
         platforms,
-        diagnostics: unit.diagnostics,
+        diagnostics: unit.diagnostics.into_iter().chain(run.notices).collect(),
         bytes: unit.bytes_read,
         sources,
     }
@@ -177,7 +187,7 @@ pub fn scan(
         bar
     });
     let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
-        let summary = summarize(registry, unit);
+        let summary = summarize(registry, unit, config.engine);
         if let Some(bar) = &bar {
             bar.inc(1);
         }
@@ -214,9 +224,56 @@ pub fn scan(
         result.diagnostics.retain(|d| !context.contains(&d.file));
         result.sources.retain(|file, _| !context.contains(file));
     }
+    apply_exceptions_and_baseline(config, &mut result);
     crate::finding::sort(&mut result.findings);
     result.diagnostics.sort();
+    result.diagnostics.dedup();
     result.stats.queries = registry.queries().iter().filter(|q| !q.deprecated).count();
     result.stats.seconds = started.elapsed().as_secs_f64();
     Ok(result)
+}
+
+/// Marks the findings the exceptions file or the baseline accept. Inline
+/// suppressions were applied by the engine and take precedence; an expired
+/// exception that would have matched is reported.
+fn apply_exceptions_and_baseline(config: &ScanConfig, result: &mut ScanResult) {
+    let today = config.engine.today;
+    let baseline = config.baseline.as_ref().map(|b| b.fingerprints());
+    for f in result
+        .findings
+        .iter_mut()
+        .filter(|f| f.suppressed.is_none())
+    {
+        if let Some(exceptions) = &config.exceptions {
+            match exceptions.find(&f.query_id, &f.file, &f.entity, today) {
+                Some((e, true)) => {
+                    f.suppressed = Some(e.suppression());
+                    continue;
+                }
+                Some((e, false)) => result.diagnostics.push(Diagnostic::notice(
+                    &f.file,
+                    f.span.start_line,
+                    f.span.start_col,
+                    format!(
+                        "exception {} for {} expired on {}; the finding counts again",
+                        e.origin(),
+                        f.query_id,
+                        e.expires()
+                    ),
+                )),
+                None => {}
+            }
+        }
+        if let Some(fingerprints) = &baseline
+            && fingerprints.contains(f.fingerprint.as_str())
+        {
+            f.suppressed = Some(crate::suppress::Suppression {
+                kind: crate::suppress::Kind::Baseline,
+                reason: None,
+                origin: "baseline".to_string(),
+                expires: None,
+                approved_by: None,
+            });
+        }
+    }
 }

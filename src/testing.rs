@@ -154,6 +154,9 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         },
         threads,
         progress: false,
+        engine: Default::default(),
+        exceptions: None,
+        baseline: None,
     };
     let mut result = CaseResult {
         query_id: query.id.clone(),

@@ -39,6 +39,9 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
         },
         threads: 1,
         progress: false,
+        engine: Default::default(),
+        exceptions: None,
+        baseline: None,
     };
     let result = scan(&config, &registry).expect("scan");
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);

@@ -9,7 +9,7 @@ use crate::diagnostic::Level;
 /// Writes `result` as text.
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
     let result = report.result;
-    for f in &result.findings {
+    for f in result.findings.iter().filter(|f| f.suppressed.is_none()) {
         writeln!(
             out,
             "{}:{}:{}: {} {} {} [{}]",

@@ -115,11 +115,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .with_links(false)
         .with_width(WIDTH)
         .with_context_lines(1);
-    for (i, group) in result
+    let shown: Vec<&Finding> = result
         .findings
-        .chunk_by(|a, b| a.file == b.file)
-        .enumerate()
-    {
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    for (i, group) in shown.chunk_by(|a, b| a.file == b.file).enumerate() {
         let file = &group[0].file;
         if i > 0 {
             writeln!(out)?;
@@ -176,15 +177,36 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
         .iter()
         .map(|(sev, n)| format!("{n} {sev}"))
         .collect();
-    let findings = result.findings.len();
+    let findings = result
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .count();
+    let suppressed: Vec<String> = super::suppressed_counts(result)
+        .iter()
+        .map(|(kind, n)| {
+            format!(
+                "{n} {}",
+                serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
     writeln!(
         out,
-        "{findings} finding{}{}",
+        "{findings} finding{}{}{}",
         if findings == 1 { "" } else { "s" },
         if counts.is_empty() {
             String::new()
         } else {
             format!(": {}", counts.join(", "))
+        },
+        if suppressed.is_empty() {
+            String::new()
+        } else {
+            format!("; suppressed: {}", suppressed.join(", "))
         }
     )?;
     writeln!(

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::query::Severity;
 use crate::scan::ScanStats;
+use crate::suppress::Suppression;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -44,8 +45,8 @@ struct JsonFinding<'a> {
     remediation: &'a str,
     fingerprint: &'a str,
     aliases: &'a BTreeMap<String, Vec<String>>,
-    /// Null until suppressions exist; then the suppression and its reason.
-    suppressed: Option<()>,
+    /// Null for a finding that counts; else the suppression and its reason.
+    suppressed: Option<&'a Suppression>,
 }
 
 static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -81,7 +82,7 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
                     remediation: q.map_or("", |q| q.remediation.as_str()),
                     fingerprint: &f.fingerprint,
                     aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
-                    suppressed: None,
+                    suppressed: f.suppressed.as_ref(),
                 }
             })
             .collect(),

@@ -43,7 +43,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .entry(&q.id)
             .or_default();
     }
-    for f in &report.result.findings {
+    for f in report
+        .result
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+    {
         let Some(q) = report.registry.get(&f.query_id) else {
             continue;
         };

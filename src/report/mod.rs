@@ -70,14 +70,37 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
     }
 }
 
-/// The number of findings per severity, most severe first, zeros left out.
+/// Suppressed findings per kind (inline, exception, baseline), zeros left
+/// out.
+pub fn suppressed_counts(result: &ScanResult) -> Vec<(crate::suppress::Kind, usize)> {
+    use crate::suppress::Kind;
+    [Kind::Inline, Kind::Exception, Kind::Baseline]
+        .into_iter()
+        .map(|k| {
+            let n = result
+                .findings
+                .iter()
+                .filter(|f| f.suppressed.as_ref().is_some_and(|s| s.kind == k))
+                .count();
+            (k, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The number of unsuppressed findings per severity, most severe first,
+/// zeros left out.
 pub fn severity_counts(result: &ScanResult) -> Vec<(Severity, usize)> {
     Severity::ALL
         .into_iter()
         .map(|s| {
             (
                 s,
-                result.findings.iter().filter(|f| f.severity == s).count(),
+                result
+                    .findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_none() && f.severity == s)
+                    .count(),
             )
         })
         .filter(|(_, n)| *n > 0)

@@ -519,6 +519,26 @@ fn to_result(
         )
         .build();
     result.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
+    // A suppressed finding stays in the run, marked, so code scanning shows
+    // it as dismissed with its justification instead of losing it.
+    result.suppressions = f.suppressed.as_ref().map(|s| {
+        let kind = match s.kind {
+            crate::suppress::Kind::Inline => "inSource",
+            crate::suppress::Kind::Exception | crate::suppress::Kind::Baseline => "external",
+        };
+        let justification = match (&s.reason, s.kind) {
+            (Some(reason), _) => format!("{reason} ({})", s.origin),
+            (None, crate::suppress::Kind::Baseline) => format!("in the baseline ({})", s.origin),
+            (None, _) => format!("suppressed at {}", s.origin),
+        };
+        vec![
+            serde_sarif::sarif::Suppression::builder()
+                .kind(Value::from(kind))
+                .status(Value::from("accepted"))
+                .justification(justification)
+                .build(),
+        ]
+    });
     // Without the file's text the upload action computes the hash itself.
     result.partial_fingerprints = line_hash.map(|h| {
         let mut partial = BTreeMap::new();
@@ -1077,7 +1097,15 @@ message: acl is {value}
             entity: "aws_s3_bucket.b".to_string(),
             path: "acl".to_string(),
             message: "acl is \"public-read\"".to_string(),
-            fingerprint: crate::finding::fingerprint(query_id, "main.tf", "aws_s3_bucket.b", "acl"),
+            fingerprint: crate::finding::fingerprint(
+                query_id,
+                "main.tf",
+                "aws_s3_bucket.b",
+                "acl",
+                Some("\"public-read\""),
+            ),
+            suppressed: None,
+            value: Some("\"public-read\"".to_string()),
         }
     }
 

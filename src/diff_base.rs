@@ -1,0 +1,127 @@
+//! `--diff-base REF`: findings that are new compared with a git commit.
+//!
+//! The tree at REF is read through git (`git archive`) into a temporary
+//! directory, never checked out over the user's work tree; it is scanned
+//! with the same settings, and its findings become a baseline for the scan
+//! of the work tree. Fingerprints carry no line numbers, so code that moved
+//! between the two commits does not count as new.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, bail};
+
+use crate::discover::display_path;
+use crate::finding::fingerprint;
+use crate::query::registry::Registry;
+use crate::scan::{ScanConfig, scan};
+use crate::suppress::Baseline;
+
+fn git(args: &[&str], dir: &Path) -> anyhow::Result<String> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .context("cannot run git (is it installed?)")?;
+    if !output.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .trim_end_matches('\n')
+        .to_string())
+}
+
+/// The findings of the tree at `reference`, as a baseline for the scan of
+/// the work tree described by `config`.
+pub fn baseline_at(
+    reference: &str,
+    config: &ScanConfig,
+    registry: &Registry,
+) -> anyhow::Result<Baseline> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let toplevel = PathBuf::from(
+        git(&["rev-parse", "--show-toplevel"], &cwd)
+            .context("--diff-base needs a git repository")?,
+    );
+    let prefix = git(&["rev-parse", "--show-prefix"], &cwd)?;
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", reference])
+        .current_dir(&toplevel)
+        .output()
+        .context("cannot run git archive")?;
+    if !archive.status.success() {
+        bail!(
+            "--diff-base {reference}: {}",
+            String::from_utf8_lossy(&archive.stderr).trim()
+        );
+    }
+    let old_root = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let mut tar = Command::new("tar")
+        .args(["-x", "-C"])
+        .arg(old_root.path())
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("cannot run tar")?;
+    tar.stdin
+        .take()
+        .context("tar has no stdin")?
+        .write_all(&archive.stdout)?;
+    if !tar.wait()?.success() {
+        bail!("--diff-base {reference}: cannot unpack the old tree");
+    }
+    let old_cwd = old_root.path().join(&prefix);
+
+    // Each path given maps to the same path in the old tree; findings there
+    // are renamed back so their fingerprints match the work tree's.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut old_paths = Vec::new();
+    for path in &config.paths {
+        let relative = if path.is_absolute() {
+            path.strip_prefix(&cwd)
+                .with_context(|| {
+                    format!(
+                        "--diff-base: {} is outside the current directory",
+                        path.display()
+                    )
+                })?
+                .to_path_buf()
+        } else {
+            path.clone()
+        };
+        let old = old_cwd.join(&relative);
+        if !old.exists() {
+            continue;
+        }
+        pairs.push((display_path(&old), display_path(path)));
+        old_paths.push(old);
+    }
+    if old_paths.is_empty() {
+        return Ok(Baseline::default());
+    }
+    let old_config = ScanConfig {
+        paths: old_paths,
+        progress: false,
+        exceptions: None,
+        baseline: None,
+        ..config.clone()
+    };
+    let old = scan(&old_config, registry)?;
+    let findings: Vec<_> = old
+        .findings
+        .into_iter()
+        .filter_map(|mut f| {
+            let (old_prefix, new_prefix) =
+                pairs.iter().find(|(o, _)| f.file.starts_with(o.as_str()))?;
+            f.file = format!("{new_prefix}{}", &f.file[old_prefix.len()..]);
+            f.fingerprint =
+                fingerprint(&f.query_id, &f.file, &f.entity, &f.path, f.value.as_deref());
+            Some(f)
+        })
+        .collect();
+    Ok(Baseline::of(&findings))
+}

@@ -1,0 +1,700 @@
+//! Suppressions: saying precisely, visibly and (optionally) temporarily that
+//! a finding is accepted. Three kinds, in order of scope:
+//!
+//! 1. inline, in the scanned file: `# rampart:ignore <id>[,<id>] [exp:DATE]
+//!    [reason]` on the line above, or at the end of the line of, an entity or
+//!    an attribute (it covers what is inside); `# rampart:ignore-file <id>`
+//!    before the first line of code; the Kubernetes annotation
+//!    `rampart.dev/ignore: "<id>,<id>"`; and the peers' forms, matched
+//!    through the query's `aliases`: `#checkov:skip=CKV_AWS_20:reason`,
+//!    `#tfsec:ignore:<id>`, `#trivy:ignore:<id>`, `# kics-scan ignore-line`,
+//!    `# kics-scan ignore-block`, `# hadolint ignore=DL3008`;
+//! 2. the security team's exceptions file ([`Exceptions`]);
+//! 3. a baseline of fingerprints ([`Baseline`]).
+//!
+//! A suppressed finding is never dropped: it is kept with its
+//! [`Suppression`], counted in the summary and emitted in JSON and SARIF.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::comments::comments;
+use crate::platform::Platform;
+use crate::query::Query;
+
+/// How a finding was suppressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A comment or annotation in the scanned file.
+    Inline,
+    /// An entry of the exceptions file.
+    Exception,
+    /// The finding was in the baseline.
+    Baseline,
+}
+
+/// Why a finding does not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// Inline, exception or baseline.
+    pub kind: Kind,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+    /// Where the suppression is written: `main.tf:12`, `exceptions.yaml:4`,
+    /// the baseline file.
+    pub origin: String,
+    /// The date after which it stops suppressing (`YYYY-MM-DD`).
+    pub expires: Option<String>,
+    /// Who approved it (exceptions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+}
+
+/// A calendar date, compared as (year, month, day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(pub u32, pub u32, pub u32);
+
+impl Date {
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let y = parts.next()?.parse().ok()?;
+        let m: u32 = parts.next()?.parse().ok()?;
+        let d: u32 = parts.next()?.parse().ok()?;
+        ((1..=12).contains(&m) && (1..=31).contains(&d) && text.trim().len() == 10)
+            .then_some(Date(y, m, d))
+    }
+
+    /// Today (UTC), from the system clock.
+    pub fn today() -> Date {
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400) as i64;
+        civil_from_days(days)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.0, self.1, self.2)
+    }
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> Date {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Date(y as u32, m as u32, d as u32)
+}
+
+/// The syntax a directive was written in, which decides what it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// `rampart:ignore`, `tfsec:ignore`, `trivy:ignore`, `hadolint ignore=`,
+    /// `kics-scan ignore-block`: the entity or attribute it names.
+    Anchor,
+    /// `kics-scan ignore-line`: only a finding on the line it names.
+    Line,
+    /// `checkov:skip`: anywhere inside the entity it is written in.
+    Within,
+    /// `rampart:ignore-file`: the whole file.
+    File,
+}
+
+/// One suppression directive of a file.
+#[derive(Clone, Debug)]
+pub struct Directive {
+    form: Form,
+    /// Ids as written, lowercase; empty means every query.
+    ids: Vec<String>,
+    /// Whether the ids are rampart's own or another tool's.
+    peer: bool,
+    reason: Option<String>,
+    expires: Option<Date>,
+    /// 1-based line the comment is on.
+    pub line: u32,
+    /// 1-based line it applies to.
+    target: u32,
+    /// The directive as written, for the unused-suppression report.
+    pub text: String,
+}
+
+impl Directive {
+    /// Whether this directive names `query` (by id, or by an alias for a
+    /// peer's form), case-insensitively.
+    fn names(&self, query: &Query) -> bool {
+        if self.ids.is_empty() {
+            return true;
+        }
+        self.ids.iter().any(|id| {
+            id.eq_ignore_ascii_case(&query.id)
+                || (self.peer
+                    && query.aliases.values().flatten().any(|alias| {
+                        let alias = alias.to_ascii_lowercase();
+                        alias == *id || alias.strip_prefix("avd-") == Some(id.as_str())
+                    }))
+        })
+    }
+
+    fn suppression(&self, file: &str) -> Suppression {
+        Suppression {
+            kind: Kind::Inline,
+            reason: self.reason.clone(),
+            origin: format!("{file}:{}", self.line),
+            expires: self.expires.map(|d| d.to_string()),
+            approved_by: None,
+        }
+    }
+}
+
+/// What a finding offers inline suppressions to match against.
+pub struct Target<'a> {
+    /// The query that matched.
+    pub query: &'a Query,
+    /// Lines where the finding's entity, its enclosing entities and the
+    /// attributes on the way to the offending value start.
+    pub anchors: &'a [u32],
+    /// The line of the offending value.
+    pub line: u32,
+    /// The lines of the entity the finding is in.
+    pub entity_lines: (u32, u32),
+}
+
+/// The inline suppression directives of one file.
+#[derive(Clone, Debug, Default)]
+pub struct InlineSuppressions {
+    directives: Vec<Directive>,
+}
+
+/// The outcome of matching a finding against directives.
+pub enum Verdict {
+    /// Suppressed by this directive (index into [`InlineSuppressions`]).
+    Suppressed(usize, Suppression),
+    /// A directive matched but expired on this date.
+    Expired(usize, Date),
+    /// Nothing matched.
+    None,
+}
+
+impl InlineSuppressions {
+    /// Reads the directives in `text`.
+    pub fn parse(text: &str, platform: Platform) -> InlineSuppressions {
+        let mut directives = Vec::new();
+        // Most files have none: skip the line scan unless a marker occurs.
+        const MARKERS: [&str; 6] = [
+            "rampart:ignore",
+            "checkov:skip",
+            "tfsec:ignore",
+            "trivy:ignore",
+            "kics-scan",
+            "hadolint",
+        ];
+        if !MARKERS.iter().any(|m| text.contains(m)) {
+            return InlineSuppressions { directives };
+        }
+        let first_code = text
+            .lines()
+            .position(|l| {
+                let t = l.trim();
+                !t.is_empty() && !t.starts_with('#') && !t.starts_with("//") && t != "---"
+            })
+            .map_or(u32::MAX, |i| i as u32 + 1);
+        for marker in MARKERS {
+            for c in comments(text, Some(platform), marker) {
+                if let Some(d) = parse_directive(c.text, c.line, c.target, first_code) {
+                    directives.push(d);
+                }
+            }
+        }
+        directives.sort_by_key(|d| (d.line, d.target));
+        directives.dedup_by_key(|d| (d.line, d.target, d.text.clone()));
+        InlineSuppressions { directives }
+    }
+
+    /// The directives, in line order.
+    pub fn directives(&self) -> &[Directive] {
+        &self.directives
+    }
+
+    /// Whether a directive suppresses the finding described by `target`.
+    pub fn check(&self, file: &str, target: &Target, today: Date) -> Verdict {
+        let mut expired = None;
+        for (i, d) in self.directives.iter().enumerate() {
+            let applies = match d.form {
+                Form::File => true,
+                Form::Anchor => target.anchors.contains(&d.target),
+                Form::Line => d.target == target.line,
+                Form::Within => (target.entity_lines.0..=target.entity_lines.1).contains(&d.line),
+            };
+            if !applies || !d.names(target.query) {
+                continue;
+            }
+            match d.expires {
+                Some(date) if date < today => expired = Some((i, date)),
+                _ => return Verdict::Suppressed(i, d.suppression(file)),
+            }
+        }
+        match expired {
+            Some((i, date)) => Verdict::Expired(i, date),
+            None => Verdict::None,
+        }
+    }
+}
+
+/// Splits `exp:DATE` out of words, returning (date, the rest joined).
+fn expiry_and_reason(words: &[&str]) -> (Option<Date>, Option<String>) {
+    let mut expires = None;
+    let mut rest = Vec::new();
+    for w in words {
+        match w.strip_prefix("exp:").and_then(Date::parse) {
+            Some(d) => expires = Some(d),
+            None => rest.push(*w),
+        }
+    }
+    let reason = rest.join(" ");
+    (expires, (!reason.is_empty()).then_some(reason))
+}
+
+fn ids_of(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Parses one comment's text into a directive, if it is one.
+fn parse_directive(text: &str, line: u32, target: u32, first_code: u32) -> Option<Directive> {
+    let make = |form, ids, peer, reason, expires| Directive {
+        form,
+        ids,
+        peer,
+        reason,
+        expires,
+        line,
+        target,
+        text: text.to_string(),
+    };
+    if let Some(at) = text.find("rampart:ignore") {
+        let rest = &text[at + "rampart:ignore".len()..];
+        let (form, rest) = match rest.strip_prefix("-file") {
+            Some(r) => (Form::File, r),
+            None => (Form::Anchor, rest),
+        };
+        // A file-wide directive counts only before the first line of code.
+        if form == Form::File && line > first_code {
+            return None;
+        }
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let (ids, words) = words.split_first()?;
+        let (expires, reason) = expiry_and_reason(words);
+        return Some(make(form, ids_of(ids), false, reason, expires));
+    }
+    if let Some(at) = text.find("checkov:skip=") {
+        let rest = &text[at + "checkov:skip=".len()..];
+        let (id, reason) = rest.split_once(':').unwrap_or((rest, ""));
+        let reason = reason.trim();
+        return Some(make(
+            Form::Within,
+            ids_of(id.split_whitespace().next().unwrap_or("")),
+            true,
+            (!reason.is_empty()).then(|| reason.to_string()),
+            None,
+        ));
+    }
+    for tool in ["tfsec:ignore:", "trivy:ignore:"] {
+        if let Some(at) = text.find(tool) {
+            let rest = text[at + tool.len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            let mut parts = rest.split(':');
+            let id = parts.next().unwrap_or("");
+            let expires = match (parts.next(), parts.next()) {
+                (Some("exp"), Some(date)) => Date::parse(date),
+                _ => None,
+            };
+            return Some(make(Form::Anchor, ids_of(id), true, None, expires));
+        }
+    }
+    if let Some(at) = text.find("kics-scan") {
+        let rest = text[at + "kics-scan".len()..].trim();
+        let form = if rest.starts_with("ignore-line") {
+            Form::Line
+        } else if rest.starts_with("ignore-block") {
+            Form::Anchor
+        } else {
+            return None;
+        };
+        return Some(make(form, Vec::new(), true, None, None));
+    }
+    if let Some(at) = text.find("hadolint ignore=") {
+        let rest = text[at + "hadolint ignore=".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        return Some(make(Form::Anchor, ids_of(rest), true, None, None));
+    }
+    None
+}
+
+/// The security team's exceptions file: accepted findings, each with a
+/// reason, an approver and an expiry, kept apart from application code.
+///
+/// ```yaml
+/// exceptions:
+///   - query: tf-aws-s3-public-acl
+///     paths: ["web/static/**"]
+///     entity: aws_s3_bucket.assets     # optional
+///     reason: Public website assets, reviewed by security.
+///     approved_by: security@example.com
+///     expires: 2027-03-31
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Exceptions {
+    entries: Vec<Exception>,
+}
+
+/// One exception.
+#[derive(Clone, Debug)]
+pub struct Exception {
+    query: String,
+    paths: globset::GlobSet,
+    path_texts: Vec<String>,
+    entity: Option<String>,
+    reason: String,
+    approved_by: Option<String>,
+    expires: Date,
+    origin: String,
+}
+
+/// An exceptions file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ExceptionsError {
+    /// The file.
+    pub file: String,
+    /// 1-based line (0 for the whole file).
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Exceptions {
+    /// Reads an exceptions file. An entry without `reason` or `expires`, an
+    /// unknown key, or a bad glob is an error naming the line.
+    pub fn load(path: &Path) -> Result<Exceptions, ExceptionsError> {
+        let file = crate::discover::display_path(path);
+        let text = std::fs::read_to_string(path).map_err(|e| ExceptionsError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read exceptions file: {e}"),
+        })?;
+        Exceptions::parse(&file, &text)
+    }
+
+    /// Parses exceptions text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Exceptions, ExceptionsError> {
+        use crate::tree::{LineIndex, Node};
+        let err = |node: &Node, message: String| ExceptionsError {
+            file: file.to_string(),
+            line: node.span.start_line,
+            column: node.span.start_col,
+            message,
+        };
+        let index = LineIndex::new(text);
+        let parsed = crate::parse::yaml::parse(text, &index);
+        if let Some(e) = parsed.errors.first() {
+            return Err(ExceptionsError {
+                file: file.to_string(),
+                line: e.line,
+                column: e.column,
+                message: format!("invalid YAML: {}", e.message),
+            });
+        }
+        let Some(root) = parsed.documents.first() else {
+            return Ok(Exceptions::default());
+        };
+        let list = match root.get("exceptions") {
+            Some(l) => l,
+            None => {
+                return Err(err(
+                    root,
+                    "expected a top-level \"exceptions:\" list".into(),
+                ));
+            }
+        };
+        let mut entries = Vec::new();
+        for item in list.items() {
+            let Some(obj) = item.as_object() else {
+                return Err(err(
+                    item,
+                    "an exception is a mapping of query, paths, reason, expires".into(),
+                ));
+            };
+            for e in &obj.entries {
+                if !matches!(
+                    e.key.as_str(),
+                    "query" | "paths" | "entity" | "reason" | "approved_by" | "expires"
+                ) {
+                    return Err(ExceptionsError {
+                        file: file.to_string(),
+                        line: e.key_span.start_line,
+                        column: e.key_span.start_col,
+                        message: format!(
+                            "unknown key \"{}\": expected query, paths, entity, reason, approved_by, expires",
+                            e.key
+                        ),
+                    });
+                }
+            }
+            let text_of = |key: &str| item.get(key).and_then(Node::as_str).map(str::to_string);
+            let query =
+                text_of("query").ok_or_else(|| err(item, "exception without \"query\"".into()))?;
+            let reason = text_of("reason")
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| err(item, format!("exception for {query} without \"reason\"")))?;
+            let expires_text = text_of("expires")
+                .ok_or_else(|| err(item, format!("exception for {query} without \"expires\"")))?;
+            let expires = Date::parse(&expires_text).ok_or_else(|| {
+                err(
+                    item.get("expires").unwrap_or(item),
+                    format!("\"expires\": \"{expires_text}\" is not a date (YYYY-MM-DD)"),
+                )
+            })?;
+            let mut builder = globset::GlobSetBuilder::new();
+            let mut path_texts = Vec::new();
+            for p in item.get("paths").map(Node::items).unwrap_or_default() {
+                let Some(glob) = p.as_str() else {
+                    return Err(err(p, "\"paths\": expected a list of globs".into()));
+                };
+                builder.add(globset::Glob::new(glob).map_err(|e| {
+                    err(
+                        p,
+                        format!("\"paths\": invalid glob \"{glob}\": {}", e.kind()),
+                    )
+                })?);
+                path_texts.push(glob.to_string());
+            }
+            if path_texts.is_empty() {
+                builder.add(globset::Glob::new("**").map_err(|e| err(item, e.to_string()))?);
+            }
+            entries.push(Exception {
+                query: query.to_ascii_lowercase(),
+                paths: builder.build().map_err(|e| err(item, e.to_string()))?,
+                path_texts,
+                entity: text_of("entity"),
+                reason,
+                approved_by: text_of("approved_by"),
+                expires,
+                origin: format!("{file}:{}", item.span.start_line),
+            });
+        }
+        Ok(Exceptions { entries })
+    }
+
+    /// The exception covering a finding, or the expired one that would have.
+    pub fn find(
+        &self,
+        query_id: &str,
+        file: &str,
+        entity: &str,
+        today: Date,
+    ) -> Option<(&Exception, bool)> {
+        let file = file.trim_start_matches("./");
+        let mut expired = None;
+        for e in &self.entries {
+            if e.query != query_id.to_ascii_lowercase()
+                || !e.paths.is_match(file)
+                || e.entity.as_deref().is_some_and(|x| x != entity)
+            {
+                continue;
+            }
+            if e.expires < today {
+                expired = Some(e);
+            } else {
+                return Some((e, true));
+            }
+        }
+        expired.map(|e| (e, false))
+    }
+}
+
+impl Exception {
+    /// The suppression this exception gives.
+    pub fn suppression(&self) -> Suppression {
+        Suppression {
+            kind: Kind::Exception,
+            reason: Some(self.reason.clone()),
+            origin: self.origin.clone(),
+            expires: Some(self.expires.to_string()),
+            approved_by: self.approved_by.clone(),
+        }
+    }
+
+    /// Where it is written.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// When it expires.
+    pub fn expires(&self) -> Date {
+        self.expires
+    }
+
+    /// Its path globs.
+    pub fn paths(&self) -> &[String] {
+        &self.path_texts
+    }
+}
+
+/// A baseline: the fingerprints of accepted findings, written by
+/// `--write-baseline` and read by `--baseline`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Format version.
+    pub version: u32,
+    /// One entry per finding, sorted; no line numbers, so moving code does
+    /// not invalidate it.
+    pub findings: Vec<BaselineEntry>,
+}
+
+/// One baselined finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BaselineEntry {
+    /// The finding's fingerprint.
+    pub fingerprint: String,
+    /// The query, for people reading the file.
+    pub query_id: String,
+    /// The file, for people reading the file.
+    pub file: String,
+    /// The entity, for people reading the file.
+    pub entity: String,
+}
+
+impl Baseline {
+    /// A baseline of `findings` (suppressed ones included: the baseline
+    /// records everything accepted at this point).
+    pub fn of(findings: &[crate::finding::Finding]) -> Baseline {
+        let mut entries: Vec<BaselineEntry> = findings
+            .iter()
+            .map(|f| BaselineEntry {
+                fingerprint: f.fingerprint.clone(),
+                query_id: f.query_id.clone(),
+                file: f.file.clone(),
+                entity: f.entity.clone(),
+            })
+            .collect();
+        entries.sort();
+        entries.dedup();
+        Baseline {
+            version: 1,
+            findings: entries,
+        }
+    }
+
+    /// The fingerprints.
+    pub fn fingerprints(&self) -> BTreeSet<&str> {
+        self.findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), Date(1970, 1, 1));
+        assert_eq!(civil_from_days(20_412), Date(2025, 11, 20));
+        assert_eq!(civil_from_days(11_016), Date(2000, 2, 29));
+        assert_eq!(Date::parse("2027-03-31"), Some(Date(2027, 3, 31)));
+        assert_eq!(Date::parse("2027-3-31"), None);
+        assert_eq!(Date::parse("2027-13-01"), None);
+        assert!(Date(2026, 1, 2) < Date(2026, 2, 1));
+    }
+
+    fn directive(text: &str) -> Directive {
+        parse_directive(text, 1, 2, 100).expect("a directive")
+    }
+
+    #[test]
+    fn directive_forms() {
+        let d =
+            directive("rampart:ignore tf-aws-s3-public-acl,K8S-X exp:2027-03-31 public website");
+        assert_eq!(d.form, Form::Anchor);
+        assert_eq!(d.ids, vec!["tf-aws-s3-public-acl", "k8s-x"]);
+        assert_eq!(d.expires, Some(Date(2027, 3, 31)));
+        assert_eq!(d.reason.as_deref(), Some("public website"));
+        let d = directive("checkov:skip=CKV_AWS_20:the bucket is a website");
+        assert_eq!(
+            (d.form, d.ids.clone(), d.peer),
+            (Form::Within, vec!["ckv_aws_20".to_string()], true)
+        );
+        assert_eq!(d.reason.as_deref(), Some("the bucket is a website"));
+        let d = directive("tfsec:ignore:AVD-AWS-0092:exp:2026-01-01");
+        assert_eq!(
+            (d.ids.clone(), d.expires),
+            (vec!["avd-aws-0092".to_string()], Some(Date(2026, 1, 1)))
+        );
+        assert_eq!(directive("kics-scan ignore-line").form, Form::Line);
+        assert!(directive("kics-scan ignore-block").ids.is_empty());
+        assert_eq!(
+            directive("hadolint ignore=DL3008,DL3015").ids,
+            vec!["dl3008", "dl3015"]
+        );
+        assert!(parse_directive("rampart:ignore-file x", 101, 102, 100).is_none());
+        assert!(parse_directive("kics-scan disable", 1, 2, 100).is_none());
+    }
+
+    #[test]
+    fn exceptions_need_reason_and_expiry() {
+        let ok = "exceptions:\n  - query: tf-aws-s3-public-acl\n    paths: [\"web/**\"]\n    reason: website\n    approved_by: sec\n    expires: 2099-01-01\n";
+        let e = Exceptions::parse("x.yaml", ok).expect("parses");
+        let (hit, live) = e
+            .find(
+                "tf-aws-s3-public-acl",
+                "web/main.tf",
+                "aws_s3_bucket.b",
+                Date(2026, 1, 1),
+            )
+            .expect("found");
+        assert!(live);
+        assert_eq!(hit.suppression().approved_by.as_deref(), Some("sec"));
+        assert!(
+            e.find("tf-aws-s3-public-acl", "api/main.tf", "x", Date(2026, 1, 1))
+                .is_none()
+        );
+        let (_, live) = e
+            .find("tf-aws-s3-public-acl", "web/a.tf", "x", Date(2100, 1, 1))
+            .expect("expired match");
+        assert!(!live);
+        let err = Exceptions::parse("x.yaml", &ok.replace("    reason: website\n", ""))
+            .expect_err("no reason");
+        assert_eq!(
+            err.to_string(),
+            "x.yaml:2:5: exception for tf-aws-s3-public-acl without \"reason\""
+        );
+        let err = Exceptions::parse("x.yaml", &ok.replace("    expires: 2099-01-01\n", ""))
+            .expect_err("no expiry");
+        assert!(err.to_string().contains("without \"expires\""));
+        let err = Exceptions::parse("x.yaml", &ok.replace("approved_by", "approver"))
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("unknown key \"approver\""));
+    }
+}
