@@ -63,3 +63,97 @@ fn every_query_is_documented_for_users() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The generated catalogue at the end of `docs/queries.md` and the counts
+/// in the README: one line per query (id, severity, title, aliases).
+fn catalogue(registry: &Registry) -> String {
+    let mut out = String::from("<!-- BEGIN GENERATED: rampart queries -->\n");
+    for platform in rampart::platform::Platform::ALL {
+        let queries: Vec<_> = registry
+            .queries()
+            .iter()
+            .filter(|q| q.platform == platform && !q.deprecated)
+            .collect();
+        if queries.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n### {} ({})\n\n| id | severity | title | aliases |\n| --- | --- | --- | --- |\n",
+            platform,
+            queries.len()
+        ));
+        for q in queries {
+            let aliases: Vec<String> = q
+                .aliases
+                .iter()
+                .map(|(tool, ids)| format!("{tool}: {}", ids.join(", ")))
+                .collect();
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                q.id,
+                q.severity,
+                q.title.replace('|', "\\|"),
+                aliases.join("; ")
+            ));
+        }
+    }
+    out.push_str("\n<!-- END GENERATED -->");
+    out
+}
+
+fn counts_line(registry: &Registry) -> String {
+    let parts: Vec<String> = rampart::platform::Platform::ALL
+        .iter()
+        .map(|p| {
+            let n = registry
+                .queries()
+                .iter()
+                .filter(|q| q.platform == *p && !q.deprecated)
+                .count();
+            format!("{p} {n}")
+        })
+        .collect();
+    let total = registry.queries().iter().filter(|q| !q.deprecated).count();
+    format!(
+        "<!-- counts -->{total} queries: {}<!-- /counts -->",
+        parts.join(", ")
+    )
+}
+
+/// Replaces the text between `begin` and `end` (inclusive) in `file`.
+fn in_sync(file: &Path, begin: &str, end: &str, generated: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    let (Some(start), Some(stop)) = (text.find(begin), text.find(end)) else {
+        panic!("{} has no {begin} ... {end} section", file.display());
+    };
+    let current = &text[start..stop + end.len()];
+    if current == generated {
+        return;
+    }
+    if std::env::var_os("RAMPART_UPDATE_DOCS").is_some() {
+        let updated = format!("{}{generated}{}", &text[..start], &text[stop + end.len()..]);
+        std::fs::write(file, updated).expect("write");
+        return;
+    }
+    panic!(
+        "{} is out of date with queries/: run `RAMPART_UPDATE_DOCS=1 cargo test --test library`",
+        file.display()
+    );
+}
+
+#[test]
+fn generated_docs_are_in_sync() {
+    let registry = Registry::load(true, &[] as &[&Path]).expect("loads");
+    in_sync(
+        &root().join("docs/queries.md"),
+        "<!-- BEGIN GENERATED: rampart queries -->",
+        "<!-- END GENERATED -->",
+        &catalogue(&registry),
+    );
+    in_sync(
+        &root().join("README.md"),
+        "<!-- counts -->",
+        "<!-- /counts -->",
+        &counts_line(&registry),
+    );
+}
