@@ -234,6 +234,24 @@ pub struct InputArgs {
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N", env = "RAMPART_THREADS")]
     pub threads: Option<usize>,
+
+    /// A Terraform variables file, applied after the module's own
+    /// `terraform.tfvars` and `*.auto.tfvars` (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
+    /// A Terraform variable, applied last (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("\"{text}\" is not NAME=VALUE")),
+    }
 }
 
 /// Output formats.

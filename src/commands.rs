@@ -53,6 +53,10 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
 fn load_options(input: &InputArgs) -> LoadOptions {
     LoadOptions {
         max_file_size: input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        terraform: std::sync::Arc::new(crate::eval::module::TerraformInputs {
+            var_files: input.var_files.clone(),
+            vars: input.vars.clone(),
+        }),
     }
 }
 

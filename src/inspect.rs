@@ -93,7 +93,7 @@ pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, 
     let candidates = discovery.files.len();
     let units = units(discovery.files);
     let with_tree = config.tree;
-    let results = for_each_unit(&units, config.load, threads, |unit| {
+    let results = for_each_unit(&units, &config.load, threads, |unit| {
         describe_unit(unit, with_tree)
     });
 

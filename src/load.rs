@@ -24,10 +24,22 @@ pub struct Unit {
 }
 
 /// How to read files.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// Files larger than this many bytes are reported and not read.
     pub max_file_size: u64,
+    /// Terraform variable values from the command line.
+    pub terraform: std::sync::Arc<crate::eval::module::TerraformInputs>,
+}
+
+impl LoadOptions {
+    /// Options with this size cap and no Terraform inputs.
+    pub fn with_max_file_size(max_file_size: u64) -> Self {
+        LoadOptions {
+            max_file_size,
+            terraform: Default::default(),
+        }
+    }
 }
 
 /// A file that was read and recognised.
@@ -88,16 +100,32 @@ fn first_display(unit: &Unit) -> &str {
     unit.files.first().map_or("", |f| f.display.as_str())
 }
 
-/// Reads and parses every file of a unit.
-pub fn load_unit(unit: &Unit, options: LoadOptions) -> LoadedUnit {
+/// Reads and parses every file of a unit, and evaluates a Terraform
+/// module's expressions with its variables and locals.
+pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
     let mut loaded = LoadedUnit::default();
     for file in &unit.files {
         load_file(file, options, &mut loaded);
     }
+    if let Some(first) = unit.files.first()
+        && loaded
+            .files
+            .iter()
+            .any(|f| f.platform == Platform::Terraform)
+    {
+        let dir = first.path.parent().unwrap_or(Path::new("."));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let diagnostics = crate::eval::module::evaluate(&mut loaded.files, dir, &options.terraform);
+        loaded.diagnostics.extend(diagnostics);
+    }
     loaded
 }
 
-fn load_file(file: &FoundFile, options: LoadOptions, out: &mut LoadedUnit) {
+fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
     let source = match read_source(&file.path, options.max_file_size) {
         Ok(source) => source,
         Err(err) => {

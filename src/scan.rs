@@ -24,7 +24,7 @@ const WORKER_STACK: usize = 16 * 1024 * 1024;
 /// naming its files instead of a result; the other units are unaffected.
 pub fn for_each_unit<R, F>(
     units: &[Unit],
-    options: LoadOptions,
+    options: &LoadOptions,
     threads: usize,
     f: F,
 ) -> Vec<Result<R, Diagnostic>>
@@ -186,7 +186,7 @@ pub fn scan(
         }
         bar
     });
-    let summaries = for_each_unit(&units, config.load, config.threads, |unit| {
+    let summaries = for_each_unit(&units, &config.load, config.threads, |unit| {
         let summary = summarize(registry, unit, config.engine);
         if let Some(bar) = &bar {
             bar.inc(1);

@@ -149,9 +149,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
     let config = ScanConfig {
         paths: vec![case.to_path_buf()],
         discover: DiscoverOptions::default(),
-        load: LoadOptions {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-        },
+        load: LoadOptions::with_max_file_size(DEFAULT_MAX_FILE_SIZE),
         threads,
         progress: false,
         engine: Default::default(),

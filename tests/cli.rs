@@ -815,3 +815,44 @@ fn named_terraform_files_are_read_with_their_module_but_reported_alone() {
     // The whole directory: both ACLs, and bucket c without a block.
     assert_eq!(findings(&["infra"]).len(), 3);
 }
+
+#[test]
+fn var_files_and_vars_override_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "infra/main.tf",
+        "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  acl = var.acl\n}\n",
+    );
+    write(dir.path(), "prod.tfvars", "acl = \"public-read\"\n");
+    let compact = |args: &[&str]| -> String {
+        let output = rampart(dir.path())
+            .args([
+                "scan",
+                "infra",
+                "--only",
+                "tf-aws-s3-public-acl",
+                "--compact",
+            ])
+            .args(args)
+            .output()
+            .expect("runs");
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    assert_eq!(compact(&[]), "");
+    assert_eq!(
+        compact(&["--var-file", "prod.tfvars"]),
+        "infra/main.tf:6:9: high tf-aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [aws_s3_bucket.b]\n"
+    );
+    // --var comes last; terraform.tfvars in the module applies before both.
+    assert_eq!(
+        compact(&["--var-file", "prod.tfvars", "--var", "acl=private"]),
+        ""
+    );
+    write(
+        dir.path(),
+        "infra/terraform.tfvars",
+        "acl = \"authenticated-read\"\n",
+    );
+    assert!(compact(&[]).contains("acl is \"authenticated-read\""));
+}

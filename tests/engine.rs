@@ -34,9 +34,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
     let config = ScanConfig {
         paths: vec![dir.path().to_path_buf()],
         discover: DiscoverOptions::default(),
-        load: LoadOptions {
-            max_file_size: 1 << 20,
-        },
+        load: LoadOptions::with_max_file_size(1 << 20),
         threads: 1,
         progress: false,
         engine: Default::default(),

@@ -23,12 +23,10 @@ fn load(path: &str) -> Vec<LoadedFile> {
         "{:?}",
         discovery.diagnostics
     );
-    let options = LoadOptions {
-        max_file_size: DEFAULT_MAX_FILE_SIZE,
-    };
+    let options = LoadOptions::with_max_file_size(DEFAULT_MAX_FILE_SIZE);
     let mut files = Vec::new();
     for unit in units(discovery.files) {
-        let loaded = load_unit(&unit, options);
+        let loaded = load_unit(&unit, &options);
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         files.extend(loaded.files);
     }
@@ -84,10 +82,10 @@ fn terraform_module_directory() {
     let bucket = at(root, &["resource", "0", "aws_s3_bucket", "logs"]);
     let name = at(bucket, &["bucket"]);
     assert_eq!(located(main, name), ((3, 12, 3, 29), "\"${var.env}-logs\""));
-    assert_eq!(
-        name.as_expr().map(|e| e.references.clone()),
-        Some(vec!["var.env".to_string()])
-    );
+    // Evaluated with the module's variables (variables.tf: env = "prod"),
+    // still pointing at the template in main.tf.
+    assert_eq!(name.as_str(), Some("prod-logs"));
+    assert_eq!(at(bucket, &["acl"]).as_str(), Some("private"));
 
     // A nested block three levels down.
     let sse = at(
@@ -107,10 +105,18 @@ fn terraform_module_directory() {
     assert_eq!(ingress.items().len(), 2);
     let cidr = at(ingress, &["1", "cidr_blocks", "1"]);
     assert_eq!(located(main, cidr), ((38, 33, 38, 39), "\"::/0\""));
-    assert!(
-        at(sg, &["dynamic", "ingress", "for_each"])
-            .as_expr()
-            .is_some()
+    // Evaluated from var.ports' default.
+    let ports: Vec<_> = at(sg, &["dynamic", "ingress", "for_each"])
+        .items()
+        .iter()
+        .filter_map(Node::as_number)
+        .collect();
+    assert_eq!(
+        ports,
+        vec![
+            rampart::tree::Number::Int(80),
+            rampart::tree::Number::Int(443)
+        ]
     );
 
     // jsonencode of a literal is folded into the JSON text it produces,

@@ -305,6 +305,13 @@ fn literal_parts(template: &Template) -> Vec<String> {
         .collect()
 }
 
+/// The references an expression makes (`var.x`, `aws_s3_bucket.b.id`).
+pub fn references_of(expr: &HclExpr) -> Vec<String> {
+    let mut refs = References::default();
+    refs.visit_expr(expr);
+    refs.found
+}
+
 /// Collects the references an expression makes, as `root.attr.attr` paths
 /// cut at the first splat or computed index. Names bound by `for`
 /// expressions and template `for` directives are not references.

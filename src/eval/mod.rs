@@ -1,0 +1,481 @@
+//! Terraform evaluation: the values of expressions, computed from the
+//! module's input variables and locals, so `acl = var.acl` is seen as the
+//! `"public-read"` its default says.
+//!
+//! Evaluation never guesses. Anything rampart cannot know (a resource
+//! attribute known only after apply, a data source, a variable with no
+//! value, a function it does not implement) stays an unevaluated
+//! [`Expression`] node, which queries treat as unknown. Unknown flows
+//! through: a list with one unknown element is still a list whose other
+//! elements are known.
+//!
+//! Evaluated values carry the span of the expression they replace, so a
+//! finding points at `acl = var.acl` in the resource, not at the variable's
+//! default in another file.
+
+mod functions;
+pub mod module;
+
+use std::collections::BTreeMap;
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::{
+    BinaryOperator, Expression as HclExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl_edit::template::{Element, Template};
+
+use crate::tree::{Entry, Expression, Node, Number, Object, Span, Value};
+
+/// Deeper than this, an expression is left unevaluated (a guard against
+/// pathological nesting, never reached by real code).
+const MAX_DEPTH: usize = 64;
+
+/// What names resolve to.
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// `var.<name>`: input variables with a value.
+    pub vars: BTreeMap<String, Node>,
+    /// `local.<name>`: locals evaluated so far.
+    pub locals: BTreeMap<String, Node>,
+}
+
+/// Bindings of `for` expressions in scope (innermost last).
+type Bindings = Vec<(String, Node)>;
+
+/// Evaluates an expression node; returns the node itself when it is not
+/// an expression or cannot be known. Literal arrays and objects are walked
+/// so expressions inside them are evaluated too.
+pub fn eval_node(node: &Node, scope: &Scope) -> Node {
+    match &node.value {
+        Value::Expr(e) => match hcl_edit::parser::parse_expr(&e.source) {
+            Ok(parsed) => {
+                let ev = Evaluator {
+                    source: &e.source,
+                    scope,
+                    at: node.span,
+                };
+                ev.eval(&parsed, &mut Vec::new(), 0)
+                    .unwrap_or_else(|| node.clone())
+            }
+            Err(_) => node.clone(),
+        },
+        Value::Array(items) => Node::new(
+            Value::Array(items.iter().map(|n| eval_node(n, scope)).collect()),
+            node.span,
+        ),
+        Value::Object(o) => Node::new(
+            Value::Object(Object {
+                entries: o
+                    .entries
+                    .iter()
+                    .map(|e| Entry {
+                        key: e.key.clone(),
+                        key_span: e.key_span,
+                        value: eval_node(&e.value, scope),
+                    })
+                    .collect(),
+            }),
+            node.span,
+        ),
+        _ => node.clone(),
+    }
+}
+
+struct Evaluator<'a> {
+    /// The text the expression was parsed from (for unknown parts).
+    source: &'a str,
+    scope: &'a Scope,
+    /// Where every produced node points.
+    at: Span,
+}
+
+impl Evaluator<'_> {
+    fn node(&self, value: Value) -> Node {
+        Node::new(value, self.at)
+    }
+
+    /// An unknown part of a partly known value: its source and references.
+    fn unknown(&self, expr: &HclExpr) -> Node {
+        let source = expr
+            .span()
+            .and_then(|r| self.source.get(r))
+            .unwrap_or(self.source)
+            .to_string();
+        self.node(Value::Expr(Box::new(Expression {
+            references: crate::parse::hcl::references_of(expr),
+            source,
+            literal_parts: Vec::new(),
+        })))
+    }
+
+    /// The value of `expr`, or `None` when it is not known.
+    fn eval(&self, expr: &HclExpr, bound: &mut Bindings, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let d = depth + 1;
+        Some(match expr {
+            HclExpr::Null(_) => self.node(Value::Null),
+            HclExpr::Bool(b) => self.node(Value::Bool(*b.value())),
+            HclExpr::Number(n) => self.node(Value::Number(match n.value().as_i64() {
+                Some(i) => Number::Int(i),
+                None => Number::Float(n.value().as_f64()?),
+            })),
+            HclExpr::String(s) => self.node(Value::String(s.value().clone())),
+            HclExpr::Array(items) => self.node(Value::Array(
+                items
+                    .iter()
+                    .map(|e| self.eval(e, bound, d).unwrap_or_else(|| self.unknown(e)))
+                    .collect(),
+            )),
+            HclExpr::Object(obj) => {
+                let mut entries = Vec::new();
+                for (key, value) in obj.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(e) => text(&self.eval(e, bound, d)?)?,
+                    };
+                    let value = self
+                        .eval(value.expr(), bound, d)
+                        .unwrap_or_else(|| self.unknown(value.expr()));
+                    entries.push(Entry {
+                        key,
+                        key_span: self.at,
+                        value,
+                    });
+                }
+                self.node(Value::Object(Object { entries }))
+            }
+            HclExpr::StringTemplate(t) => self.template(t, bound, d)?,
+            HclExpr::HeredocTemplate(h) => {
+                let mut h = (**h).clone();
+                if h.indent().is_some() {
+                    h.dedent();
+                }
+                self.template(&h.template, bound, d)?
+            }
+            HclExpr::Parenthesis(p) => self.eval(p.inner(), bound, d)?,
+            HclExpr::Variable(v) => bound.iter().rev().find(|(n, _)| n == v.as_str())?.1.clone(),
+            HclExpr::Traversal(t) => self.traversal(t, bound, d)?,
+            HclExpr::Conditional(c) => {
+                let cond = self.eval(&c.cond_expr, bound, d)?;
+                if truthy(&cond)? {
+                    self.eval(&c.true_expr, bound, d)?
+                } else {
+                    self.eval(&c.false_expr, bound, d)?
+                }
+            }
+            HclExpr::UnaryOp(op) => {
+                let v = self.eval(&op.expr, bound, d)?;
+                match op.operator.value() {
+                    UnaryOperator::Neg => self.node(Value::Number(negate(number(&v)?))),
+                    UnaryOperator::Not => self.node(Value::Bool(!truthy(&v)?)),
+                }
+            }
+            HclExpr::BinaryOp(op) => {
+                let operator = *op.operator.value();
+                // `&&` and `||` decide on one side when it is enough.
+                if matches!(operator, BinaryOperator::And | BinaryOperator::Or) {
+                    let lhs = self.eval(&op.lhs_expr, bound, d).and_then(|v| truthy(&v));
+                    let rhs = self.eval(&op.rhs_expr, bound, d).and_then(|v| truthy(&v));
+                    let result = match (operator, lhs, rhs) {
+                        (BinaryOperator::And, Some(false), _)
+                        | (BinaryOperator::And, _, Some(false)) => false,
+                        (BinaryOperator::And, Some(true), Some(true)) => true,
+                        (BinaryOperator::Or, Some(true), _)
+                        | (BinaryOperator::Or, _, Some(true)) => true,
+                        (BinaryOperator::Or, Some(false), Some(false)) => false,
+                        _ => return None,
+                    };
+                    return Some(self.node(Value::Bool(result)));
+                }
+                let lhs = self.eval(&op.lhs_expr, bound, d)?;
+                let rhs = self.eval(&op.rhs_expr, bound, d)?;
+                self.node(binary(operator, &lhs, &rhs)?)
+            }
+            HclExpr::ForExpr(f) => self.for_expr(f, bound, d)?,
+            HclExpr::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                if !call.name.namespace.is_empty() {
+                    return None;
+                }
+                let args: Vec<&HclExpr> = call.args.iter().collect();
+                // `try` and `can` look at whether an argument is known.
+                match name {
+                    "try" => {
+                        return args
+                            .iter()
+                            .find_map(|a| self.eval(a, bound, d).filter(is_known));
+                    }
+                    "can" => {
+                        return args
+                            .first()
+                            .and_then(|a| self.eval(a, bound, d))
+                            .filter(is_known)
+                            .map(|_| self.node(Value::Bool(true)));
+                    }
+                    _ => {}
+                }
+                let mut values = Vec::with_capacity(args.len());
+                for a in &args {
+                    values.push(self.eval(a, bound, d)?);
+                }
+                if call.args.expand_final()
+                    && let Some(last) = values.pop()
+                {
+                    values.extend(last.as_array()?.iter().cloned());
+                }
+                if name == "coalesce" {
+                    // Unknown before the first non-empty known value: unknown.
+                    for v in &values {
+                        if !is_known(v) {
+                            return None;
+                        }
+                        if !matches!(&v.value, Value::Null) && v.as_str() != Some("") {
+                            return Some(v.clone());
+                        }
+                    }
+                    return None;
+                }
+                if !values.iter().all(is_known) && !functions::tolerates_unknown(name) {
+                    return None;
+                }
+                functions::call(name, &values, self.at)?
+            }
+        })
+    }
+
+    fn template(&self, template: &Template, bound: &mut Bindings, d: usize) -> Option<Node> {
+        let mut out = String::new();
+        for element in template.iter() {
+            match element {
+                Element::Literal(lit) => out.push_str(lit.value()),
+                Element::Interpolation(i) => out.push_str(&text(&self.eval(&i.expr, bound, d)?)?),
+                Element::Directive(_) => return None,
+            }
+        }
+        Some(self.node(Value::String(out)))
+    }
+
+    fn traversal(
+        &self,
+        t: &hcl_edit::expr::Traversal,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Node> {
+        let mut ops = t.operators.iter().map(|o| o.value());
+        let mut value = match &t.expr {
+            HclExpr::Variable(root) if bound.iter().any(|(n, _)| n == root.as_str()) => {
+                self.eval(&t.expr, bound, d)?
+            }
+            HclExpr::Variable(root) => {
+                let table = match root.as_str() {
+                    "var" => &self.scope.vars,
+                    "local" => &self.scope.locals,
+                    _ => return None,
+                };
+                let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
+                    return None;
+                };
+                let mut v = table.get(name.as_str())?.clone();
+                respan(&mut v, self.at);
+                v
+            }
+            other => self.eval(other, bound, d)?,
+        };
+        for op in ops {
+            value = match op {
+                TraversalOperator::GetAttr(name) => value.get(name.as_str())?.clone(),
+                TraversalOperator::LegacyIndex(i) => value
+                    .as_array()?
+                    .get(usize::try_from(*i.value()).ok()?)?
+                    .clone(),
+                TraversalOperator::Index(e) => {
+                    let key = self.eval(e, bound, d)?;
+                    match &value.value {
+                        Value::Array(items) => items
+                            .get(usize::try_from(number(&key)?.as_f64() as i64).ok()?)?
+                            .clone(),
+                        Value::Object(o) => o.get(&text(&key)?)?.clone(),
+                        _ => return None,
+                    }
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return None,
+            };
+            if !is_known(&value) && matches!(value.value, Value::Expr(_)) {
+                return None;
+            }
+        }
+        Some(value)
+    }
+
+    fn for_expr(
+        &self,
+        f: &hcl_edit::expr::ForExpr,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Node> {
+        let collection = self.eval(&f.intro.collection_expr, bound, d)?;
+        let pairs: Vec<(Node, Node)> = match &collection.value {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (self.node(Value::Number(Number::Int(i as i64))), v.clone()))
+                .collect(),
+            Value::Object(o) => o
+                .entries
+                .iter()
+                .map(|e| (self.node(Value::String(e.key.clone())), e.value.clone()))
+                .collect(),
+            _ => return None,
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+        let value_var = f.intro.value_var.as_str().to_string();
+        let mut list = Vec::new();
+        let mut object = Vec::new();
+        for (k, v) in pairs {
+            let before = bound.len();
+            if let Some(kv) = &key_var {
+                bound.push((kv.clone(), k));
+            }
+            bound.push((value_var.clone(), v));
+            let keep = match &f.cond {
+                Some(c) => self.eval(&c.expr, bound, d).and_then(|c| truthy(&c)),
+                None => Some(true),
+            };
+            let result = match keep {
+                None => None,
+                Some(false) => Some(None),
+                Some(true) => match &f.key_expr {
+                    Some(key) => {
+                        let key = self.eval(key, bound, d).and_then(|k| text(&k));
+                        let value = self.eval(&f.value_expr, bound, d);
+                        match (key, value) {
+                            (Some(key), Some(value)) => Some(Some((Some(key), value))),
+                            _ => None,
+                        }
+                    }
+                    None => self.eval(&f.value_expr, bound, d).map(|v| Some((None, v))),
+                },
+            };
+            bound.truncate(before);
+            match result? {
+                Some((Some(key), value)) => object.push(Entry {
+                    key,
+                    key_span: self.at,
+                    value,
+                }),
+                Some((None, value)) => list.push(value),
+                None => {}
+            }
+        }
+        Some(if f.key_expr.is_some() {
+            self.node(Value::Object(Object { entries: object }))
+        } else {
+            self.node(Value::Array(list))
+        })
+    }
+}
+
+/// True when nothing in the value is unknown.
+pub fn is_known(node: &Node) -> bool {
+    node.is_literal()
+}
+
+/// Every span in `node` set to `at`.
+pub fn respan(node: &mut Node, at: Span) {
+    node.span = at;
+    match &mut node.value {
+        Value::Array(items) => items.iter_mut().for_each(|n| respan(n, at)),
+        Value::Object(o) => o.entries.iter_mut().for_each(|e| {
+            e.key_span = at;
+            respan(&mut e.value, at);
+        }),
+        _ => {}
+    }
+}
+
+/// A value as Terraform converts it to a string.
+fn text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn number(node: &Node) -> Option<Number> {
+    match &node.value {
+        Value::Number(n) => Some(*n),
+        Value::String(s) => Number::parse(s.trim()),
+        _ => None,
+    }
+}
+
+fn negate(n: Number) -> Number {
+    match n {
+        Number::Int(i) => Number::Int(-i),
+        Number::Float(f) => Number::Float(-f),
+    }
+}
+
+/// A boolean as Terraform converts it (`"true"` is true).
+fn truthy(node: &Node) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOperator, lhs: &Node, rhs: &Node) -> Option<Value> {
+    use BinaryOperator as B;
+    Some(match op {
+        B::Eq => Value::Bool(lhs.to_json() == rhs.to_json()),
+        B::NotEq => Value::Bool(lhs.to_json() != rhs.to_json()),
+        B::Less | B::LessEq | B::Greater | B::GreaterEq => {
+            let (a, b) = (number(lhs)?.as_f64(), number(rhs)?.as_f64());
+            Value::Bool(match op {
+                B::Less => a < b,
+                B::LessEq => a <= b,
+                B::Greater => a > b,
+                _ => a >= b,
+            })
+        }
+        B::Plus | B::Minus | B::Mul | B::Div | B::Mod => {
+            let (a, b) = (number(lhs)?, number(rhs)?);
+            if let (Number::Int(x), Number::Int(y)) = (a, b)
+                && !matches!(op, B::Div)
+            {
+                return Some(Value::Number(Number::Int(match op {
+                    B::Plus => x.checked_add(y)?,
+                    B::Minus => x.checked_sub(y)?,
+                    B::Mul => x.checked_mul(y)?,
+                    _ => x.checked_rem(y)?,
+                })));
+            }
+            let (x, y) = (a.as_f64(), b.as_f64());
+            let r = match op {
+                B::Plus => x + y,
+                B::Minus => x - y,
+                B::Mul => x * y,
+                B::Div => x / y,
+                _ => x % y,
+            };
+            if !r.is_finite() {
+                return None;
+            }
+            Value::Number(if r.fract() == 0.0 && r.abs() < 9e15 {
+                Number::Int(r as i64)
+            } else {
+                Number::Float(r)
+            })
+        }
+        B::And | B::Or => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! The evaluator, construct by construct, with unknown propagation.
+
+use super::*;
+use crate::tree::LineIndex;
+
+/// Evaluates `expr` with `vars` (HCL literals) and returns it as JSON text,
+/// or `?` when unknown, `~` marking unknown parts of a known value.
+fn eval(expr: &str, vars: &[(&str, &str)]) -> String {
+    let mut scope = Scope::default();
+    for (name, value) in vars {
+        let source = format!("v = {value}\n");
+        let index = LineIndex::new(&source);
+        let parsed = crate::parse::hcl::parse(&source, &index);
+        let node = parsed.documents[0].get("v").expect("value").clone();
+        scope.vars.insert((*name).to_string(), node);
+    }
+    scope.locals.insert(
+        "n".into(),
+        Node::new(Value::Number(Number::Int(3)), Span::default()),
+    );
+    let source = format!("v = {expr}\n");
+    let index = LineIndex::new(&source);
+    let parsed = crate::parse::hcl::parse(&source, &index);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let node = parsed.documents[0].get("v").expect("value");
+    let value = eval_node(node, &scope);
+    match &value.value {
+        Value::Expr(_) => "?".to_string(),
+        _ => show(&value),
+    }
+}
+
+fn show(node: &Node) -> String {
+    match &node.value {
+        Value::Expr(_) => "~".into(),
+        Value::Array(a) => format!("[{}]", a.iter().map(show).collect::<Vec<_>>().join(",")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.entries
+                .iter()
+                .map(|e| format!("{}:{}", e.key, show(&e.value)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        _ => node.to_json().to_string(),
+    }
+}
+
+#[test]
+fn constructs() {
+    let vars = [
+        ("acl", "\"public-read\""),
+        ("ports", "[22, 443]"),
+        ("tags", "{ env = \"prod\" }"),
+        ("on", "true"),
+    ];
+    let cases = [
+        ("var.acl", "\"public-read\""),
+        ("\"${var.acl}-x\"", "\"public-read-x\""),
+        ("var.on ? \"a\" : \"b\"", "\"a\""),
+        ("!var.on", "false"),
+        ("local.n * 2 + 1", "7"),
+        ("local.n / 2", "1.5"),
+        ("local.n >= 3 && var.on", "true"),
+        ("var.ports[1]", "443"),
+        ("var.tags.env", "\"prod\""),
+        ("var.tags[\"env\"]", "\"prod\""),
+        ("[for p in var.ports : p + 1]", "[23,444]"),
+        ("{ for k, v in var.tags : upper(k) => v }", "{ENV:\"prod\"}"),
+        ("[for p in var.ports : p if p > 100]", "[443]"),
+        ("-local.n", "-3"),
+        ("(var.acl)", "\"public-read\""),
+        ("<<EOT\nacl=${var.acl}\nEOT", "\"acl=public-read\\n\""),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &vars), want, "{expr}");
+    }
+}
+
+#[test]
+fn unknown_flows_through() {
+    let vars = [("acl", "\"private\"")];
+    let cases = [
+        ("var.missing", "?"),
+        ("aws_s3_bucket.b.arn", "?"),
+        ("data.aws_caller_identity.c.account_id", "?"),
+        ("\"${var.missing}-x\"", "?"),
+        ("var.missing == \"x\"", "?"),
+        // A list with one unknown element is still a list.
+        ("[var.acl, aws_s3_bucket.b.id]", "[\"private\",~]"),
+        ("{ a = var.acl, b = var.missing }", "{a:\"private\",b:~}"),
+        // Unknown condition: unknown; known condition picks a known side.
+        ("var.missing ? \"a\" : \"b\"", "?"),
+        ("true ? var.acl : var.missing", "\"private\""),
+        ("false && var.missing", "false"),
+        ("true || var.missing", "true"),
+        ("upper(var.missing)", "?"),
+        ("unknownfn(var.acl)", "?"),
+        ("each.value", "?"),
+        ("count.index", "?"),
+        ("[for x in var.missing : x]", "?"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &vars), want, "{expr}");
+    }
+}
+
+#[test]
+fn functions() {
+    let vars = [("list", "[\"b\", \"a\", \"b\"]"), ("m", "{ a = 1 }")];
+    let cases = [
+        (
+            "jsonencode({ Action = \"*\" })",
+            "\"{\\\"Action\\\":\\\"*\\\"}\"",
+        ),
+        ("jsondecode(\"{\\\"a\\\": [1]}\").a[0]", "1"),
+        ("merge(var.m, { b = 2 })", "{a:1,b:2}"),
+        ("concat(var.list, [\"c\"])", "[\"b\",\"a\",\"b\",\"c\"]"),
+        ("flatten([[1], [2, [3]]])", "[1,2,3]"),
+        ("distinct(var.list)", "[\"b\",\"a\"]"),
+        ("toset(var.list)", "[\"b\",\"a\"]"),
+        ("lookup(var.m, \"a\", 0)", "1"),
+        ("lookup(var.m, \"z\", 0)", "0"),
+        ("element(var.list, 4)", "\"a\""),
+        ("length(var.list)", "3"),
+        ("keys(var.m)", "[\"a\"]"),
+        ("values(var.m)", "[1]"),
+        ("contains(var.list, \"a\")", "true"),
+        ("coalesce(\"\", \"x\")", "\"x\""),
+        ("coalescelist([], [1])", "[1]"),
+        ("try(var.missing, \"fallback\")", "\"fallback\""),
+        ("can(var.missing)", "?"),
+        ("can(var.m)", "true"),
+        ("tostring(5)", "\"5\""),
+        ("tonumber(\"5\")", "5"),
+        ("tobool(\"true\")", "true"),
+        ("format(\"%s-%d\", \"a\", 1)", "\"a-1\""),
+        ("join(\",\", var.list)", "\"b,a,b\""),
+        ("split(\",\", \"a,b\")", "[\"a\",\"b\"]"),
+        ("replace(\"a-b\", \"-\", \"_\")", "\"a_b\""),
+        ("lower(\"AB\")", "\"ab\""),
+        ("trimspace(\"  x \")", "\"x\""),
+        ("startswith(\"abc\", \"ab\")", "true"),
+        ("endswith(\"abc\", \"bc\")", "true"),
+        ("substr(\"hello\", 1, 3)", "\"ell\""),
+        ("min(3, 1, 2)", "1"),
+        ("max(3, 1, 2)", "3"),
+        ("range(3)", "[0,1,2]"),
+        ("zipmap([\"a\"], [1])", "{a:1}"),
+        ("merge(var.list...)", "?"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &vars), want, "{expr}");
+    }
+}
+
+#[test]
+fn comparisons() {
+    assert_eq!(eval("local.n == 3", &[]), "true");
+    assert_eq!(eval("var.e == \"prod\"", &[("e", "\"dev\"")]), "false");
+}
