@@ -856,3 +856,33 @@ fn var_files_and_vars_override_defaults() {
     );
     assert!(compact(&[]).contains("acl is \"authenticated-read\""));
 }
+
+#[test]
+fn instances_of_count_and_for_each_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  for_each = { logs = \"private\", assets = \"public-read\" }\n  acl      = each.value\n}\n\nresource \"aws_ebs_volume\" \"v\" {\n  count             = 2\n  availability_zone = \"eu-west-1a\"\n  encrypted         = count.index == 0\n}\n",
+    );
+    let output = rampart(dir.path())
+        .args([
+            "scan",
+            "main.tf",
+            "--compact",
+            "--only",
+            "tf-aws-s3-public-acl,tf-aws-ebs-volume-not-encrypted",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let entities: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(" [").and_then(|(_, e)| e.strip_suffix(']')))
+        .collect();
+    assert_eq!(
+        entities,
+        vec!["aws_s3_bucket.b[\"assets\"]", "aws_ebs_volume.v[1]"],
+        "{text}"
+    );
+}

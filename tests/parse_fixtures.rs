@@ -99,24 +99,27 @@ fn terraform_module_directory() {
     assert_eq!(located(main, sse).0, (8, 7, 10, 8));
     assert_eq!(at(sse, &["sse_algorithm"]).as_str(), Some("aws:kms"));
 
-    // Two `ingress` blocks are an array; the `dynamic` block stays apart.
+    // Two written `ingress` blocks are an array; the `dynamic "ingress"`
+    // over var.ports (default [80, 443]) adds the two blocks it generates.
     let sg = at(root, &["resource", "1", "aws_security_group", "web"]);
     let ingress = at(sg, &["ingress"]);
-    assert_eq!(ingress.items().len(), 2);
+    assert_eq!(ingress.items().len(), 4);
     let cidr = at(ingress, &["1", "cidr_blocks", "1"]);
     assert_eq!(located(main, cidr), ((38, 33, 38, 39), "\"::/0\""));
-    // Evaluated from var.ports' default.
-    let ports: Vec<_> = at(sg, &["dynamic", "ingress", "for_each"])
-        .items()
+    let generated: Vec<_> = ingress.items()[2..]
         .iter()
-        .filter_map(Node::as_number)
+        .filter_map(|b| b.get("from_port").and_then(Node::as_number))
         .collect();
     assert_eq!(
-        ports,
+        generated,
         vec![
             rampart::tree::Number::Int(80),
             rampart::tree::Number::Int(443)
         ]
+    );
+    assert!(
+        sg.get("dynamic").is_none(),
+        "an expanded dynamic block is gone"
     );
 
     // jsonencode of a literal is folded into the JSON text it produces,

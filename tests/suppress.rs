@@ -53,7 +53,7 @@ const TEAM_QUERIES: &[(&str, &str)] = &[
     ),
     (
         "team/dynamic-open.yaml",
-        "id: tf-team-dynamic-open\ntitle: t\nseverity: high\ncategory: network\ncwe: []\ndescription: d\nremediation: r\nselect: terraform resource.aws_security_group\nflag: {path: dynamic.ingress.content.cidr_blocks, cidr_open_to_world: true}\nmessage: open\n",
+        "id: tf-team-dynamic-open\ntitle: t\nseverity: high\ncategory: network\ncwe: []\ndescription: d\nremediation: r\nselect: terraform resource.aws_security_group\nflag: {path: ingress.cidr_blocks, cidr_open_to_world: true}\nmessage: open\n",
     ),
 ];
 

@@ -37,6 +37,9 @@ pub struct Scope {
     pub vars: BTreeMap<String, Node>,
     /// `local.<name>`: locals evaluated so far.
     pub locals: BTreeMap<String, Node>,
+    /// Names bound by iteration: `each` (`{key, value}`) for `for_each`,
+    /// `count` (`{index}`), a dynamic block's iterator (`{key, value}`).
+    pub iteration: Vec<(String, Node)>,
 }
 
 /// Bindings of `for` expressions in scope (innermost last).
@@ -54,7 +57,7 @@ pub fn eval_node(node: &Node, scope: &Scope) -> Node {
                     scope,
                     at: node.span,
                 };
-                ev.eval(&parsed, &mut Vec::new(), 0)
+                ev.eval(&parsed, &mut scope.iteration.clone(), 0)
                     .unwrap_or_else(|| node.clone())
             }
             Err(_) => node.clone(),
@@ -155,8 +158,16 @@ impl Evaluator<'_> {
                 self.template(&h.template, bound, d)?
             }
             HclExpr::Parenthesis(p) => self.eval(p.inner(), bound, d)?,
-            HclExpr::Variable(v) => bound.iter().rev().find(|(n, _)| n == v.as_str())?.1.clone(),
-            HclExpr::Traversal(t) => self.traversal(t, bound, d)?,
+            HclExpr::Variable(v) => {
+                let mut value = bound.iter().rev().find(|(n, _)| n == v.as_str())?.1.clone();
+                respan(&mut value, self.at);
+                value
+            }
+            HclExpr::Traversal(t) => {
+                let mut value = self.traversal(t, bound, d)?;
+                respan(&mut value, self.at);
+                value
+            }
             HclExpr::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr, bound, d)?;
                 if truthy(&cond)? {

@@ -180,18 +180,336 @@ pub fn evaluate(files: &mut [LoadedFile], dir: &Path, inputs: &TerraformInputs) 
             break;
         }
     }
-    // Every expression of every block, except variable declarations.
+    // Every expression of every block, except variable declarations;
+    // resources and data sources with `count` or `for_each` become one
+    // body per instance, and `dynamic` blocks are expanded.
     for f in files.iter_mut() {
         for doc in &mut f.documents {
             let Value::Object(root) = &mut doc.value else {
                 continue;
             };
             for entry in root.entries.iter_mut().filter(|e| e.key != "variable") {
-                evaluate_in_place(&mut entry.value, &scope);
+                if entry.key == "resource" || entry.key == "data" {
+                    for block in items_mut(&mut entry.value) {
+                        for ty in object_entries_mut(block) {
+                            for name in items_mut(&mut ty.value) {
+                                for instance in object_entries_mut(name) {
+                                    expand_instances(&mut instance.value, &scope);
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    evaluate_in_place(&mut entry.value, &scope);
+                }
             }
         }
     }
     diagnostics
+}
+
+fn items_mut(node: &mut Node) -> Vec<&mut Node> {
+    if matches!(node.value, Value::Array(_)) {
+        match &mut node.value {
+            Value::Array(items) => items.iter_mut().collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        vec![node]
+    }
+}
+
+fn object_entries_mut(node: &mut Node) -> Vec<&mut crate::tree::Entry> {
+    match &mut node.value {
+        Value::Object(o) => o.entries.iter_mut().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The key under which an instance body records its instance
+/// (`["logs"]`, `[0]`), so the entity is named `aws_s3_bucket.b["logs"]`.
+pub const INSTANCE_KEY: &str = "@instance";
+
+/// Evaluates a resource body; with a known `count` or `for_each`, replaces
+/// it by one body per instance, each evaluated with its `count.index` or
+/// `each.key`/`each.value`. With an unknown one, the body is evaluated
+/// once, as a template.
+fn expand_instances(body: &mut Node, scope: &Scope) {
+    let bodies: Vec<Node> = body.items().to_vec();
+    let mut out = Vec::new();
+    for original in bodies {
+        let instances = instance_bindings(&original, scope);
+        match instances {
+            Some(list) => {
+                for (label, binding) in list {
+                    let mut instance = original.clone();
+                    let mut inner = Scope {
+                        vars: scope.vars.clone(),
+                        locals: scope.locals.clone(),
+                        iteration: vec![binding],
+                    };
+                    inner.iteration.extend(scope.iteration.iter().cloned());
+                    evaluate_body(&mut instance, &inner);
+                    if let Value::Object(o) = &mut instance.value {
+                        o.entries.push(crate::tree::Entry {
+                            key: INSTANCE_KEY.to_string(),
+                            key_span: instance.span,
+                            value: Node::new(Value::String(label), instance.span),
+                        });
+                    }
+                    out.push(instance);
+                }
+            }
+            None => {
+                let mut template = original.clone();
+                evaluate_body(&mut template, scope);
+                out.push(template);
+            }
+        }
+    }
+    let span = body.span;
+    *body = if out.len() == 1 {
+        out.pop().unwrap_or_else(|| Node::new(Value::Null, span))
+    } else {
+        Node::new(Value::Array(out), span)
+    };
+}
+
+/// The instances a body's `count` or `for_each` declares, when known: each
+/// with its label and its binding.
+fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String, Node))>> {
+    let span = body.span;
+    let str_node = |s: &str| Node::new(Value::String(s.to_string()), span);
+    let pair = |key: Node, value: Node| {
+        Node::new(
+            Value::Object(crate::tree::Object {
+                entries: vec![
+                    crate::tree::Entry {
+                        key: "key".into(),
+                        key_span: span,
+                        value: key,
+                    },
+                    crate::tree::Entry {
+                        key: "value".into(),
+                        key_span: span,
+                        value,
+                    },
+                ],
+            }),
+            span,
+        )
+    };
+    if let Some(count) = body.get("count") {
+        let count = eval_node(count, scope);
+        let n = count.as_number()?.as_f64();
+        if !(0.0..=1024.0).contains(&n) || n.fract() != 0.0 {
+            return None;
+        }
+        return Some(
+            (0..n as i64)
+                .map(|i| {
+                    let index = Node::new(Value::Number(crate::tree::Number::Int(i)), span);
+                    let binding = Node::new(
+                        Value::Object(crate::tree::Object {
+                            entries: vec![crate::tree::Entry {
+                                key: "index".into(),
+                                key_span: span,
+                                value: index,
+                            }],
+                        }),
+                        span,
+                    );
+                    (format!("[{i}]"), ("count".to_string(), binding))
+                })
+                .collect(),
+        );
+    }
+    let for_each = eval_node(body.get("for_each")?, scope);
+    if !is_known(&for_each) {
+        return None;
+    }
+    let pairs: Vec<(String, Node)> = match &for_each.value {
+        Value::Object(o) => o
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(|s| (s.to_string(), i.clone())))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    if pairs.len() > 1024 {
+        return None;
+    }
+    Some(
+        pairs
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    format!("[{k:?}]"),
+                    ("each".to_string(), pair(str_node(&k), v)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Evaluates a block body in place, expanding its `dynamic` blocks.
+fn evaluate_body(body: &mut Node, scope: &Scope) {
+    expand_dynamic(body, scope);
+    evaluate_in_place(body, scope);
+}
+
+/// Replaces each `dynamic "x" { for_each = ..., content { ... } }` whose
+/// `for_each` is known by the `x` blocks it generates. One whose `for_each`
+/// is unknown stays, and makes `x` unknown to queries.
+fn expand_dynamic(body: &mut Node, scope: &Scope) {
+    let Value::Object(obj) = &mut body.value else {
+        return;
+    };
+    let Some(pos) = obj.entries.iter().position(|e| e.key == "dynamic") else {
+        // Nested blocks may hold dynamic blocks of their own.
+        for e in obj.entries.iter_mut() {
+            for item in items_mut(&mut e.value) {
+                if item.as_object().is_some() {
+                    expand_dynamic(item, scope);
+                }
+            }
+        }
+        return;
+    };
+    let dynamic = obj.entries[pos].value.clone();
+    let mut remaining = Vec::new();
+    for group in dynamic.items() {
+        for block in group
+            .as_object()
+            .map(|o| o.entries.as_slice())
+            .unwrap_or_default()
+        {
+            for spec in block.value.items() {
+                match generate(&block.key, spec, scope) {
+                    Some(generated) => {
+                        for g in generated {
+                            push_block(obj, &block.key, g);
+                        }
+                    }
+                    None => remaining.push(block.clone()),
+                }
+            }
+        }
+    }
+    if remaining.is_empty() {
+        obj.entries.retain(|e| e.key != "dynamic");
+    } else {
+        let span = obj.entries[pos].value.span;
+        obj.entries[pos].value = Node::new(
+            Value::Object(crate::tree::Object { entries: remaining }),
+            span,
+        );
+    }
+    for e in obj.entries.iter_mut().filter(|e| e.key != "dynamic") {
+        for item in items_mut(&mut e.value) {
+            if item.as_object().is_some() {
+                expand_dynamic(item, scope);
+            }
+        }
+    }
+}
+
+/// The blocks one dynamic block generates, when its `for_each` is known.
+fn generate(name: &str, spec: &Node, scope: &Scope) -> Option<Vec<Node>> {
+    let for_each = eval_node(spec.get("for_each")?, scope);
+    if !is_known(&for_each) {
+        return None;
+    }
+    let iterator = spec.get("iterator").and_then(|i| match &i.value {
+        Value::String(s) => Some(s.clone()),
+        Value::Expr(e) => Some(e.source.clone()),
+        _ => None,
+    });
+    let iterator = iterator.unwrap_or_else(|| name.to_string());
+    let content = spec.get("content")?;
+    let span = content.span;
+    let elements: Vec<(Node, Node)> = match &for_each.value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (
+                    Node::new(Value::Number(crate::tree::Number::Int(i as i64)), span),
+                    v.clone(),
+                )
+            })
+            .collect(),
+        Value::Object(o) => o
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    Node::new(Value::String(e.key.clone()), span),
+                    e.value.clone(),
+                )
+            })
+            .collect(),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for (key, value) in elements {
+        let binding = Node::new(
+            Value::Object(crate::tree::Object {
+                entries: vec![
+                    crate::tree::Entry {
+                        key: "key".into(),
+                        key_span: span,
+                        value: key,
+                    },
+                    crate::tree::Entry {
+                        key: "value".into(),
+                        key_span: span,
+                        value,
+                    },
+                ],
+            }),
+            span,
+        );
+        let mut inner = Scope {
+            vars: scope.vars.clone(),
+            locals: scope.locals.clone(),
+            iteration: scope.iteration.clone(),
+        };
+        inner.iteration.push((iterator.clone(), binding));
+        let mut block = content.clone();
+        evaluate_body(&mut block, &inner);
+        // A generated block is where its `dynamic` block is written: a
+        // finding about the block, or a suppression above it, lands there.
+        block.span = spec.span;
+        out.push(block);
+    }
+    Some(out)
+}
+
+/// Adds a generated block under `key`, as a written one would be: an object
+/// the first time, an array once there are several.
+fn push_block(obj: &mut crate::tree::Object, key: &str, block: Node) {
+    match obj.entries.iter_mut().find(|e| e.key == key) {
+        Some(entry) => {
+            let span = entry.value.span;
+            match &mut entry.value.value {
+                Value::Array(items) => items.push(block),
+                _ => {
+                    let first = std::mem::replace(&mut entry.value, Node::new(Value::Null, span));
+                    entry.value = Node::new(Value::Array(vec![first, block]), span);
+                }
+            }
+        }
+        None => obj.entries.push(crate::tree::Entry {
+            key: key.to_string(),
+            key_span: block.span,
+            value: block,
+        }),
+    }
 }
 
 fn evaluate_in_place(node: &mut Node, scope: &Scope) {

@@ -8,6 +8,7 @@
 //! module.
 
 use super::Entity;
+use crate::eval::module::INSTANCE_KEY;
 use crate::tree::{Node, Span};
 
 /// Appends the entities of one Terraform document to `out`.
@@ -71,10 +72,15 @@ fn two_labels<'a>(
             };
             for name in &names.entries {
                 for body in name.value.items() {
-                    let identity = format!("{prefix}{}.{}", ty.key, name.key);
+                    let address = format!("{prefix}{}.{}", ty.key, name.key);
+                    // An instance of `count`/`for_each` is named by its key.
+                    let identity = match body.get(INSTANCE_KEY).and_then(Node::as_str) {
+                        Some(instance) => format!("{address}{instance}"),
+                        None => address.clone(),
+                    };
                     out.push(Entity {
                         kind: format!("{kind}.{}", ty.key),
-                        name: identity.clone(),
+                        name: address,
                         identity,
                         document,
                         node: body,
