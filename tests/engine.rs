@@ -382,3 +382,25 @@ resource "aws_s3_bucket_public_access_block" "literal" {
     );
     assert_eq!(got, Vec::<String>::new());
 }
+
+#[test]
+fn a_value_written_as_an_expression_is_present() {
+    let text = "resource \"aws_cloudfront_distribution\" \"d\" {\n  viewer_certificate {\n    acm_certificate_arn = aws_acm_certificate.site.arn\n  }\n}\nresource \"aws_cloudfront_distribution\" \"e\" {\n  viewer_certificate {\n    cloudfront_default_certificate = true\n  }\n}\n";
+    let missing = run(
+        "terraform resource.aws_cloudfront_distribution",
+        "path: viewer_certificate.acm_certificate_arn\nmissing: true",
+        "{entity} has no certificate",
+        &[("main.tf", text)],
+    );
+    assert_eq!(
+        missing,
+        vec!["main.tf:7:3 aws_cloudfront_distribution.e has no certificate"]
+    );
+    let exists = run(
+        "terraform resource.aws_cloudfront_distribution",
+        "path: viewer_certificate.acm_certificate_arn\nexists: true",
+        "{value}",
+        &[("main.tf", text)],
+    );
+    assert_eq!(exists, vec!["main.tf:3:27 aws_acm_certificate.site.arn"]);
+}

@@ -288,7 +288,8 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
     let resolution = first_present(paths, scope, ctx);
     match test {
         Test::Missing => {
-            if !resolution.found.is_empty() {
+            // A value written as an expression is present, even unknown.
+            if !resolution.found.is_empty() || !resolution.present_unknown.is_empty() {
                 Outcome::NoMatch
             } else if resolution.unknown {
                 Outcome::Unknown
@@ -304,7 +305,12 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
             }
         }
         Test::Exists => {
-            let hits = resolution.found.iter().map(hit).collect();
+            let hits = resolution
+                .found
+                .iter()
+                .chain(&resolution.present_unknown)
+                .map(hit)
+                .collect();
             Outcome::from_hits(hits, resolution.unknown)
         }
         _ => {

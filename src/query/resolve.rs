@@ -75,6 +75,10 @@ pub struct Resolution<'a> {
     pub found: Vec<Found<'a>>,
     /// Some branch stopped at a value rampart cannot know.
     pub unknown: bool,
+    /// Values the path reached that are present but unknown (an
+    /// unevaluated expression): present for `exists`/`missing`, unknown for
+    /// every other test.
+    pub present_unknown: Vec<Found<'a>>,
     /// Where the deepest existing parent of a missing value was written
     /// (its key), and its path: a missing `versioning.enabled` points at
     /// `versioning` when that exists.
@@ -174,6 +178,9 @@ fn walk<'a>(
         View::Known(n) => n,
         View::Unknown => {
             out.unknown = true;
+            if steps.is_empty() {
+                out.present_unknown.push(Found { node, site, path });
+            }
             return;
         }
     };
