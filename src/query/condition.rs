@@ -816,14 +816,32 @@ struct SelfNames {
 fn self_names(platform: Platform, me: &crate::platform::Entity) -> SelfNames {
     let mut names = vec![me.name.clone()];
     let mut complete = true;
-    if platform == Platform::Terraform {
-        for key in ["bucket", "name"] {
-            match me.node.get(key).map(|n| &n.value) {
-                Some(Value::String(s)) => names.push(s.clone()),
-                Some(Value::Expr(_)) => complete = false,
-                _ => {}
+    match platform {
+        Platform::Terraform => {
+            for key in ["bucket", "name"] {
+                match me.node.get(key).map(|n| &n.value) {
+                    Some(Value::String(s)) => names.push(s.clone()),
+                    Some(Value::Expr(_)) => complete = false,
+                    _ => {}
+                }
             }
         }
+        // `BucketName`, `QueueName`, `TopicName`...: the physical name
+        // another resource may give literally.
+        Platform::CloudFormation => {
+            let properties = me.node.get("Properties").and_then(Node::as_object);
+            for entry in properties.map(|o| o.entries.as_slice()).unwrap_or_default() {
+                if !entry.key.ends_with("Name") {
+                    continue;
+                }
+                match &entry.value.value {
+                    Value::String(s) => names.push(s.clone()),
+                    Value::Object(_) => complete = false,
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
     }
     SelfNames { names, complete }
 }
