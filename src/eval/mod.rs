@@ -15,6 +15,7 @@
 
 mod functions;
 pub mod module;
+mod policy;
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,9 @@ pub struct Scope {
     /// Names bound by iteration: `each` (`{key, value}`) for `for_each`,
     /// `count` (`{index}`), a dynamic block's iterator (`{key, value}`).
     pub iteration: Vec<(String, Node)>,
+    /// Data sources whose attributes rampart computes itself, by
+    /// `<type>.<name>`: an `aws_iam_policy_document`'s `json`.
+    pub data: BTreeMap<String, Node>,
 }
 
 /// Bindings of `for` expressions in scope (innermost last).
@@ -283,12 +287,22 @@ impl Evaluator<'_> {
                 let table = match root.as_str() {
                     "var" => &self.scope.vars,
                     "local" => &self.scope.locals,
+                    "data" => &self.scope.data,
                     _ => return None,
                 };
                 let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
                     return None;
                 };
-                let mut v = table.get(name.as_str())?.clone();
+                let key = if root.as_str() == "data" {
+                    // `data.<type>.<name>`: the table is keyed by both.
+                    let Some(TraversalOperator::GetAttr(data_name)) = ops.next() else {
+                        return None;
+                    };
+                    format!("{}.{}", name.as_str(), data_name.as_str())
+                } else {
+                    name.as_str().to_string()
+                };
+                let mut v = table.get(&key)?.clone();
                 respan(&mut v, self.at);
                 v
             }

@@ -180,6 +180,35 @@ pub fn evaluate(files: &mut [LoadedFile], dir: &Path, inputs: &TerraformInputs) 
             break;
         }
     }
+    // Policy documents, so `policy = data.aws_iam_policy_document.p.json`
+    // reads as the policy JSON it produces. Documents may build on others
+    // (`source_policy_documents`), so a few passes settle them.
+    for _ in 0..3 {
+        for f in files.iter() {
+            for doc in &f.documents {
+                for (name, body) in data_bodies(doc, "aws_iam_policy_document") {
+                    let mut body = body.clone();
+                    evaluate_body(&mut body, &scope);
+                    if let Some(json) = crate::eval::policy::document_json(&body) {
+                        let span = body.span;
+                        let attrs = Node::new(
+                            Value::Object(crate::tree::Object {
+                                entries: vec![crate::tree::Entry {
+                                    key: "json".into(),
+                                    key_span: span,
+                                    value: Node::new(Value::String(json), span),
+                                }],
+                            }),
+                            span,
+                        );
+                        scope
+                            .data
+                            .insert(format!("aws_iam_policy_document.{name}"), attrs);
+                    }
+                }
+            }
+        }
+    }
     // Every expression of every block, except variable declarations;
     // resources and data sources with `count` or `for_each` become one
     // body per instance, and `dynamic` blocks are expanded.
@@ -206,6 +235,25 @@ pub fn evaluate(files: &mut [LoadedFile], dir: &Path, inputs: &TerraformInputs) 
         }
     }
     diagnostics
+}
+
+/// The bodies of the `data "<ty>" "<name>"` blocks of a document.
+fn data_bodies<'a>(doc: &'a Node, ty: &str) -> Vec<(String, &'a Node)> {
+    let mut out = Vec::new();
+    for block in doc.get("data").map(Node::items).unwrap_or_default() {
+        for names in block.get(ty).map(Node::items).unwrap_or_default() {
+            for entry in names
+                .as_object()
+                .map(|o| o.entries.as_slice())
+                .unwrap_or_default()
+            {
+                for body in entry.value.items() {
+                    out.push((entry.key.clone(), body));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn items_mut(node: &mut Node) -> Vec<&mut Node> {
@@ -247,6 +295,7 @@ fn expand_instances(body: &mut Node, scope: &Scope) {
                         vars: scope.vars.clone(),
                         locals: scope.locals.clone(),
                         iteration: vec![binding],
+                        data: scope.data.clone(),
                     };
                     inner.iteration.extend(scope.iteration.iter().cloned());
                     evaluate_body(&mut instance, &inner);
@@ -478,6 +527,7 @@ fn generate(name: &str, spec: &Node, scope: &Scope) -> Option<Vec<Node>> {
             vars: scope.vars.clone(),
             locals: scope.locals.clone(),
             iteration: scope.iteration.clone(),
+            data: scope.data.clone(),
         };
         inner.iteration.push((iterator.clone(), binding));
         let mut block = content.clone();

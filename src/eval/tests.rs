@@ -159,3 +159,22 @@ fn comparisons() {
     assert_eq!(eval("local.n == 3", &[]), "true");
     assert_eq!(eval("var.e == \"prod\"", &[("e", "\"dev\"")]), "false");
 }
+
+#[test]
+fn policy_documents_become_policy_json() {
+    let source = "statement {\n  actions = [\"s3:GetObject\"]\n  resources = [\"*\"]\n  principals {\n    type = \"AWS\"\n    identifiers = [\"arn:aws:iam::1:root\"]\n  }\n  condition {\n    test = \"Bool\"\n    variable = \"aws:SecureTransport\"\n    values = [\"true\"]\n  }\n}\n";
+    let index = LineIndex::new(source);
+    let body = crate::parse::hcl::parse(source, &index).documents.remove(0);
+    assert_eq!(
+        policy::document_json(&body).as_deref(),
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"],"Principal":{"AWS":["arn:aws:iam::1:root"]},"Condition":{"Bool":{"aws:SecureTransport":["true"]}}}]}"#
+        )
+    );
+    let unknown = "statement {\n  actions = var.actions\n}\n";
+    let index = LineIndex::new(unknown);
+    let body = crate::parse::hcl::parse(unknown, &index)
+        .documents
+        .remove(0);
+    assert_eq!(policy::document_json(&body), None);
+}
