@@ -103,9 +103,13 @@ fn missing_points_at_the_deepest_existing_parent() {
         "{path} missing",
         &[("main.tf", text)],
     );
+    // It points at the deepest parent that exists and names what is missing.
     assert_eq!(
         got,
-        vec!["main.tf:2:3 versioning missing", "main.tf:6:1  missing"]
+        vec![
+            "main.tf:2:3 versioning.enabled missing",
+            "main.tf:6:1 versioning.enabled missing"
+        ]
     );
 }
 

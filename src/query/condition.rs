@@ -294,9 +294,14 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
             } else if resolution.unknown {
                 Outcome::Unknown
             } else {
-                let (span, path) = resolution
-                    .nearest
-                    .unwrap_or((scope.header, scope.path.clone()));
+                // The finding points at the deepest parent that exists, and
+                // names the path that is missing.
+                let span = resolution.nearest.map_or(scope.header, |(span, _)| span);
+                let missing = paths.first().map(ToString::to_string).unwrap_or_default();
+                let path = match (scope.path.is_empty(), missing.starts_with('$')) {
+                    (true, _) | (_, true) => missing,
+                    (false, false) => format!("{}.{missing}", scope.path),
+                };
                 Outcome::Match(vec![Hit {
                     span,
                     path,
