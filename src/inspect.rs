@@ -139,6 +139,8 @@ fn describe_unit(unit: LoadedUnit, with_tree: bool) -> (Vec<FileReport>, Vec<Dia
     let files = unit
         .files
         .into_iter()
+        // A module instance is its directory's files again.
+        .filter(|file| file.module.is_none())
         .map(|file| {
             let entities = entities(file.platform, &file.documents)
                 .into_iter()

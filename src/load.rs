@@ -54,6 +54,9 @@ pub struct LoadedFile {
     /// The documents that parsed; those that are not of the platform (a
     /// YAML stream's ConfigMap-less junk) are left out.
     pub documents: Vec<Node>,
+    /// For a Terraform file read as part of a module call: the call chain
+    /// (`module.network.module.sg`) its entities are named under.
+    pub module: Option<String>,
 }
 
 /// The result of loading one unit.
@@ -119,13 +122,18 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
         } else {
             dir
         };
-        let diagnostics = crate::eval::module::evaluate(&mut loaded.files, dir, &options.terraform);
+        let inputs = crate::eval::module::Inputs::Root {
+            dir,
+            cli: &options.terraform,
+        };
+        let diagnostics = crate::eval::module::evaluate(&mut loaded.files, inputs);
         loaded.diagnostics.extend(diagnostics);
+        crate::eval::modules::instantiate(&mut loaded, dir, options);
     }
     loaded
 }
 
-fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
+pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
     let source = match read_source(&file.path, options.max_file_size) {
         Ok(source) => source,
         Err(err) => {
@@ -210,6 +218,7 @@ fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
         platform,
         source,
         documents,
+        module: None,
     });
 }
 

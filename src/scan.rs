@@ -140,8 +140,11 @@ fn summarize(
     options: crate::query::engine::EngineOptions,
 ) -> UnitSummary {
     let run = crate::query::engine::run_unit_with(registry, &unit, options);
-    let documents = unit.files.iter().map(|f| f.documents.len()).sum();
-    let platforms = unit.files.iter().map(|f| f.platform).collect();
+    // Module instances are the module's files again: counted once, where
+    // they are.
+    let own = || unit.files.iter().filter(|f| f.module.is_none());
+    let documents = own().map(|f| f.documents.len()).sum();
+    let platforms = own().map(|f| f.platform).collect();
     let sources = unit
         .files
         .into_iter()

@@ -886,3 +886,78 @@ fn instances_of_count_and_for_each_are_named() {
         "{text}"
     );
 }
+
+#[test]
+fn local_modules_are_instantiated_and_cycles_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "main.tf",
+        "module \"site\" {\n  source = \"./modules/bucket\"\n  acl    = \"public-read\"\n}\n\nmodule \"private\" {\n  source = \"./modules/bucket\"\n}\n\nmodule \"a\" {\n  source = \"./modules/a\"\n}\n",
+    );
+    write(
+        root,
+        "modules/bucket/main.tf",
+        "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
+    );
+    // Two modules that call each other.
+    write(
+        root,
+        "modules/a/main.tf",
+        "module \"b\" {\n  source = \"../b\"\n}\n",
+    );
+    write(
+        root,
+        "modules/b/main.tf",
+        "module \"a\" {\n  source = \"../a\"\n}\n",
+    );
+    let output = rampart(root)
+        .args([
+            "scan",
+            "main.tf",
+            "--only",
+            "tf-aws-s3-public-acl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["file"].as_str().unwrap_or(""),
+                f["line"],
+                f["entity"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec!["modules/bucket/main.tf:6 module.site.aws_s3_bucket.this"]
+    );
+    let diagnostics: Vec<String> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d["file"].as_str().unwrap_or(""),
+                d["line"],
+                d["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        diagnostics,
+        vec![
+            "modules/b/main.tf:1 module.a.module.b.module.a calls a module that is already on its call chain (a cycle); not instantiated"
+        ]
+    );
+}

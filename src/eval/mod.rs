@@ -15,6 +15,7 @@
 
 mod functions;
 pub mod module;
+pub mod modules;
 mod policy;
 
 use std::collections::BTreeMap;

@@ -101,9 +101,23 @@ fn cli_value(text: &str) -> Node {
     Node::new(Value::String(text.to_string()), Default::default())
 }
 
+/// Where a module's input variables get their values, besides defaults.
+pub enum Inputs<'a> {
+    /// The root module of a scan: its tfvars files and the command line.
+    Root {
+        /// The module directory (where `terraform.tfvars` is looked for).
+        dir: &'a Path,
+        /// `--var-file` and `--var`.
+        cli: &'a TerraformInputs,
+    },
+    /// A module called by another: the arguments of the `module` block,
+    /// already evaluated in the caller (unknown ones stay unknown).
+    Call(Vec<(String, Node)>),
+}
+
 /// Evaluates the expressions of a module directory's files in place.
 /// Returns diagnostics about the variable files read.
-pub fn evaluate(files: &mut [LoadedFile], dir: &Path, inputs: &TerraformInputs) -> Vec<Diagnostic> {
+pub fn evaluate(files: &mut [LoadedFile], inputs: Inputs) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     if files.iter().all(|f| f.platform != Platform::Terraform) {
         return diagnostics;
@@ -134,10 +148,15 @@ pub fn evaluate(files: &mut [LoadedFile], dir: &Path, inputs: &TerraformInputs) 
     }
     // Variable files and the command line, later ones winning.
     let mut assignments: Vec<(String, Node)> = Vec::new();
-    for path in automatic_var_files(dir).iter().chain(&inputs.var_files) {
-        assignments.extend(read_var_file(path, &mut diagnostics));
+    match inputs {
+        Inputs::Root { dir, cli } => {
+            for path in automatic_var_files(dir).iter().chain(&cli.var_files) {
+                assignments.extend(read_var_file(path, &mut diagnostics));
+            }
+            assignments.extend(cli.vars.iter().map(|(k, v)| (k.clone(), cli_value(v))));
+        }
+        Inputs::Call(arguments) => assignments = arguments,
     }
-    assignments.extend(inputs.vars.iter().map(|(k, v)| (k.clone(), cli_value(v))));
     for (name, value) in assignments {
         if !declared.contains(&name) {
             continue;

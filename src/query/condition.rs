@@ -518,11 +518,9 @@ fn eval_items(
     for found in &resolution.found {
         match &found.node.value {
             Value::Array(elements) => {
+                // Unknown elements are items too: present for `exists`,
+                // unknown to every other test.
                 for (i, e) in elements.iter().enumerate() {
-                    if is_unknown(e, ctx) {
-                        unknown = true;
-                        continue;
-                    }
                     items.push(Scope {
                         node: e,
                         header: first_line(e.span),
@@ -756,8 +754,13 @@ fn eval_related(
     };
     let names = self_names(ctx.platform, me);
     let mut unknown = false;
+    let my_module = ctx
+        .unit
+        .iter()
+        .find(|f| std::ptr::eq(f.entities.as_ptr(), ctx.entities.as_ptr()))
+        .and_then(|f| f.module);
     for file in ctx.unit {
-        if file.platform != ctx.platform {
+        if file.platform != ctx.platform || file.module != my_module {
             continue;
         }
         for (index, other) in file.entities.iter().enumerate() {

@@ -60,10 +60,20 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
     let files: Vec<UnitFile> = unit
         .files
         .iter()
-        .map(|f| UnitFile {
-            platform: f.platform,
-            documents: &f.documents,
-            entities: entities(f.platform, &f.documents),
+        .map(|f| {
+            let mut found = entities(f.platform, &f.documents);
+            // Entities of a module instance are named under its call.
+            if let Some(chain) = &f.module {
+                for e in &mut found {
+                    e.identity = format!("{chain}.{}", e.identity);
+                }
+            }
+            UnitFile {
+                platform: f.platform,
+                module: f.module.as_deref(),
+                documents: &f.documents,
+                entities: found,
+            }
         })
         .collect();
     let mut result = UnitResult::default();

@@ -36,6 +36,9 @@ pub type Scratch = typed_arena::Arena<Node>;
 pub struct UnitFile<'a> {
     /// The file's platform.
     pub platform: Platform,
+    /// The module call chain the file was read under (`None` for the root
+    /// module): relations stay within one module instance.
+    pub module: Option<&'a str>,
     /// The file's parsed documents.
     pub documents: &'a [Node],
     /// The file's entities.
