@@ -47,6 +47,20 @@ pub struct Scope {
     pub data: BTreeMap<String, Node>,
 }
 
+impl Scope {
+    /// This scope with one more name bound (innermost).
+    pub fn with_binding(&self, binding: (String, Node)) -> Scope {
+        let mut iteration = self.iteration.clone();
+        iteration.push(binding);
+        Scope {
+            vars: self.vars.clone(),
+            locals: self.locals.clone(),
+            iteration,
+            data: self.data.clone(),
+        }
+    }
+}
+
 /// Bindings of `for` expressions in scope (innermost last).
 type Bindings = Vec<(String, Node)>;
 

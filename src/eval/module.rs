@@ -310,13 +310,7 @@ fn expand_instances(body: &mut Node, scope: &Scope) {
             Some(list) => {
                 for (label, binding) in list {
                     let mut instance = original.clone();
-                    let mut inner = Scope {
-                        vars: scope.vars.clone(),
-                        locals: scope.locals.clone(),
-                        iteration: vec![binding],
-                        data: scope.data.clone(),
-                    };
-                    inner.iteration.extend(scope.iteration.iter().cloned());
+                    let inner = scope.with_binding(binding);
                     evaluate_body(&mut instance, &inner);
                     if let Value::Object(o) = &mut instance.value {
                         o.entries.push(crate::tree::Entry {
@@ -343,30 +337,27 @@ fn expand_instances(body: &mut Node, scope: &Scope) {
     };
 }
 
+/// `{key = .., value = ..}`: what `each`, and a dynamic block's iterator,
+/// are bound to.
+fn key_value(key: Node, value: Node, span: crate::tree::Span) -> Node {
+    let entry = |k: &str, v: Node| crate::tree::Entry {
+        key: k.into(),
+        key_span: span,
+        value: v,
+    };
+    Node::new(
+        Value::Object(crate::tree::Object {
+            entries: vec![entry("key", key), entry("value", value)],
+        }),
+        span,
+    )
+}
+
 /// The instances a body's `count` or `for_each` declares, when known: each
 /// with its label and its binding.
 fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String, Node))>> {
     let span = body.span;
     let str_node = |s: &str| Node::new(Value::String(s.to_string()), span);
-    let pair = |key: Node, value: Node| {
-        Node::new(
-            Value::Object(crate::tree::Object {
-                entries: vec![
-                    crate::tree::Entry {
-                        key: "key".into(),
-                        key_span: span,
-                        value: key,
-                    },
-                    crate::tree::Entry {
-                        key: "value".into(),
-                        key_span: span,
-                        value,
-                    },
-                ],
-            }),
-            span,
-        )
-    };
     if let Some(count) = body.get("count") {
         let count = eval_node(count, scope);
         let n = count.as_number()?.as_f64();
@@ -417,7 +408,7 @@ fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String,
             .map(|(k, v)| {
                 (
                     format!("[{k:?}]"),
-                    ("each".to_string(), pair(str_node(&k), v)),
+                    ("each".to_string(), key_value(str_node(&k), v, span)),
                 )
             })
             .collect(),
@@ -525,30 +516,8 @@ fn generate(name: &str, spec: &Node, scope: &Scope) -> Option<Vec<Node>> {
     };
     let mut out = Vec::new();
     for (key, value) in elements {
-        let binding = Node::new(
-            Value::Object(crate::tree::Object {
-                entries: vec![
-                    crate::tree::Entry {
-                        key: "key".into(),
-                        key_span: span,
-                        value: key,
-                    },
-                    crate::tree::Entry {
-                        key: "value".into(),
-                        key_span: span,
-                        value,
-                    },
-                ],
-            }),
-            span,
-        );
-        let mut inner = Scope {
-            vars: scope.vars.clone(),
-            locals: scope.locals.clone(),
-            iteration: scope.iteration.clone(),
-            data: scope.data.clone(),
-        };
-        inner.iteration.push((iterator.clone(), binding));
+        let binding = key_value(key, value, span);
+        let inner = scope.with_binding((iterator.clone(), binding));
         let mut block = content.clone();
         evaluate_body(&mut block, &inner);
         // A generated block is where its `dynamic` block is written: a
