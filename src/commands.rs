@@ -50,12 +50,16 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
     }
 }
 
-fn load_options(input: &InputArgs) -> LoadOptions {
+fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
     LoadOptions {
         max_file_size: input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
         terraform: std::sync::Arc::new(crate::eval::module::TerraformInputs {
             var_files: input.var_files.clone(),
             vars: input.vars.clone(),
+            roots: paths
+                .iter()
+                .filter_map(|p| std::fs::canonicalize(p).ok())
+                .collect(),
         }),
     }
 }
@@ -160,9 +164,9 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     Ok(ScanSettings {
         config: scan::ScanConfig {
+            load: load_options(&input, &paths),
             paths,
             discover: discover_options(&input),
-            load: load_options(&input),
             threads: input.threads.unwrap_or(0),
             progress: std::io::stderr().is_terminal() && !args.quiet,
             engine: crate::query::engine::EngineOptions {
@@ -314,10 +318,11 @@ pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> anyhow::Result
 
 /// `rampart inspect`.
 pub fn inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let paths = paths_or_cwd(args.paths);
     let config = inspect::InspectConfig {
-        paths: paths_or_cwd(args.paths),
+        load: load_options(&args.input, &paths),
+        paths,
         discover: discover_options(&args.input),
-        load: load_options(&args.input),
         tree: args.tree,
     };
     let report = inspect::inspect(&config, args.input.threads.unwrap_or(0))?;

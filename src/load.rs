@@ -43,7 +43,7 @@ impl LoadOptions {
 }
 
 /// A file that was read and recognised.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadedFile {
     /// The path as reports show it.
     pub display: String,
@@ -122,11 +122,9 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
         } else {
             dir
         };
-        let inputs = crate::eval::module::Inputs::Root {
-            dir,
-            cli: &options.terraform,
-        };
-        let diagnostics = crate::eval::module::evaluate(&mut loaded.files, inputs);
+        let inputs = crate::eval::module::Inputs::Root(&options.terraform);
+        let diagnostics =
+            crate::eval::module::evaluate(&mut loaded.files, dir, &options.terraform.roots, inputs);
         loaded.diagnostics.extend(diagnostics);
         crate::eval::modules::instantiate(&mut loaded, dir, options);
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 
 /// A file's text, ready to parse.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceText {
     /// The text without any UTF-8 byte-order mark.
     pub text: String,

@@ -961,3 +961,74 @@ fn local_modules_are_instantiated_and_cycles_reported() {
         ]
     );
 }
+
+#[test]
+fn file_and_templatefile_read_inside_the_scanned_tree_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "infra/main.tf",
+        "resource \"aws_iam_policy\" \"from_file\" {\n  policy = file(\"${path.module}/admin.json\")\n}\n\nresource \"aws_iam_policy\" \"from_template\" {\n  policy = templatefile(\"${path.module}/policy.tpl\", { action = \"*\" })\n}\n\nresource \"aws_iam_policy\" \"outside\" {\n  policy = file(\"${path.module}/../secret.json\")\n}\n",
+    );
+    let admin =
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}";
+    write(root, "infra/admin.json", admin);
+    write(
+        root,
+        "infra/policy.tpl",
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"${action}\", \"Resource\": \"*\"}]}",
+    );
+    // Outside the scanned directory: never read.
+    write(root, "secret.json", admin);
+    let output = rampart(root)
+        .args([
+            "scan",
+            "infra",
+            "--only",
+            "tf-aws-iam-policy-wildcard-admin",
+            "--compact",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.split(": high").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        lines,
+        vec!["infra/main.tf:2:12", "infra/main.tf:6:12"],
+        "{text}"
+    );
+}
+
+#[test]
+fn downloaded_modules_are_found_through_the_init_manifest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "main.tf",
+        "module \"assets\" {\n  source  = \"example/bucket/aws\"\n  version = \"1.0.0\"\n  acl     = \"public-read\"\n}\n",
+    );
+    write(
+        root,
+        ".terraform/modules/modules.json",
+        "{\"Modules\":[{\"Key\":\"\",\"Source\":\"\",\"Dir\":\".\"},{\"Key\":\"assets\",\"Source\":\"registry.terraform.io/example/bucket/aws\",\"Version\":\"1.0.0\",\"Dir\":\".terraform/modules/assets\"}]}",
+    );
+    write(
+        root,
+        ".terraform/modules/assets/main.tf",
+        "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
+    );
+    let output = rampart(root)
+        .args(["scan", ".", "--only", "tf-aws-s3-public-acl", "--compact"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert_eq!(
+        text,
+        ".terraform/modules/assets/main.tf:6:9: high tf-aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
+    );
+}

@@ -43,6 +43,10 @@ pub fn call(name: &str, args: &[Node], at: Span) -> Option<Node> {
     let list = |i: usize| args.get(i).and_then(Node::as_array);
     Some(match (name, args.len()) {
         ("jsonencode", 1) => node(Value::String(args[0].to_json().to_string())),
+        // JSON is YAML: a consumer parsing the result gets the same value.
+        ("yamlencode", 1) => node(Value::String(args[0].to_json().to_string())),
+        ("cidrsubnet", 3) => node(Value::String(cidr_subnet(&s(0)?, n(1)?, n(2)?)?)),
+        ("cidrhost", 2) => node(Value::String(cidr_host(&s(0)?, n(1)?)?)),
         ("jsondecode", 1) => {
             let text = s(0)?;
             let index = crate::tree::LineIndex::new(&text);
@@ -270,4 +274,75 @@ fn format(spec: &str, args: &[Node]) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// A CIDR as (address bits, address width, prefix length).
+fn parse_cidr(text: &str) -> Option<(u128, u32, u32)> {
+    let (addr, prefix) = text.split_once('/')?;
+    let prefix: u32 = prefix.parse().ok()?;
+    match addr.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => (prefix <= 32).then_some((u128::from(u32::from(a)), 32, prefix)),
+        std::net::IpAddr::V6(a) => (prefix <= 128).then_some((u128::from(a), 128, prefix)),
+    }
+}
+
+fn format_addr(bits: u128, width: u32) -> String {
+    if width == 32 {
+        std::net::Ipv4Addr::from(bits as u32).to_string()
+    } else {
+        std::net::Ipv6Addr::from(bits).to_string()
+    }
+}
+
+/// `cidrsubnet(prefix, newbits, netnum)`.
+fn cidr_subnet(prefix: &str, newbits: f64, netnum: f64) -> Option<String> {
+    let (addr, width, len) = parse_cidr(prefix)?;
+    let newbits = newbits as u32;
+    let new_len = len.checked_add(newbits).filter(|l| *l <= width)?;
+    let netnum = netnum as u128;
+    if newbits < 128 && netnum >= (1u128 << newbits) {
+        return None;
+    }
+    let host_bits = width - new_len;
+    let network_mask = if len == 0 {
+        0
+    } else {
+        (!0u128 << (width - len)) & mask(width)
+    };
+    let base = addr & network_mask;
+    let shifted = netnum.checked_shl(host_bits)?;
+    Some(format!("{}/{new_len}", format_addr(base | shifted, width)))
+}
+
+/// `cidrhost(prefix, hostnum)`.
+fn cidr_host(prefix: &str, hostnum: f64) -> Option<String> {
+    let (addr, width, len) = parse_cidr(prefix)?;
+    let host_bits = width - len;
+    let size = if host_bits >= 128 {
+        u128::MAX
+    } else {
+        1u128 << host_bits
+    };
+    let host = if hostnum < 0.0 {
+        size.checked_sub((-hostnum) as u128)?
+    } else {
+        hostnum as u128
+    };
+    if host >= size {
+        return None;
+    }
+    let network_mask = if len == 0 {
+        0
+    } else {
+        (!0u128 << host_bits) & mask(width)
+    };
+    Some(format_addr((addr & network_mask) | host, width))
+}
+
+fn mask(width: u32) -> u128 {
+    if width == 128 {
+        u128::MAX
+    } else {
+        (1u128 << width) - 1
+    }
 }

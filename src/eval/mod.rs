@@ -45,6 +45,37 @@ pub struct Scope {
     /// Data sources whose attributes rampart computes itself, by
     /// `<type>.<name>`: an `aws_iam_policy_document`'s `json`.
     pub data: BTreeMap<String, Node>,
+    /// Where files are read from, for `path.module`, `file` and
+    /// `templatefile`.
+    pub files: Option<std::sync::Arc<FileAccess>>,
+}
+
+/// What `file()` and `templatefile()` may read: files of the module's
+/// directory tree inside the scanned paths, never outside them.
+#[derive(Debug)]
+pub struct FileAccess {
+    /// The module directory (`path.module`), as the user reaches it.
+    pub module_dir: std::path::PathBuf,
+    /// The scanned paths, canonical: reads are refused outside them.
+    pub roots: Vec<std::path::PathBuf>,
+}
+
+/// Files read by `file()` larger than this are left unknown.
+const MAX_READ: u64 = 1024 * 1024;
+
+impl FileAccess {
+    /// The text of `path` (relative to the working directory, as Terraform
+    /// reads it), when it lies inside a scanned path.
+    fn read(&self, path: &str) -> Option<String> {
+        let canonical = std::fs::canonicalize(path).ok()?;
+        if !self.roots.iter().any(|r| canonical.starts_with(r)) {
+            return None;
+        }
+        if std::fs::metadata(&canonical).ok()?.len() > MAX_READ {
+            return None;
+        }
+        std::fs::read_to_string(canonical).ok()
+    }
 }
 
 impl Scope {
@@ -57,6 +88,7 @@ impl Scope {
             locals: self.locals.clone(),
             iteration,
             data: self.data.clone(),
+            files: self.files.clone(),
         }
     }
 }
@@ -255,6 +287,9 @@ impl Evaluator<'_> {
                 {
                     values.extend(last.as_array()?.iter().cloned());
                 }
+                if name == "file" || name == "templatefile" {
+                    return self.file_function(name, &values);
+                }
                 if name == "coalesce" {
                     // Unknown before the first non-empty known value: unknown.
                     for v in &values {
@@ -273,6 +308,29 @@ impl Evaluator<'_> {
                 functions::call(name, &values, self.at)?
             }
         })
+    }
+
+    /// `file(path)` and `templatefile(path, vars)` on files inside the
+    /// scanned paths.
+    fn file_function(&self, name: &str, args: &[Node]) -> Option<Node> {
+        let files = self.scope.files.as_ref()?;
+        let text = files.read(args.first()?.as_str()?)?;
+        if name == "file" {
+            return Some(self.node(Value::String(text)));
+        }
+        let vars = args.get(1)?.as_object()?;
+        let template = hcl_edit::parser::parse_template(&text).ok()?;
+        let mut bound: Bindings = vars
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect();
+        let inner = Evaluator {
+            source: &text,
+            scope: self.scope,
+            at: self.at,
+        };
+        inner.template(&template, &mut bound, 1)
     }
 
     fn template(&self, template: &Template, bound: &mut Bindings, d: usize) -> Option<Node> {
@@ -297,6 +355,18 @@ impl Evaluator<'_> {
         let mut value = match &t.expr {
             HclExpr::Variable(root) if bound.iter().any(|(n, _)| n == root.as_str()) => {
                 self.eval(&t.expr, bound, d)?
+            }
+            HclExpr::Variable(root) if root.as_str() == "path" => {
+                let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
+                    return None;
+                };
+                let files = self.scope.files.as_ref()?;
+                match name.as_str() {
+                    "module" => self.node(Value::String(crate::discover::display_path(
+                        &files.module_dir,
+                    ))),
+                    _ => return None,
+                }
             }
             HclExpr::Variable(root) => {
                 let table = match root.as_str() {

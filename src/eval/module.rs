@@ -21,6 +21,8 @@ pub struct TerraformInputs {
     pub var_files: Vec<PathBuf>,
     /// `--var name=value`, in order.
     pub vars: Vec<(String, String)>,
+    /// The scanned paths, canonical: `file()` reads nothing outside them.
+    pub roots: Vec<PathBuf>,
 }
 
 /// The tfvars files Terraform loads automatically from a module directory,
@@ -104,25 +106,31 @@ fn cli_value(text: &str) -> Node {
 /// Where a module's input variables get their values, besides defaults.
 pub enum Inputs<'a> {
     /// The root module of a scan: its tfvars files and the command line.
-    Root {
-        /// The module directory (where `terraform.tfvars` is looked for).
-        dir: &'a Path,
-        /// `--var-file` and `--var`.
-        cli: &'a TerraformInputs,
-    },
+    Root(&'a TerraformInputs),
     /// A module called by another: the arguments of the `module` block,
     /// already evaluated in the caller (unknown ones stay unknown).
     Call(Vec<(String, Node)>),
 }
 
-/// Evaluates the expressions of a module directory's files in place.
+/// Evaluates the expressions of the files of the module in `dir` in place.
 /// Returns diagnostics about the variable files read.
-pub fn evaluate(files: &mut [LoadedFile], inputs: Inputs) -> Vec<Diagnostic> {
+pub fn evaluate(
+    files: &mut [LoadedFile],
+    dir: &Path,
+    roots: &[PathBuf],
+    inputs: Inputs,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     if files.iter().all(|f| f.platform != Platform::Terraform) {
         return diagnostics;
     }
-    let mut scope = Scope::default();
+    let mut scope = Scope {
+        files: Some(std::sync::Arc::new(super::FileAccess {
+            module_dir: dir.to_path_buf(),
+            roots: roots.to_vec(),
+        })),
+        ..Scope::default()
+    };
     // Declared variables and their defaults.
     let mut declared: Vec<String> = Vec::new();
     for f in files.iter() {
@@ -149,7 +157,7 @@ pub fn evaluate(files: &mut [LoadedFile], inputs: Inputs) -> Vec<Diagnostic> {
     // Variable files and the command line, later ones winning.
     let mut assignments: Vec<(String, Node)> = Vec::new();
     match inputs {
-        Inputs::Root { dir, cli } => {
+        Inputs::Root(cli) => {
             for path in automatic_var_files(dir).iter().chain(&cli.var_files) {
                 assignments.extend(read_var_file(path, &mut diagnostics));
             }

@@ -1,5 +1,7 @@
-//! Local module calls: a `module` block whose `source` is a path inside the
-//! scanned tree is instantiated with the arguments of the call, so a bucket
+//! Module calls: a `module` block whose `source` is a path inside the
+//! scanned tree, or a module `terraform init` downloaded (found through
+//! `.terraform/modules/modules.json`), is instantiated with the arguments of
+//! the call, so a bucket
 //! made public by the caller (`module "site" { acl = "public-read" }`) is
 //! found in the module's file, named under the call
 //! (`module.site.aws_s3_bucket.this`).
@@ -27,6 +29,8 @@ pub const MAX_INSTANCES: usize = 256;
 struct Call {
     /// `module.<name>` under its caller's chain.
     chain: String,
+    /// The call's key in `.terraform/modules/modules.json` (`vpc.subnets`).
+    key: String,
     /// The module's directory.
     dir: PathBuf,
     /// The call's arguments, evaluated in the caller.
@@ -35,95 +39,135 @@ struct Call {
     at: (String, u32),
 }
 
-/// Instantiates the local module calls of a loaded root module, appending
-/// each instance's files (named under their call chain) to `unit`.
+/// What instantiating a root module's calls keeps track of.
+struct State {
+    budget: usize,
+    /// The directories on the current call chain, for cycles.
+    chain_dirs: Vec<PathBuf>,
+    /// Downloaded modules, by call key.
+    manifest: Vec<(String, PathBuf)>,
+    /// Instances already evaluated, by (directory, arguments): a module
+    /// called the same way twice is read and evaluated once.
+    cache: Vec<((PathBuf, String), Vec<LoadedFile>)>,
+    out: Vec<LoadedFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Instantiates the module calls of a loaded root module, appending each
+/// instance's files (named under their call chain) to `unit`.
 pub fn instantiate(unit: &mut LoadedUnit, root: &Path, options: &LoadOptions) {
-    let mut budget = MAX_INSTANCES;
-    let root_calls = calls(&unit.files, root, None);
-    let mut chain_dirs = vec![canonical(root)];
-    let mut out_files = Vec::new();
-    let mut diagnostics = Vec::new();
-    for call in root_calls {
-        instantiate_call(
-            call,
-            options,
-            &mut chain_dirs,
-            &mut budget,
-            &mut out_files,
-            &mut diagnostics,
-        );
+    let mut state = State {
+        budget: MAX_INSTANCES,
+        chain_dirs: vec![canonical(root)],
+        manifest: manifest(root),
+        cache: Vec::new(),
+        out: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    for call in calls(&unit.files, root, None, &state.manifest) {
+        instantiate_call(call, options, &mut state);
     }
-    unit.files.extend(out_files);
-    unit.diagnostics.extend(diagnostics);
+    unit.files.extend(state.out);
+    unit.diagnostics.extend(state.diagnostics);
 }
 
 fn canonical(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
-fn instantiate_call(
-    call: Call,
-    options: &LoadOptions,
-    chain_dirs: &mut Vec<PathBuf>,
-    budget: &mut usize,
-    out: &mut Vec<LoadedFile>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+/// `.terraform/modules/modules.json`, written by `terraform init`: where
+/// each downloaded module is, by call key.
+fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(text) = std::fs::read_to_string(root.join(".terraform/modules/modules.json")) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    json["Modules"]
+        .as_array()
+        .map(|modules| {
+            modules
+                .iter()
+                .filter_map(|m| {
+                    let key = m["Key"].as_str()?;
+                    let dir = m["Dir"].as_str()?;
+                    (!key.is_empty()).then(|| (key.to_string(), normalize(&root.join(dir))))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let dir = canonical(&call.dir);
-    if chain_dirs.contains(&dir) {
-        diagnostics.push(Diagnostic::error(
+    let problem = if state.chain_dirs.contains(&dir) {
+        Some("calls a module that is already on its call chain (a cycle)".to_string())
+    } else if state.chain_dirs.len() > MAX_DEPTH {
+        Some(format!("modules nest deeper than {MAX_DEPTH} levels"))
+    } else if state.budget == 0 {
+        Some(format!(
+            "more than {MAX_INSTANCES} module instances in one configuration"
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        state.diagnostics.push(Diagnostic::error(
             &call.at.0,
             call.at.1,
             1,
-            format!(
-                "{} calls a module that is already on its call chain (a cycle); not instantiated",
-                call.chain
-            ),
+            format!("{} {problem}; not instantiated", call.chain),
         ));
         return;
     }
-    if chain_dirs.len() > MAX_DEPTH {
-        diagnostics.push(Diagnostic::error(
-            &call.at.0,
-            call.at.1,
-            1,
-            format!(
-                "{}: modules nest deeper than {MAX_DEPTH} levels; not instantiated",
-                call.chain
-            ),
-        ));
+    state.budget -= 1;
+    let arguments: Vec<(String, serde_json::Value)> = call
+        .arguments
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect();
+    let cache_key = (
+        dir.clone(),
+        serde_json::to_string(&arguments).unwrap_or_default(),
+    );
+    let mut files = match state.cache.iter().find(|(k, _)| *k == cache_key) {
+        Some((_, files)) => files.clone(),
+        None => {
+            let mut loaded = LoadedUnit::default();
+            for file in module_files(&call.dir) {
+                load_file(&file, options, &mut loaded);
+            }
+            // The module directory's own scan reports its read and parse
+            // errors; the instance only needs the evaluated files.
+            let _ = evaluate(
+                &mut loaded.files,
+                &call.dir,
+                &options.terraform.roots,
+                Inputs::Call(call.arguments),
+            );
+            state.cache.push((cache_key, loaded.files.clone()));
+            loaded.files
+        }
+    };
+    if files.is_empty() {
         return;
     }
-    if *budget == 0 {
-        diagnostics.push(Diagnostic::error(
-            &call.at.0,
-            call.at.1,
-            1,
-            format!("{}: more than {MAX_INSTANCES} module instances in one configuration; not instantiated", call.chain),
-        ));
-        return;
-    }
-    *budget -= 1;
-    let mut loaded = LoadedUnit::default();
-    for file in module_files(&call.dir) {
-        load_file(&file, options, &mut loaded);
-    }
-    if loaded.files.is_empty() {
-        return;
-    }
-    // The module directory's own scan reports its read and parse errors.
-    loaded.diagnostics.clear();
-    let _ = evaluate(&mut loaded.files, Inputs::Call(call.arguments));
-    for f in &mut loaded.files {
+    for f in &mut files {
         f.module = Some(call.chain.clone());
     }
-    let nested = calls(&loaded.files, &call.dir, Some(&call.chain));
-    out.append(&mut loaded.files);
-    chain_dirs.push(dir);
+    let nested = calls(
+        &files,
+        &call.dir,
+        Some((&call.chain, &call.key)),
+        &state.manifest,
+    );
+    state.out.extend(files);
+    state.chain_dirs.push(dir);
     for inner in nested {
-        instantiate_call(inner, options, chain_dirs, budget, out, diagnostics);
+        instantiate_call(inner, options, state);
     }
-    chain_dirs.pop();
+    state.chain_dirs.pop();
 }
 
 /// `a/./b/../c` as `a/c`, without touching the file system, so module
@@ -174,9 +218,25 @@ fn module_files(dir: &Path) -> Vec<FoundFile> {
     files
 }
 
-/// The local module calls written in `files` (a module's files), with
-/// their arguments as evaluated there.
-fn calls(files: &[LoadedFile], dir: &Path, chain: Option<&str>) -> Vec<Call> {
+/// Arguments of a `module` block that are not module inputs.
+const META_ARGUMENTS: [&str; 6] = [
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
+/// The module calls written in `files` (a module's files) whose source is
+/// a local path or a module `terraform init` downloaded, with their
+/// arguments as evaluated there. `parent` is the caller's (chain, key).
+fn calls(
+    files: &[LoadedFile],
+    dir: &Path,
+    parent: Option<(&str, &str)>,
+    manifest: &[(String, PathBuf)],
+) -> Vec<Call> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.platform == Platform::Terraform) {
         for doc in &f.documents {
@@ -190,9 +250,18 @@ fn calls(files: &[LoadedFile], dir: &Path, chain: Option<&str>) -> Vec<Call> {
                         let Some(source) = body.get("source").and_then(Node::as_str) else {
                             continue;
                         };
-                        if !(source.starts_with("./") || source.starts_with("../")) {
-                            continue;
-                        }
+                        let key = match parent {
+                            Some((_, k)) => format!("{k}.{}", entry.key),
+                            None => entry.key.clone(),
+                        };
+                        let module_dir = if source.starts_with("./") || source.starts_with("../") {
+                            normalize(&dir.join(source))
+                        } else {
+                            match manifest.iter().find(|(k, _)| *k == key) {
+                                Some((_, d)) => d.clone(),
+                                None => continue,
+                            }
+                        };
                         // `count = 0` calls nothing.
                         if body
                             .get("count")
@@ -206,28 +275,19 @@ fn calls(files: &[LoadedFile], dir: &Path, chain: Option<&str>) -> Vec<Call> {
                             .map(|o| {
                                 o.entries
                                     .iter()
-                                    .filter(|a| {
-                                        !matches!(
-                                            a.key.as_str(),
-                                            "source"
-                                                | "version"
-                                                | "count"
-                                                | "for_each"
-                                                | "providers"
-                                                | "depends_on"
-                                        )
-                                    })
+                                    .filter(|a| !META_ARGUMENTS.contains(&a.key.as_str()))
                                     .map(|a| (a.key.clone(), a.value.clone()))
                                     .collect()
                             })
                             .unwrap_or_default();
                         let name = format!("module.{}", entry.key);
                         out.push(Call {
-                            chain: match chain {
-                                Some(c) => format!("{c}.{name}"),
+                            chain: match parent {
+                                Some((c, _)) => format!("{c}.{name}"),
                                 None => name,
                             },
-                            dir: normalize(&dir.join(source)),
+                            key,
+                            dir: module_dir,
                             arguments,
                             at: (f.display.clone(), entry.key_span.start_line),
                         });

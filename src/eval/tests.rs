@@ -178,3 +178,22 @@ fn policy_documents_become_policy_json() {
         .remove(0);
     assert_eq!(policy::document_json(&body), None);
 }
+
+#[test]
+fn network_and_encoding_functions() {
+    let cases = [
+        ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", "\"10.0.2.0/24\""),
+        ("cidrsubnet(\"10.1.0.0/16\", 0, 0)", "\"10.1.0.0/16\""),
+        ("cidrhost(\"10.12.112.0/20\", 16)", "\"10.12.112.16\""),
+        ("cidrhost(\"10.12.112.0/20\", -2)", "\"10.12.127.254\""),
+        ("cidrsubnet(\"fd00::/56\", 8, 1)", "\"fd00:0:0:1::/64\""),
+        ("cidrsubnet(\"10.0.0.0/30\", 8, 1)", "?"),
+        ("yamlencode({ a = [1] })", "\"{\\\"a\\\":[1]}\""),
+        // No module directory in scope: path.module and file() are unknown.
+        ("path.module", "?"),
+        ("file(\"x\")", "?"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &[]), want, "{expr}");
+    }
+}
