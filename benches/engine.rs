@@ -52,6 +52,7 @@ fn unit(platform: Platform, text: String) -> LoadedUnit {
             source: SourceText { text, bom_len: 0 },
             documents,
             module: None,
+            module_call: None,
         }],
         ..LoadedUnit::default()
     }

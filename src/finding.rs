@@ -30,6 +30,9 @@ pub struct Finding {
     /// removed), never of line numbers. Moving or reformatting code keeps
     /// it; changing the offending value makes a new finding.
     pub fingerprint: String,
+    /// For a finding inside a module instance: the `module` block that
+    /// called it (file, line), so a user knows which call made it bad.
+    pub called_from: Option<CallSite>,
     /// Why the finding does not count, when it does not.
     pub suppressed: Option<crate::suppress::Suppression>,
     /// The offending value as the message shows it (part of the
@@ -37,6 +40,17 @@ pub struct Finding {
     /// path, as `--diff-base` does).
     #[serde(skip)]
     pub value: Option<String>,
+}
+
+/// Where a module call is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallSite {
+    /// The file of the `module` block.
+    pub file: String,
+    /// Its line.
+    pub line: u32,
+    /// The call chain (`module.network.module.sg`).
+    pub module: String,
 }
 
 /// The fingerprint of a finding.

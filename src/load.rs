@@ -57,6 +57,9 @@ pub struct LoadedFile {
     /// For a Terraform file read as part of a module call: the call chain
     /// (`module.network.module.sg`) its entities are named under.
     pub module: Option<String>,
+    /// For a module instance: where the call that made it is written
+    /// (file, line), shown beside its findings.
+    pub module_call: Option<(String, u32)>,
 }
 
 /// The result of loading one unit.
@@ -217,6 +220,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         source,
         documents,
         module: None,
+        module_call: None,
     });
 }
 

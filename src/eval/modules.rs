@@ -155,6 +155,10 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     }
     for f in &mut files {
         f.module = Some(call.chain.clone());
+        // The outermost call is what the user wrote in the scanned module.
+        if f.module_call.is_none() {
+            f.module_call = Some(call.at.clone());
+        }
     }
     let nested = calls(
         &files,

@@ -151,6 +151,13 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                         ),
                         suppressed,
                         value: hit.value.clone(),
+                        called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
+                            |(module, (file, line))| crate::finding::CallSite {
+                                file: file.clone(),
+                                line: *line,
+                                module: module.clone(),
+                            },
+                        ),
                     });
                 }
             }

@@ -47,6 +47,9 @@ struct JsonFinding<'a> {
     aliases: &'a BTreeMap<String, Vec<String>>,
     /// Null for a finding that counts; else the suppression and its reason.
     suppressed: Option<&'a Suppression>,
+    /// For a finding inside a module instance: the `module` block that
+    /// called it.
+    called_from: Option<&'a crate::finding::CallSite>,
 }
 
 static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -83,6 +86,7 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
                     fingerprint: &f.fingerprint,
                     aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
                     suppressed: f.suppressed.as_ref(),
+                    called_from: f.called_from.as_ref(),
                 }
             })
             .collect(),

@@ -519,6 +519,21 @@ fn to_result(
         )
         .build();
     result.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
+    // The module call that made a finding in a module's file.
+    result.related_locations = f.called_from.as_ref().map(|call| {
+        vec![
+            Location::builder()
+                .id(0)
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(artifact_location(&call.file, base))
+                        .region(Region::builder().start_line(i64::from(call.line)).build())
+                        .build(),
+                )
+                .message(text_message(&format!("{} is called here", call.module)))
+                .build(),
+        ]
+    });
     // A suppressed finding stays in the run, marked, so code scanning shows
     // it as dismissed with its justification instead of losing it.
     result.suppressions = f.suppressed.as_ref().map(|s| {
@@ -1106,6 +1121,7 @@ message: acl is {value}
             ),
             suppressed: None,
             value: Some("\"public-read\"".to_string()),
+            called_from: None,
         }
     }
 
