@@ -530,7 +530,7 @@ fn to_result(
                         .region(Region::builder().start_line(i64::from(call.line)).build())
                         .build(),
                 )
-                .message(text_message(&format!("{} is called here", call.module)))
+                .message(text_message(format!("{} is called here", call.module)))
                 .build(),
         ]
     });
