@@ -61,6 +61,7 @@ fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
                 .filter_map(|p| std::fs::canonicalize(p).ok())
                 .collect(),
         }),
+        parsed_modules: Default::default(),
     }
 }
 

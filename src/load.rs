@@ -30,6 +30,9 @@ pub struct LoadOptions {
     pub max_file_size: u64,
     /// Terraform variable values from the command line.
     pub terraform: std::sync::Arc<crate::eval::module::TerraformInputs>,
+    /// Module directories already parsed, shared by every unit of a scan:
+    /// the root module of a repository is called by each of its examples.
+    pub parsed_modules: std::sync::Arc<crate::eval::modules::ParsedModules>,
 }
 
 impl LoadOptions {
@@ -38,6 +41,7 @@ impl LoadOptions {
         LoadOptions {
             max_file_size,
             terraform: Default::default(),
+            parsed_modules: Default::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod modules;
 mod policy;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{
@@ -32,19 +33,20 @@ use crate::tree::{Entry, Expression, Node, Number, Object, Span, Value};
 /// pathological nesting, never reached by real code).
 const MAX_DEPTH: usize = 64;
 
-/// What names resolve to.
+/// What names resolve to. The tables are shared (`Rc`): a scope is copied
+/// for every `count`/`for_each` instance and `dynamic` element.
 #[derive(Debug, Default)]
 pub struct Scope {
     /// `var.<name>`: input variables with a value.
-    pub vars: BTreeMap<String, Node>,
+    pub vars: Rc<BTreeMap<String, Node>>,
     /// `local.<name>`: locals evaluated so far.
-    pub locals: BTreeMap<String, Node>,
+    pub locals: Rc<BTreeMap<String, Node>>,
     /// Names bound by iteration: `each` (`{key, value}`) for `for_each`,
     /// `count` (`{index}`), a dynamic block's iterator (`{key, value}`).
     pub iteration: Vec<(String, Node)>,
     /// Data sources whose attributes rampart computes itself, by
     /// `<type>.<name>`: an `aws_iam_policy_document`'s `json`.
-    pub data: BTreeMap<String, Node>,
+    pub data: Rc<BTreeMap<String, Node>>,
     /// Where files are read from, for `path.module`, `file` and
     /// `templatefile`.
     pub files: Option<std::sync::Arc<FileAccess>>,
@@ -101,8 +103,8 @@ type Bindings = Vec<(String, Node)>;
 /// so expressions inside them are evaluated too.
 pub fn eval_node(node: &Node, scope: &Scope) -> Node {
     match &node.value {
-        Value::Expr(e) => match hcl_edit::parser::parse_expr(&e.source) {
-            Ok(parsed) => {
+        Value::Expr(e) => match parsed_expr(&e.source) {
+            Some(parsed) => {
                 let ev = Evaluator {
                     source: &e.source,
                     scope,
@@ -111,7 +113,7 @@ pub fn eval_node(node: &Node, scope: &Scope) -> Node {
                 ev.eval(&parsed, &mut scope.iteration.clone(), 0)
                     .unwrap_or_else(|| node.clone())
             }
-            Err(_) => node.clone(),
+            None => node.clone(),
         },
         Value::Array(items) => Node::new(
             Value::Array(items.iter().map(|n| eval_node(n, scope)).collect()),
@@ -133,6 +135,31 @@ pub fn eval_node(node: &Node, scope: &Scope) -> Node {
         ),
         _ => node.clone(),
     }
+}
+
+/// Parsed expressions by source text, per thread: the same expression is
+/// evaluated once per `count`/`for_each` instance and per module call, and
+/// parsing dominates evaluation. Bounded, so memory stays flat.
+fn parsed_expr(source: &str) -> Option<std::rc::Rc<HclExpr>> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    const MAX_CACHED: usize = 20_000;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<Rc<HclExpr>>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|cache| {
+        if let Some(hit) = cache.borrow().get(source) {
+            return hit.clone();
+        }
+        let parsed = hcl_edit::parser::parse_expr(source).ok().map(Rc::new);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(source.to_string(), parsed.clone());
+        parsed
+    })
 }
 
 struct Evaluator<'a> {
@@ -370,9 +397,9 @@ impl Evaluator<'_> {
             }
             HclExpr::Variable(root) => {
                 let table = match root.as_str() {
-                    "var" => &self.scope.vars,
-                    "local" => &self.scope.locals,
-                    "data" => &self.scope.data,
+                    "var" => &*self.scope.vars,
+                    "local" => &*self.scope.locals,
+                    "data" => &*self.scope.data,
                     _ => return None,
                 };
                 let Some(TraversalOperator::GetAttr(name)) = ops.next() else {

@@ -146,7 +146,8 @@ pub fn evaluate(
                         if let Some(default) = body.get("default") {
                             let value = eval_node(default, &Scope::default());
                             if is_known(&value) {
-                                scope.vars.insert(var.key.clone(), value);
+                                std::rc::Rc::make_mut(&mut scope.vars)
+                                    .insert(var.key.clone(), value);
                             }
                         }
                     }
@@ -171,9 +172,9 @@ pub fn evaluate(
         }
         let value = eval_node(&value, &Scope::default());
         if is_known(&value) {
-            scope.vars.insert(name, value);
+            std::rc::Rc::make_mut(&mut scope.vars).insert(name, value);
         } else {
-            scope.vars.remove(&name);
+            std::rc::Rc::make_mut(&mut scope.vars).remove(&name);
         }
     }
     // Locals, in dependency order whatever the order written: evaluate until
@@ -192,14 +193,20 @@ pub fn evaluate(
             }
         }
     }
+    let mut settled = vec![false; pending.len()];
     for _ in 0..=pending.len() {
         let mut learned = false;
-        for (name, value) in &pending {
+        for ((name, value), settled) in pending.iter().zip(settled.iter_mut()) {
+            if *settled {
+                continue;
+            }
             let evaluated = eval_node(value, &scope);
+            // Fully known: nothing later can change it.
+            *settled = is_known(&evaluated);
             // An expression still entirely unevaluated tells nothing yet.
             let nothing_known = matches!(evaluated.value, Value::Expr(_));
             if !nothing_known && scope.locals.get(name) != Some(&evaluated) {
-                scope.locals.insert(name.clone(), evaluated);
+                std::rc::Rc::make_mut(&mut scope.locals).insert(name.clone(), evaluated);
                 learned = true;
             }
         }
@@ -228,8 +235,7 @@ pub fn evaluate(
                             }),
                             span,
                         );
-                        scope
-                            .data
+                        std::rc::Rc::make_mut(&mut scope.data)
                             .insert(format!("aws_iam_policy_document.{name}"), attrs);
                     }
                 }

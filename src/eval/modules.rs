@@ -25,6 +25,38 @@ pub const MAX_DEPTH: usize = 8;
 /// A unit instantiates at most this many modules, however they nest.
 pub const MAX_INSTANCES: usize = 256;
 
+/// Module directories already read and parsed (before evaluation), shared
+/// by the units of a scan. Bounded: past [`MAX_PARSED_MODULES`] directories
+/// it stops remembering, so memory stays flat.
+#[derive(Debug, Default)]
+pub struct ParsedModules {
+    parsed: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<LoadedFile>>>,
+}
+
+/// How many module directories [`ParsedModules`] keeps.
+pub const MAX_PARSED_MODULES: usize = 256;
+
+impl ParsedModules {
+    /// The parsed files of the module in `dir` (`canonical` names it).
+    fn get_or_parse(&self, canonical: &Path, dir: &Path, options: &LoadOptions) -> Vec<LoadedFile> {
+        if let Ok(parsed) = self.parsed.lock()
+            && let Some(files) = parsed.get(canonical)
+        {
+            return files.clone();
+        }
+        let mut loaded = LoadedUnit::default();
+        for file in module_files(dir) {
+            load_file(&file, options, &mut loaded);
+        }
+        if let Ok(mut parsed) = self.parsed.lock()
+            && parsed.len() < MAX_PARSED_MODULES
+        {
+            parsed.insert(canonical.to_path_buf(), loaded.files.clone());
+        }
+        loaded.files
+    }
+}
+
 /// A module call found in a module's files.
 struct Call {
     /// `module.<name>` under its caller's chain.
@@ -49,6 +81,7 @@ struct State {
     /// Instances already evaluated, by (directory, arguments): a module
     /// called the same way twice is read and evaluated once.
     cache: Vec<((PathBuf, String), Vec<LoadedFile>)>,
+
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -134,10 +167,12 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let mut files = match state.cache.iter().find(|(k, _)| *k == cache_key) {
         Some((_, files)) => files.clone(),
         None => {
-            let mut loaded = LoadedUnit::default();
-            for file in module_files(&call.dir) {
-                load_file(&file, options, &mut loaded);
-            }
+            let mut loaded = LoadedUnit {
+                files: options
+                    .parsed_modules
+                    .get_or_parse(&dir, &call.dir, options),
+                ..LoadedUnit::default()
+            };
             // The module directory's own scan reports its read and parse
             // errors; the instance only needs the evaluated files.
             let _ = evaluate(

@@ -12,7 +12,7 @@ fn eval(expr: &str, vars: &[(&str, &str)]) -> String {
         let index = LineIndex::new(&source);
         let parsed = crate::parse::hcl::parse(&source, &index);
         let node = parsed.documents[0].get("v").expect("value").clone();
-        scope.vars.insert((*name).to_string(), node);
+        std::rc::Rc::make_mut(&mut scope.vars).insert((*name).to_string(), node);
     }
     scope.locals.insert(
         "n".into(),
