@@ -14,7 +14,7 @@ fn eval(expr: &str, vars: &[(&str, &str)]) -> String {
         let node = parsed.documents[0].get("v").expect("value").clone();
         std::rc::Rc::make_mut(&mut scope.vars).insert((*name).to_string(), node);
     }
-    scope.locals.insert(
+    std::rc::Rc::make_mut(&mut scope.locals).insert(
         "n".into(),
         Node::new(Value::Number(Number::Int(3)), Span::default()),
     );
