@@ -379,7 +379,7 @@ impl Evaluator<'_> {
         d: usize,
     ) -> Option<Node> {
         let mut ops = t.operators.iter().map(|o| o.value());
-        let mut value = match &t.expr {
+        let value = match &t.expr {
             HclExpr::Variable(root) if bound.iter().any(|(n, _)| n == root.as_str()) => {
                 self.eval(&t.expr, bound, d)?
             }
@@ -420,12 +420,25 @@ impl Evaluator<'_> {
             }
             other => self.eval(other, bound, d)?,
         };
-        for op in ops {
+        let ops: Vec<&TraversalOperator> = ops.collect();
+        self.apply(value, &ops, bound, d)
+    }
+
+    /// Applies traversal operators to a value; a splat (`[*]`, `.*`)
+    /// applies the rest to each element and gives the list of results.
+    fn apply(
+        &self,
+        mut value: Node,
+        ops: &[&TraversalOperator],
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Node> {
+        for (i, op) in ops.iter().enumerate() {
             value = match op {
                 TraversalOperator::GetAttr(name) => value.get(name.as_str())?.clone(),
-                TraversalOperator::LegacyIndex(i) => value
+                TraversalOperator::LegacyIndex(n) => value
                     .as_array()?
-                    .get(usize::try_from(*i.value()).ok()?)?
+                    .get(usize::try_from(*n.value()).ok()?)?
                     .clone(),
                 TraversalOperator::Index(e) => {
                     let key = self.eval(e, bound, d)?;
@@ -437,7 +450,19 @@ impl Evaluator<'_> {
                         _ => return None,
                     }
                 }
-                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return None,
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    // A single value splats as a one-element list, null as none.
+                    let elements: Vec<Node> = match &value.value {
+                        Value::Array(items) => items.clone(),
+                        Value::Null => Vec::new(),
+                        _ => vec![value.clone()],
+                    };
+                    let mut out = Vec::with_capacity(elements.len());
+                    for e in elements {
+                        out.push(self.apply(e, &ops[i + 1..], bound, d)?);
+                    }
+                    return Some(self.node(Value::Array(out)));
+                }
             };
             if !is_known(&value) && matches!(value.value, Value::Expr(_)) {
                 return None;

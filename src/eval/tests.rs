@@ -53,6 +53,7 @@ fn constructs() {
         ("ports", "[22, 443]"),
         ("tags", "{ env = \"prod\" }"),
         ("on", "true"),
+        ("rules", "[{ port = 22 }, { port = 443 }]"),
     ];
     let cases = [
         ("var.acl", "\"public-read\""),
@@ -70,6 +71,9 @@ fn constructs() {
         ("[for p in var.ports : p if p > 100]", "[443]"),
         ("-local.n", "-3"),
         ("(var.acl)", "\"public-read\""),
+        ("var.rules[*].port", "[22,443]"),
+        ("var.rules.*.port", "[22,443]"),
+        ("var.tags[*]", "[{env:\"prod\"}]"),
         ("<<EOT\nacl=${var.acl}\nEOT", "\"acl=public-read\\n\""),
     ];
     for (expr, want) in cases {
