@@ -239,7 +239,7 @@ struct Compiler<'a> {
 }
 
 /// The tests a `path:` condition may carry.
-const TESTS: [&str; 16] = [
+const TESTS: [&str; 17] = [
     "exists",
     "missing",
     "equals",
@@ -256,10 +256,11 @@ const TESTS: [&str; 16] = [
     "is_empty",
     "cidr_open_to_world",
     "is_true",
+    "equals_path",
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 12] = [
+const OPERATORS: [&str; 13] = [
     "all",
     "any",
     "not",
@@ -269,6 +270,7 @@ const OPERATORS: [&str; 12] = [
     "no_item",
     "last_item",
     "any_entry",
+    "all_but_last",
     "port_range_includes",
     "referenced_by",
     "any_entity",
@@ -513,10 +515,11 @@ impl Compiler<'_> {
                 self.condition(&operator.value, &here)?,
             ))),
             "path" => self.test(node, obj, &operator.value, &here),
-            "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" => {
+            "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" | "all_but_last" => {
                 let quantifier = match operator.key.as_str() {
                     "any_item" => Quantifier::AnyItem,
                     "any_entry" => Quantifier::AnyEntry,
+                    "all_but_last" => Quantifier::AllButLast,
                     "all_items" => Quantifier::AllItems,
                     "no_item" => Quantifier::NoItem,
                     _ => Quantifier::LastItem,
@@ -688,6 +691,7 @@ impl Compiler<'_> {
             "missing" => flag(self).map(|_| Test::Missing),
             "is_empty" => flag(self).map(|_| Test::IsEmpty),
             "cidr_open_to_world" => flag(self).map(|_| Test::CidrOpenToWorld),
+            "equals_path" => self.path(v, &field).map(Test::EqualsPath),
             "is_true" => flag(self).map(|_| Test::Equals(Scalar::Bool(true))),
             "equals" => scalar(self).map(Test::Equals),
             "not_equals" => scalar(self).map(Test::NotEquals),

@@ -68,6 +68,9 @@ pub enum Quantifier {
     /// Some entry of an object matches, with `$key` naming its key (each
     /// matching entry is a finding).
     AnyEntry,
+    /// Every element but the last matches (each one a finding): the
+    /// instructions a later one overrides, such as a second `CMD`.
+    AllButLast,
 }
 
 /// What a [`Condition::Test`] checks of a value.
@@ -98,6 +101,9 @@ pub enum Test {
     /// A CIDR (or an array of them) that admits every address:
     /// `0.0.0.0/0`, `::/0`, and the wildcards of Azure and GCP rules.
     CidrOpenToWorld,
+    /// Equal to the value at another path (`COPY --from` naming the stage
+    /// it is in); unknown when that value is absent or unknown.
+    EqualsPath(Path),
 }
 
 /// Numeric comparisons.
@@ -318,6 +324,26 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
                 .collect();
             Outcome::from_hits(hits, resolution.unknown)
         }
+        Test::EqualsPath(other) => {
+            let target = resolve(other, scope, ctx);
+            let Some(expected) = target.found.first() else {
+                return if target.unknown || resolution.unknown {
+                    Outcome::Unknown
+                } else {
+                    Outcome::NoMatch
+                };
+            };
+            let Some(expected) = scalar_of(expected.node) else {
+                return Outcome::NoMatch;
+            };
+            let hits: Vec<Hit> = resolution
+                .found
+                .iter()
+                .filter(|f| loosely_equal(f.node, &expected))
+                .map(hit)
+                .collect();
+            Outcome::from_hits(hits, resolution.unknown)
+        }
         _ => {
             let mut unknown = resolution.unknown;
             let mut hits = Vec::new();
@@ -375,7 +401,7 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
     let node = found.node;
     let known = |b: bool| if b { Tri::True } else { Tri::False };
     match test {
-        Test::Exists | Test::Missing => Tri::False,
+        Test::Exists | Test::Missing | Test::EqualsPath(_) => Tri::False,
         Test::Equals(s) => known(loosely_equal(node, s)),
         Test::NotEquals(s) => known(!loosely_equal(node, s)),
         Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
@@ -624,6 +650,20 @@ fn eval_items(
                 Some(item) => eval_item(item),
                 None => Outcome::NoMatch,
             }
+        }
+        Quantifier::AllButLast => {
+            if unknown {
+                return Outcome::Unknown;
+            }
+            let mut hits = Vec::new();
+            for item in items.iter().take(items.len().saturating_sub(1)) {
+                match eval_item(item) {
+                    Outcome::Match(h) => hits.extend(h),
+                    Outcome::Unknown => unknown = true,
+                    Outcome::NoMatch => {}
+                }
+            }
+            Outcome::from_hits(dedup(hits), unknown)
         }
     }
 }
