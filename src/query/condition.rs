@@ -803,10 +803,8 @@ fn eval_related(
         if file.platform != ctx.platform || file.module != my_module {
             continue;
         }
-        for (index, other) in file.entities.iter().enumerate() {
-            if !kind_matches(kind, &other.kind) {
-                continue;
-            }
+        for index in file.of_kind(kind) {
+            let other = &file.entities[index];
             let other_ctx = Context {
                 platform: file.platform,
                 entities: &file.entities,

@@ -68,12 +68,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                     e.identity = format!("{chain}.{}", e.identity);
                 }
             }
-            UnitFile {
-                platform: f.platform,
-                module: f.module.as_deref(),
-                documents: &f.documents,
-                entities: found,
-            }
+            UnitFile::new(f.platform, f.module.as_deref(), &f.documents, found)
         })
         .collect();
     let mut result = UnitResult::default();

@@ -43,6 +43,42 @@ pub struct UnitFile<'a> {
     pub documents: &'a [Node],
     /// The file's entities.
     pub entities: Vec<Entity<'a>>,
+    /// Indices into `entities` by kind, so a relation visits only the
+    /// entities of the kind it asks for.
+    pub by_kind: Vec<(String, Vec<usize>)>,
+}
+
+impl<'a> UnitFile<'a> {
+    /// A file's entities, indexed by kind.
+    pub fn new(
+        platform: Platform,
+        module: Option<&'a str>,
+        documents: &'a [Node],
+        entities: Vec<Entity<'a>>,
+    ) -> UnitFile<'a> {
+        let mut by_kind: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, e) in entities.iter().enumerate() {
+            match by_kind.iter_mut().find(|(k, _)| *k == e.kind) {
+                Some((_, list)) => list.push(i),
+                None => by_kind.push((e.kind.clone(), vec![i])),
+            }
+        }
+        UnitFile {
+            platform,
+            module,
+            documents,
+            entities,
+            by_kind,
+        }
+    }
+
+    /// Indices of the entities whose kind the selector covers.
+    pub fn of_kind<'s>(&'s self, selector: &'s str) -> impl Iterator<Item = usize> + 's {
+        self.by_kind
+            .iter()
+            .filter(move |(k, _)| super::condition::kind_matches(selector, k))
+            .flat_map(|(_, list)| list.iter().copied())
+    }
 }
 
 /// What a quantifier or the entity puts in scope for relative paths.
