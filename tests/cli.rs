@@ -20,6 +20,18 @@ fn rampart(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs `cmd` and returns what it printed on stdout, whatever its exit code.
+fn stdout_of(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("runs");
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// Runs `cmd` and parses its stdout as one JSON document.
+fn json_of(cmd: &mut Command) -> Value {
+    let output = cmd.output().expect("runs");
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
 /// Runs `rampart inspect --format json ARGS` in `dir` and returns the report.
 fn inspect_json(dir: &Path, args: &[&str]) -> Value {
     let output = rampart(dir)
@@ -367,18 +379,14 @@ fn scan_reports_findings_and_exits_one() {
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
 
     // Compact output: one line per finding, the form editors read.
-    let output = rampart(dir.path())
-        .args([
-            "scan",
-            "infra",
-            "--only",
-            "tf-aws-s3-public-acl",
-            "--format",
-            "compact",
-        ])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let text = stdout_of(rampart(dir.path()).args([
+        "scan",
+        "infra",
+        "--only",
+        "tf-aws-s3-public-acl",
+        "--format",
+        "compact",
+    ]));
     assert!(
         text.starts_with("infra/main.tf:2:9: high tf-aws-s3-public-acl acl is \"public-read\""),
         "{text}"
@@ -390,18 +398,14 @@ fn fingerprints_survive_moving_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fingerprint = |content: &str| {
         write(dir.path(), "main.tf", content);
-        let output = rampart(dir.path())
-            .args([
-                "scan",
-                ".",
-                "--format",
-                "json",
-                "--only",
-                "tf-aws-s3-public-acl",
-            ])
-            .output()
-            .expect("runs");
-        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        let report = json_of(rampart(dir.path()).args([
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--only",
+            "tf-aws-s3-public-acl",
+        ]));
         report["findings"][0]["fingerprint"]
             .as_str()
             .unwrap_or("")
@@ -419,12 +423,11 @@ fn selection_flags() {
     write(dir.path(), "main.tf", PUBLIC_BUCKET);
     write(dir.path(), "team/owner.yaml", TEAM_QUERY);
     let ids = |args: &[&str]| -> Vec<String> {
-        let output = rampart(dir.path())
-            .args(["scan", "main.tf", "--format", "json", "--queries", "team"])
-            .args(args)
-            .output()
-            .expect("runs");
-        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        let report = json_of(
+            rampart(dir.path())
+                .args(["scan", "main.tf", "--format", "json", "--queries", "team"])
+                .args(args),
+        );
         let mut ids: Vec<String> = report["findings"]
             .as_array()
             .expect("findings")
@@ -728,18 +731,14 @@ fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "main.tf", PUBLIC_BUCKET);
     write(dir.path(), "broken.tf", "resource \"a\" {\n");
-    let output = rampart(dir.path())
-        .args([
-            "scan",
-            ".",
-            "--format",
-            "junit",
-            "--only",
-            "tf-aws-s3-public-acl,k8s-privileged-container",
-        ])
-        .output()
-        .expect("runs");
-    let xml = String::from_utf8(output.stdout).expect("utf-8");
+    let xml = stdout_of(rampart(dir.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "junit",
+        "--only",
+        "tf-aws-s3-public-acl,k8s-privileged-container",
+    ]));
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\" tests=\"3\" failures=\"1\" errors=\"1\""), "{xml}");
     assert!(
         xml.contains("<testsuite name=\"terraform\" tests=\"1\" failures=\"1\""),
@@ -782,18 +781,17 @@ fn named_terraform_files_are_read_with_their_module_but_reported_alone() {
         "resource \"aws_s3_bucket_public_access_block\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n}\n",
     );
     let findings = |args: &[&str]| -> Vec<String> {
-        let output = rampart(dir.path())
-            .args([
-                "scan",
-                "--format",
-                "json",
-                "--only",
-                "tf-aws-s3-public-acl,tf-aws-s3-no-public-access-block",
-            ])
-            .args(args)
-            .output()
-            .expect("runs");
-        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        let report = json_of(
+            rampart(dir.path())
+                .args([
+                    "scan",
+                    "--format",
+                    "json",
+                    "--only",
+                    "tf-aws-s3-public-acl,tf-aws-s3-no-public-access-block",
+                ])
+                .args(args),
+        );
         report["findings"]
             .as_array()
             .expect("findings")
@@ -865,17 +863,13 @@ fn instances_of_count_and_for_each_are_named() {
         "main.tf",
         "resource \"aws_s3_bucket\" \"b\" {\n  for_each = { logs = \"private\", assets = \"public-read\" }\n  acl      = each.value\n}\n\nresource \"aws_ebs_volume\" \"v\" {\n  count             = 2\n  availability_zone = \"eu-west-1a\"\n  encrypted         = count.index == 0\n}\n",
     );
-    let output = rampart(dir.path())
-        .args([
-            "scan",
-            "main.tf",
-            "--compact",
-            "--only",
-            "tf-aws-s3-public-acl,tf-aws-ebs-volume-not-encrypted",
-        ])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let text = stdout_of(rampart(dir.path()).args([
+        "scan",
+        "main.tf",
+        "--compact",
+        "--only",
+        "tf-aws-s3-public-acl,tf-aws-ebs-volume-not-encrypted",
+    ]));
     let entities: Vec<&str> = text
         .lines()
         .filter_map(|l| l.split_once(" [").and_then(|(_, e)| e.strip_suffix(']')))
@@ -912,18 +906,14 @@ fn local_modules_are_instantiated_and_cycles_reported() {
         "modules/b/main.tf",
         "module \"a\" {\n  source = \"../a\"\n}\n",
     );
-    let output = rampart(root)
-        .args([
-            "scan",
-            "main.tf",
-            "--only",
-            "tf-aws-s3-public-acl",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = json_of(rampart(root).args([
+        "scan",
+        "main.tf",
+        "--only",
+        "tf-aws-s3-public-acl",
+        "--format",
+        "json",
+    ]));
     let findings: Vec<String> = report["findings"]
         .as_array()
         .expect("findings")
@@ -981,17 +971,13 @@ fn file_and_templatefile_read_inside_the_scanned_tree_only() {
     );
     // Outside the scanned directory: never read.
     write(root, "secret.json", admin);
-    let output = rampart(root)
-        .args([
-            "scan",
-            "infra",
-            "--only",
-            "tf-aws-iam-policy-wildcard-admin",
-            "--compact",
-        ])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let text = stdout_of(rampart(root).args([
+        "scan",
+        "infra",
+        "--only",
+        "tf-aws-iam-policy-wildcard-admin",
+        "--compact",
+    ]));
     let lines: Vec<&str> = text
         .lines()
         .map(|l| l.split(": high").next().unwrap_or(""))
@@ -1022,11 +1008,8 @@ fn downloaded_modules_are_found_through_the_init_manifest() {
         ".terraform/modules/assets/main.tf",
         "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
     );
-    let output = rampart(root)
-        .args(["scan", ".", "--only", "tf-aws-s3-public-acl", "--compact"])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let text =
+        stdout_of(rampart(root).args(["scan", ".", "--only", "tf-aws-s3-public-acl", "--compact"]));
     assert_eq!(
         text,
         ".terraform/modules/assets/main.tf:6:9: high tf-aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
