@@ -17,6 +17,12 @@
 //! A marker alone on its line marks the next line that is not blank or a
 //! comment. Formats without comments (JSON) list `LINE ID` pairs in a
 //! sidecar file named like the case plus `.expect`.
+//!
+//! The check is exact: every marker is one finding, so a line where two
+//! findings belong (two module instances, two offending elements) names the
+//! id twice, and a marker may pin the column with `ID@COLUMN`
+//! (`# rampart-expect: tf-aws-s3-public-acl@12`). A finding no marker
+//! accounts for fails the case, as does a marker no finding meets.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -40,10 +46,10 @@ pub struct CaseResult {
     pub query_id: String,
     /// The case path (display form).
     pub case: String,
-    /// Marked but not found: (file, line).
-    pub missing: Vec<(String, u32)>,
-    /// Found but not marked: (file, line, message).
-    pub unexpected: Vec<(String, u32, String)>,
+    /// Marked but not found.
+    pub missing: Vec<Expectation>,
+    /// Found but not marked: (file, line, column, message).
+    pub unexpected: Vec<(String, u32, u32, String)>,
     /// Read or parse errors in the case (a fixture must parse).
     pub errors: Vec<String>,
     /// Findings the case marks (0 for a good case).
@@ -179,29 +185,87 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         .collect();
     let expected = expectations(case, &query.id);
     result.expected = expected.len();
-    let found: BTreeSet<(String, u32)> = scanned
+    let found: Vec<(String, u32, u32, String)> = scanned
         .findings
         .iter()
         .filter(|f| f.query_id == query.id)
-        .map(|f| (f.file.clone(), f.span.start_line))
-        .collect();
-    result.missing = expected.difference(&found).cloned().collect();
-    result.unexpected = scanned
-        .findings
-        .iter()
-        .filter(|f| {
-            f.query_id == query.id && !expected.contains(&(f.file.clone(), f.span.start_line))
+        .map(|f| {
+            (
+                f.file.clone(),
+                f.span.start_line,
+                f.span.start_col,
+                f.message.clone(),
+            )
         })
-        .map(|f| (f.file.clone(), f.span.start_line, f.message.clone()))
         .collect();
+    let (missing, unexpected) = match_findings(expected, found);
+    result.missing = missing;
+    result.unexpected = unexpected;
     result
 }
 
-/// The (file, line) pairs a case marks for `id`.
-pub fn expectations(case: &Path, id: &str) -> BTreeSet<(String, u32)> {
+/// One finding a case expects: where, and optionally at which column.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expectation {
+    /// The file (display path).
+    pub file: String,
+    /// The line the finding must start on.
+    pub line: u32,
+    /// The column it must start at, when the marker gives one.
+    pub column: Option<u32>,
+}
+
+impl std::fmt::Display for Expectation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        if let Some(c) = self.column {
+            write!(f, ":{c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Pairs expected and found findings one to one: markers with a column
+/// first (they can only take a finding at that column), then the rest by
+/// line. Returns the markers left unmet and the findings left unaccounted.
+fn match_findings(
+    mut expected: Vec<Expectation>,
+    found: Vec<(String, u32, u32, String)>,
+) -> (Vec<Expectation>, Vec<(String, u32, u32, String)>) {
+    expected.sort_by_key(|e| e.column.is_none());
+    let mut taken = vec![false; found.len()];
+    let mut missing = Vec::new();
+    for e in expected {
+        let slot = found
+            .iter()
+            .enumerate()
+            .position(|(i, (file, line, col, _))| {
+                !taken[i]
+                    && *file == e.file
+                    && *line == e.line
+                    && e.column.is_none_or(|c| c == *col)
+            });
+        match slot {
+            Some(i) => taken[i] = true,
+            None => missing.push(e),
+        }
+    }
+    missing.sort();
+    let unexpected = found
+        .into_iter()
+        .zip(taken)
+        .filter(|(_, taken)| !taken)
+        .map(|(f, _)| f)
+        .collect();
+    (missing, unexpected)
+}
+
+/// The findings a case marks for `id`, one per marker (a line marked twice
+/// expects two findings).
+pub fn expectations(case: &Path, id: &str) -> Vec<Expectation> {
     let mut files = Vec::new();
     collect_files(case, &mut files);
-    let mut out = BTreeSet::new();
+    let mut out = Vec::new();
     for file in files {
         let display = display_path(&file);
         if file.extension().is_some_and(|e| e == "expect") {
@@ -211,11 +275,20 @@ pub fn expectations(case: &Path, id: &str) -> BTreeSet<(String, u32)> {
         if let Ok(text) = std::fs::read_to_string(&sidecar) {
             for line in text.lines() {
                 let mut words = line.split_whitespace();
-                if let (Some(n), Some(ids)) = (words.next(), words.next())
-                    && let Ok(n) = n.parse::<u32>()
-                    && ids.split(',').any(|i| i.trim() == id)
-                {
-                    out.insert((display.clone(), n));
+                let (Some(n), Some(ids)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                let Ok(n) = n.parse::<u32>() else {
+                    continue;
+                };
+                for marked in ids.split(',').filter_map(|i| MarkedId::parse(i.trim())) {
+                    if marked.id == id {
+                        out.push(Expectation {
+                            file: display.clone(),
+                            line: n,
+                            column: marked.column,
+                        });
+                    }
                 }
             }
         }
@@ -223,15 +296,45 @@ pub fn expectations(case: &Path, id: &str) -> BTreeSet<(String, u32)> {
             continue;
         };
         for (line, ids) in markers(&text) {
-            if ids.iter().any(|i| i == id) {
-                out.insert((display.clone(), line));
+            for marked in ids.iter().filter_map(|i| MarkedId::parse(i)) {
+                if marked.id == id {
+                    out.push(Expectation {
+                        file: display.clone(),
+                        line,
+                        column: marked.column,
+                    });
+                }
             }
         }
     }
     out
 }
 
-/// Markers in a text: (line marked, ids).
+/// A query id in a marker, with the column it may pin (`ID@12`).
+struct MarkedId<'a> {
+    id: &'a str,
+    column: Option<u32>,
+}
+
+impl<'a> MarkedId<'a> {
+    fn parse(text: &'a str) -> Option<MarkedId<'a>> {
+        if text.is_empty() {
+            return None;
+        }
+        Some(match text.split_once('@') {
+            Some((id, column)) => MarkedId {
+                id,
+                column: column.parse().ok(),
+            },
+            None => MarkedId {
+                id: text,
+                column: None,
+            },
+        })
+    }
+}
+
+/// Markers in a text: (line marked, ids as written, `ID` or `ID@COLUMN`).
 pub fn markers(text: &str) -> Vec<(u32, Vec<String>)> {
     crate::comments::comments(text, None, MARKER)
         .into_iter()
@@ -275,11 +378,11 @@ pub fn render(report: &TestReport, out: &mut dyn Write) -> io::Result<()> {
         for e in &case.errors {
             writeln!(out, "  error: {e}")?;
         }
-        for (file, line) in &case.missing {
-            writeln!(out, "  missing: expected a finding at {file}:{line}")?;
+        for expected in &case.missing {
+            writeln!(out, "  missing: expected a finding at {expected}")?;
         }
-        for (file, line, message) in &case.unexpected {
-            writeln!(out, "  unexpected: {file}:{line}: {message}")?;
+        for (file, line, column, message) in &case.unexpected {
+            writeln!(out, "  unexpected: {file}:{line}:{column}: {message}")?;
         }
     }
     for (id, what) in &report.incomplete {
@@ -304,6 +407,54 @@ pub fn render(report: &TestReport, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn expect(line: u32, column: Option<u32>) -> Expectation {
+        Expectation {
+            file: "f.tf".into(),
+            line,
+            column,
+        }
+    }
+
+    fn found(line: u32, column: u32) -> (String, u32, u32, String) {
+        ("f.tf".into(), line, column, "m".into())
+    }
+
+    #[test]
+    fn one_marker_accounts_for_one_finding() {
+        // Two findings on a line marked once: one is unexpected.
+        let (missing, unexpected) =
+            match_findings(vec![expect(3, None)], vec![found(3, 1), found(3, 9)]);
+        assert!(missing.is_empty());
+        assert_eq!(unexpected, vec![found(3, 9)]);
+        // Marked twice: both accounted for.
+        let (missing, unexpected) = match_findings(
+            vec![expect(3, None), expect(3, None)],
+            vec![found(3, 1), found(3, 9)],
+        );
+        assert!(missing.is_empty() && unexpected.is_empty());
+    }
+
+    #[test]
+    fn a_column_pins_the_finding() {
+        let (missing, unexpected) = match_findings(vec![expect(3, Some(9))], vec![found(3, 1)]);
+        assert_eq!(missing, vec![expect(3, Some(9))]);
+        assert_eq!(unexpected, vec![found(3, 1)]);
+        // A pinned marker takes its column first, whatever the order.
+        let (missing, unexpected) = match_findings(
+            vec![expect(3, None), expect(3, Some(1))],
+            vec![found(3, 1), found(3, 9)],
+        );
+        assert!(missing.is_empty() && unexpected.is_empty());
+    }
+
+    #[test]
+    fn marked_ids_may_give_a_column() {
+        let m = MarkedId::parse("q1@12").expect("parses");
+        assert_eq!((m.id, m.column), ("q1", Some(12)));
+        let m = MarkedId::parse("q1").expect("parses");
+        assert_eq!((m.id, m.column), ("q1", None));
+    }
 
     #[test]
     fn markers_on_the_line_and_above() {
