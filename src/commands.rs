@@ -261,8 +261,8 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             .iter_mut()
             .filter(|f| f.suppressed.is_none())
         {
-            f.suppressed = Some(crate::suppress::Suppression {
-                kind: crate::suppress::Kind::Baseline,
+            f.suppressed = Some(crate::finding::Suppression {
+                kind: crate::finding::SuppressionKind::Baseline,
                 reason: None,
                 origin: crate::discover::display_path(path),
                 expires: None,

@@ -34,7 +34,7 @@ pub struct Finding {
     /// called it (file, line), so a user knows which call made it bad.
     pub called_from: Option<CallSite>,
     /// Why the finding does not count, when it does not.
-    pub suppressed: Option<crate::suppress::Suppression>,
+    pub suppressed: Option<Suppression>,
     /// The offending value as the message shows it (part of the
     /// fingerprint; kept so a fingerprint can be recomputed for another
     /// path, as `--diff-base` does).
@@ -51,6 +51,35 @@ pub struct CallSite {
     pub line: u32,
     /// The call chain (`module.network.module.sg`).
     pub module: String,
+}
+
+/// How a finding was suppressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A comment or annotation in the scanned file.
+    Inline,
+    /// An entry of the exceptions file.
+    Exception,
+    /// The finding was in the baseline.
+    Baseline,
+}
+
+/// Why a finding does not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// Inline, exception or baseline.
+    pub kind: SuppressionKind,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+    /// Where the suppression is written: `main.tf:12`, `exceptions.yaml:4`,
+    /// the baseline file.
+    pub origin: String,
+    /// The date after which it stops suppressing (`YYYY-MM-DD`).
+    pub expires: Option<String>,
+    /// Who approved it (exceptions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 /// The fingerprint of a finding.

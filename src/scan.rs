@@ -270,8 +270,8 @@ fn apply_exceptions_and_baseline(config: &ScanConfig, result: &mut ScanResult) {
         if let Some(fingerprints) = &baseline
             && fingerprints.contains(f.fingerprint.as_str())
         {
-            f.suppressed = Some(crate::suppress::Suppression {
-                kind: crate::suppress::Kind::Baseline,
+            f.suppressed = Some(crate::finding::Suppression {
+                kind: crate::finding::SuppressionKind::Baseline,
                 reason: None,
                 origin: "baseline".to_string(),
                 expires: None,

@@ -13,7 +13,7 @@
 //! 3. a baseline of fingerprints ([`Baseline`]).
 //!
 //! A suppressed finding is never dropped: it is kept with its
-//! [`Suppression`], counted in the summary and emitted in JSON and SARIF.
+//! [`Suppression`](crate::finding::Suppression), counted in the summary and emitted in JSON and SARIF.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,37 +21,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::comments::comments;
+use crate::finding::{Suppression, SuppressionKind};
 use crate::platform::Platform;
 use crate::query::Query;
-
-/// How a finding was suppressed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A comment or annotation in the scanned file.
-    Inline,
-    /// An entry of the exceptions file.
-    Exception,
-    /// The finding was in the baseline.
-    Baseline,
-}
-
-/// Why a finding does not count.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Suppression {
-    /// Inline, exception or baseline.
-    pub kind: Kind,
-    /// The reason given, if any.
-    pub reason: Option<String>,
-    /// Where the suppression is written: `main.tf:12`, `exceptions.yaml:4`,
-    /// the baseline file.
-    pub origin: String,
-    /// The date after which it stops suppressing (`YYYY-MM-DD`).
-    pub expires: Option<String>,
-    /// Who approved it (exceptions).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approved_by: Option<String>,
-}
 
 /// A calendar date, compared as (year, month, day).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,7 +120,7 @@ impl Directive {
 
     fn suppression(&self, file: &str) -> Suppression {
         Suppression {
-            kind: Kind::Inline,
+            kind: SuppressionKind::Inline,
             reason: self.reason.clone(),
             origin: format!("{file}:{}", self.line),
             expires: self.expires.map(|d| d.to_string()),
@@ -536,7 +508,7 @@ impl Exception {
     /// The suppression this exception gives.
     pub fn suppression(&self) -> Suppression {
         Suppression {
-            kind: Kind::Exception,
+            kind: SuppressionKind::Exception,
             reason: Some(self.reason.clone()),
             origin: self.origin.clone(),
             expires: Some(self.expires.to_string()),

@@ -6,9 +6,10 @@ use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, fingerprint};
+use crate::finding::{Suppression, SuppressionKind};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, entities};
-use crate::suppress::{Date, InlineSuppressions, Kind, Suppression, Target, Verdict};
+use crate::suppress::{Date, InlineSuppressions, Target, Verdict};
 use crate::tree::{Node, Value};
 
 /// Entities and findings of one unit.
@@ -246,7 +247,7 @@ fn annotation_suppression(
                 .map(str::trim)
                 .any(|id| id.eq_ignore_ascii_case(&query.id));
             return named.then(|| Suppression {
-                kind: Kind::Inline,
+                kind: SuppressionKind::Inline,
                 reason: None,
                 origin: format!("{file}:{}", entry.key_span.start_line),
                 expires: None,

@@ -72,8 +72,8 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
 
 /// Suppressed findings per kind (inline, exception, baseline), zeros left
 /// out.
-pub fn suppressed_counts(result: &ScanResult) -> Vec<(crate::suppress::Kind, usize)> {
-    use crate::suppress::Kind;
+pub fn suppressed_counts(result: &ScanResult) -> Vec<(crate::finding::SuppressionKind, usize)> {
+    use crate::finding::SuppressionKind as Kind;
     [Kind::Inline, Kind::Exception, Kind::Baseline]
         .into_iter()
         .map(|k| {

@@ -538,12 +538,15 @@ fn to_result(
     // it as dismissed with its justification instead of losing it.
     result.suppressions = f.suppressed.as_ref().map(|s| {
         let kind = match s.kind {
-            crate::suppress::Kind::Inline => "inSource",
-            crate::suppress::Kind::Exception | crate::suppress::Kind::Baseline => "external",
+            crate::finding::SuppressionKind::Inline => "inSource",
+            crate::finding::SuppressionKind::Exception
+            | crate::finding::SuppressionKind::Baseline => "external",
         };
         let justification = match (&s.reason, s.kind) {
             (Some(reason), _) => format!("{reason} ({})", s.origin),
-            (None, crate::suppress::Kind::Baseline) => format!("in the baseline ({})", s.origin),
+            (None, crate::finding::SuppressionKind::Baseline) => {
+                format!("in the baseline ({})", s.origin)
+            }
             (None, _) => format!("suppressed at {}", s.origin),
         };
         vec![
