@@ -48,8 +48,8 @@ pub struct CaseResult {
     pub case: String,
     /// Marked but not found.
     pub missing: Vec<Expectation>,
-    /// Found but not marked: (file, line, column, message).
-    pub unexpected: Vec<(String, u32, u32, String)>,
+    /// Found but not marked.
+    pub unexpected: Vec<FoundAt>,
     /// Read or parse errors in the case (a fixture must parse).
     pub errors: Vec<String>,
     /// Findings the case marks (0 for a good case).
@@ -185,17 +185,15 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         .collect();
     let expected = expectations(case, &query.id);
     result.expected = expected.len();
-    let found: Vec<(String, u32, u32, String)> = scanned
+    let found: Vec<FoundAt> = scanned
         .findings
         .iter()
         .filter(|f| f.query_id == query.id)
-        .map(|f| {
-            (
-                f.file.clone(),
-                f.span.start_line,
-                f.span.start_col,
-                f.message.clone(),
-            )
+        .map(|f| FoundAt {
+            file: f.file.clone(),
+            line: f.span.start_line,
+            column: f.span.start_col,
+            message: f.message.clone(),
         })
         .collect();
     let (missing, unexpected) = match_findings(expected, found);
@@ -225,26 +223,36 @@ impl std::fmt::Display for Expectation {
     }
 }
 
+/// A finding of the query under test, where a marker must account for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundAt {
+    /// The file (display path).
+    pub file: String,
+    /// Its first line.
+    pub line: u32,
+    /// Its first column.
+    pub column: u32,
+    /// Its message.
+    pub message: String,
+}
+
 /// Pairs expected and found findings one to one: markers with a column
 /// first (they can only take a finding at that column), then the rest by
 /// line. Returns the markers left unmet and the findings left unaccounted.
 fn match_findings(
     mut expected: Vec<Expectation>,
-    found: Vec<(String, u32, u32, String)>,
-) -> (Vec<Expectation>, Vec<(String, u32, u32, String)>) {
+    found: Vec<FoundAt>,
+) -> (Vec<Expectation>, Vec<FoundAt>) {
     expected.sort_by_key(|e| e.column.is_none());
     let mut taken = vec![false; found.len()];
     let mut missing = Vec::new();
     for e in expected {
-        let slot = found
-            .iter()
-            .enumerate()
-            .position(|(i, (file, line, col, _))| {
-                !taken[i]
-                    && *file == e.file
-                    && *line == e.line
-                    && e.column.is_none_or(|c| c == *col)
-            });
+        let slot = found.iter().enumerate().position(|(i, f)| {
+            !taken[i]
+                && f.file == e.file
+                && f.line == e.line
+                && e.column.is_none_or(|c| c == f.column)
+        });
         match slot {
             Some(i) => taken[i] = true,
             None => missing.push(e),
@@ -381,8 +389,12 @@ pub fn render(report: &TestReport, out: &mut dyn Write) -> io::Result<()> {
         for expected in &case.missing {
             writeln!(out, "  missing: expected a finding at {expected}")?;
         }
-        for (file, line, column, message) in &case.unexpected {
-            writeln!(out, "  unexpected: {file}:{line}:{column}: {message}")?;
+        for f in &case.unexpected {
+            writeln!(
+                out,
+                "  unexpected: {}:{}:{}: {}",
+                f.file, f.line, f.column, f.message
+            )?;
         }
     }
     for (id, what) in &report.incomplete {
@@ -416,8 +428,13 @@ mod tests {
         }
     }
 
-    fn found(line: u32, column: u32) -> (String, u32, u32, String) {
-        ("f.tf".into(), line, column, "m".into())
+    fn found(line: u32, column: u32) -> FoundAt {
+        FoundAt {
+            file: "f.tf".into(),
+            line,
+            column,
+            message: "m".into(),
+        }
     }
 
     #[test]
