@@ -26,7 +26,8 @@ pub enum Candidate {
     TerraformHcl,
     /// `.tf.json`: Terraform JSON syntax.
     TerraformJson,
-    /// `Dockerfile`, `Dockerfile.*`, `*.dockerfile`, `Containerfile`.
+    /// `Dockerfile`, `Dockerfile.<suffix>`, `*.dockerfile`, `Containerfile`
+    /// (see [`classify_name`]).
     Dockerfile,
     /// `.yaml`, `.yml`: Kubernetes, CloudFormation, or neither.
     Yaml,
@@ -104,7 +105,8 @@ pub struct ExcludeError {
     reason: String,
 }
 
-/// Classifies a file by its name alone.
+/// Classifies a file by its name alone. A Dockerfile is known by the
+/// conventional spellings only (see `is_dockerfile_name`).
 pub fn classify_name(name: &str) -> Option<Candidate> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tf") {
@@ -125,23 +127,152 @@ pub fn classify_name(name: &str) -> Option<Candidate> {
     None
 }
 
+/// The conventional Dockerfile names: `Dockerfile`, `Containerfile`,
+/// `*.dockerfile`, `*.containerfile`, and `Dockerfile.<suffix>` or
+/// `Dockerfile-<suffix>` unless the suffix ends in an extension that says
+/// the file is something else: `dockerfile.rs` is Rust, `Dockerfile.md` a
+/// document, `Dockerfile.template` a template a build renders, and
+/// `Dockerfile.dockerignore` an ignore file (issue 21, item 7).
 fn is_dockerfile_name(lower: &str) -> bool {
-    // Templates that a build script renders into a Dockerfile are not one
-    // yet (docker-library's `Dockerfile.template` is jq, not Dockerfile).
-    if [".template", ".tmpl", ".j2", ".erb", ".tpl"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-    {
-        return false;
+    if lower == "dockerfile" || lower == "containerfile" {
+        return true;
     }
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("dockerfile-")
-        || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
+    if lower.ends_with(".dockerfile") || lower.ends_with(".containerfile") {
+        return true;
+    }
+    let prefixes = [
+        ("dockerfile.", true),
+        ("dockerfile-", false),
+        ("containerfile.", true),
+        ("containerfile-", false),
+    ];
+    for (prefix, dotted) in prefixes {
+        let Some(suffix) = lower.strip_prefix(prefix) else {
+            continue;
+        };
+        // After a dot the whole suffix is an extension (`Dockerfile.go`);
+        // after a dash only what follows a dot is (`Dockerfile-go` names a
+        // variant, `Dockerfile-utils.ts` is TypeScript).
+        let extension = match suffix.rsplit_once('.') {
+            Some((_, extension)) => Some(extension),
+            None => dotted.then_some(suffix),
+        };
+        return !suffix.is_empty()
+            && !extension.is_some_and(|e| NOT_DOCKERFILE_EXTENSIONS.contains(&e));
+    }
+    false
 }
+
+/// Extensions that make `Dockerfile.<x>` something other than a Dockerfile:
+/// source code, scripts, documents, data and configuration, templates,
+/// patches, editor files.
+const NOT_DOCKERFILE_EXTENSIONS: &[&str] = &[
+    // Source code.
+    "rs",
+    "go",
+    "py",
+    "pyc",
+    "pyi",
+    "js",
+    "mjs",
+    "cjs",
+    "ts",
+    "mts",
+    "cts",
+    "tsx",
+    "jsx",
+    "java",
+    "kt",
+    "kts",
+    "scala",
+    "groovy",
+    "gradle",
+    "c",
+    "h",
+    "cc",
+    "cpp",
+    "cxx",
+    "hpp",
+    "cs",
+    "fs",
+    "vb",
+    "rb",
+    "php",
+    "pl",
+    "pm",
+    "lua",
+    "swift",
+    "m",
+    "mm",
+    "dart",
+    "ex",
+    "exs",
+    "erl",
+    "hs",
+    "clj",
+    "r",
+    "jl",
+    "zig",
+    "nim",
+    "vue",
+    "svelte",
+    "proto",
+    // Scripts.
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "ps1",
+    "psm1",
+    "bat",
+    "cmd",
+    // Documents.
+    "md",
+    "markdown",
+    "mdx",
+    "rst",
+    "txt",
+    "adoc",
+    "asciidoc",
+    "org",
+    "html",
+    "htm",
+    "pdf",
+    "tex",
+    // Data and configuration.
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "xml",
+    "ini",
+    "cfg",
+    "conf",
+    "properties",
+    "csv",
+    "lock",
+    "snap",
+    "sum",
+    "mod",
+    // Templates a build renders into a Dockerfile.
+    "template",
+    "tmpl",
+    "tpl",
+    "j2",
+    "jinja",
+    "jinja2",
+    "erb",
+    "mustache",
+    "hbs",
+    "gotmpl",
+    "in",
+    // Patches, editor and ignore files.
+    "patch",
+    "diff",
+    "rej",
+    "swp",
+    "dockerignore",
+];
 
 /// Directories never worth entering.
 fn is_skipped_dir(name: &str) -> bool {
@@ -427,6 +558,19 @@ mod tests {
             ("api.dockerfile", Some(Candidate::Dockerfile)),
             ("Containerfile", Some(Candidate::Dockerfile)),
             ("Dockerfile.template", Some(Candidate::JsonOrYaml)),
+            ("Dockerfile.prod", Some(Candidate::Dockerfile)),
+            ("Dockerfile.ubuntu-22.04", Some(Candidate::Dockerfile)),
+            ("Dockerfile-go", Some(Candidate::Dockerfile)),
+            ("Containerfile.dev", Some(Candidate::Dockerfile)),
+            ("dockerfile.rs", None),
+            ("Dockerfile.go", None),
+            ("Dockerfile.md", None),
+            ("Dockerfile-utils.ts", None),
+            ("Dockerfile.dockerignore", None),
+            ("app.Dockerfile.dockerignore", None),
+            ("Dockerfile.", None),
+            ("Dockerfile.json", Some(Candidate::JsonOrYaml)),
+            ("Dockerfile.j2", None),
             (".dockerignore", None),
             ("deploy.yaml", Some(Candidate::Yaml)),
             ("ci.yml", Some(Candidate::Yaml)),
