@@ -30,9 +30,14 @@ pub fn sniff_structured(text: &str) -> Option<Platform> {
 }
 
 /// Whether `text` is JSON (possibly with `//` or `/* */` comments before
-/// it) rather than YAML: its first significant character opens an object.
+/// it) rather than YAML: it opens an object whose first key is quoted in
+/// double quotes. A YAML flow mapping (`{apiVersion: v1, ...}`) opens the
+/// same way but is YAML.
 pub fn is_json(text: &str) -> bool {
-    skip_leading_json_comments(text).starts_with('{')
+    skip_leading_json_comments(text)
+        .strip_prefix('{')
+        .map(skip_leading_json_comments)
+        .is_some_and(|rest| rest.starts_with('"') || rest.starts_with('}'))
 }
 
 /// `text` past leading whitespace and JSON-with-comments comments (which
@@ -356,6 +361,10 @@ mod tests {
         assert!(is_json("  // c\n/* d */ {\"a\": 1}"));
         assert!(!is_json("# c\n{\"a\": 1}"));
         assert!(!is_json("a: 1"));
+        assert!(is_json("{\n  \"a\": 1}"));
+        assert!(is_json("{}"));
+        assert!(!is_json("{a: 1}"));
+        assert!(!is_json("{'a': 1}"));
     }
 
     #[test]
