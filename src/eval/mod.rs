@@ -82,12 +82,19 @@ impl FileAccess {
             Ok(source) => Some(source.text),
             Err(err) => {
                 let display = crate::discover::display_path(std::path::Path::new(path));
+                // `--max-file-size` does not move this cap: do not suggest it.
+                let reason = match err {
+                    crate::source::ReadError::TooLarge { size, cap } => {
+                        format!("file is {size} bytes, over the {cap}-byte limit")
+                    }
+                    other => other.to_string(),
+                };
                 if let Ok(mut refused) = self.refused.lock() {
                     refused.insert(crate::diagnostic::Diagnostic::error(
                         display,
                         0,
                         0,
-                        format!("not read by file() or templatefile(): {err}"),
+                        format!("not read by file() or templatefile(): {reason}"),
                     ));
                 }
                 None
