@@ -26,7 +26,8 @@ pub enum Candidate {
     TerraformHcl,
     /// `.tf.json`: Terraform JSON syntax.
     TerraformJson,
-    /// `Dockerfile`, `Dockerfile.*`, `*.dockerfile`, `Containerfile`.
+    /// `Dockerfile`, `Dockerfile.<suffix>`, `*.dockerfile`, `Containerfile`
+    /// (see [`classify_name`]).
     Dockerfile,
     /// `.yaml`, `.yml`: Kubernetes, CloudFormation, or neither.
     Yaml,
@@ -104,7 +105,8 @@ pub struct ExcludeError {
     reason: String,
 }
 
-/// Classifies a file by its name alone.
+/// Classifies a file by its name alone. A Dockerfile is known by the
+/// conventional spellings only (see `is_dockerfile_name`).
 pub fn classify_name(name: &str) -> Option<Candidate> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tf") {
@@ -125,23 +127,152 @@ pub fn classify_name(name: &str) -> Option<Candidate> {
     None
 }
 
+/// The conventional Dockerfile names: `Dockerfile`, `Containerfile`,
+/// `*.dockerfile`, `*.containerfile`, and `Dockerfile.<suffix>` or
+/// `Dockerfile-<suffix>` unless the suffix ends in an extension that says
+/// the file is something else: `dockerfile.rs` is Rust, `Dockerfile.md` a
+/// document, `Dockerfile.template` a template a build renders, and
+/// `Dockerfile.dockerignore` an ignore file (issue 21, item 7).
 fn is_dockerfile_name(lower: &str) -> bool {
-    // Templates that a build script renders into a Dockerfile are not one
-    // yet (docker-library's `Dockerfile.template` is jq, not Dockerfile).
-    if [".template", ".tmpl", ".j2", ".erb", ".tpl"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-    {
-        return false;
+    if lower == "dockerfile" || lower == "containerfile" {
+        return true;
     }
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("dockerfile-")
-        || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
+    if lower.ends_with(".dockerfile") || lower.ends_with(".containerfile") {
+        return true;
+    }
+    let prefixes = [
+        ("dockerfile.", true),
+        ("dockerfile-", false),
+        ("containerfile.", true),
+        ("containerfile-", false),
+    ];
+    for (prefix, dotted) in prefixes {
+        let Some(suffix) = lower.strip_prefix(prefix) else {
+            continue;
+        };
+        // After a dot the whole suffix is an extension (`Dockerfile.go`);
+        // after a dash only what follows a dot is (`Dockerfile-go` names a
+        // variant, `Dockerfile-utils.ts` is TypeScript).
+        let extension = match suffix.rsplit_once('.') {
+            Some((_, extension)) => Some(extension),
+            None => dotted.then_some(suffix),
+        };
+        return !suffix.is_empty()
+            && !extension.is_some_and(|e| NOT_DOCKERFILE_EXTENSIONS.contains(&e));
+    }
+    false
 }
+
+/// Extensions that make `Dockerfile.<x>` something other than a Dockerfile:
+/// source code, scripts, documents, data and configuration, templates,
+/// patches, editor files.
+const NOT_DOCKERFILE_EXTENSIONS: &[&str] = &[
+    // Source code.
+    "rs",
+    "go",
+    "py",
+    "pyc",
+    "pyi",
+    "js",
+    "mjs",
+    "cjs",
+    "ts",
+    "mts",
+    "cts",
+    "tsx",
+    "jsx",
+    "java",
+    "kt",
+    "kts",
+    "scala",
+    "groovy",
+    "gradle",
+    "c",
+    "h",
+    "cc",
+    "cpp",
+    "cxx",
+    "hpp",
+    "cs",
+    "fs",
+    "vb",
+    "rb",
+    "php",
+    "pl",
+    "pm",
+    "lua",
+    "swift",
+    "m",
+    "mm",
+    "dart",
+    "ex",
+    "exs",
+    "erl",
+    "hs",
+    "clj",
+    "r",
+    "jl",
+    "zig",
+    "nim",
+    "vue",
+    "svelte",
+    "proto",
+    // Scripts.
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "ps1",
+    "psm1",
+    "bat",
+    "cmd",
+    // Documents.
+    "md",
+    "markdown",
+    "mdx",
+    "rst",
+    "txt",
+    "adoc",
+    "asciidoc",
+    "org",
+    "html",
+    "htm",
+    "pdf",
+    "tex",
+    // Data and configuration.
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "xml",
+    "ini",
+    "cfg",
+    "conf",
+    "properties",
+    "csv",
+    "lock",
+    "snap",
+    "sum",
+    "mod",
+    // Templates a build renders into a Dockerfile.
+    "template",
+    "tmpl",
+    "tpl",
+    "j2",
+    "jinja",
+    "jinja2",
+    "erb",
+    "mustache",
+    "hbs",
+    "gotmpl",
+    "in",
+    // Patches, editor and ignore files.
+    "patch",
+    "diff",
+    "rej",
+    "swp",
+    "dockerignore",
+];
 
 /// Directories never worth entering.
 fn is_skipped_dir(name: &str) -> bool {
@@ -169,9 +300,21 @@ fn compile_excludes(globs: &[String]) -> Result<GlobSet, ExcludeError> {
 pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discovery, ExcludeError> {
     let excludes = compile_excludes(&options.excludes)?;
     let mut discovery = Discovery::default();
+    // Symbolic links are followed only to what lies inside these.
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     for root in paths {
         match std::fs::metadata(root) {
-            Ok(meta) if meta.is_dir() => walk(root, &excludes, options.threads, &mut discovery),
+            Ok(meta) if meta.is_dir() => {
+                let walk_options = WalkOptions {
+                    excludes: &excludes,
+                    threads: options.threads,
+                    roots: &roots,
+                };
+                walk(root, &walk_options, &mut discovery)
+            }
             Ok(_) => {
                 let name = file_name(root);
                 let candidate = classify_name(&name).unwrap_or(Candidate::Unknown);
@@ -242,26 +385,40 @@ fn module_context(file: &Path, out: &mut Vec<FoundFile>) {
     }
 }
 
-fn walk(root: &Path, excludes: &GlobSet, threads: usize, discovery: &mut Discovery) {
+/// What every walk of one scan shares.
+struct WalkOptions<'a> {
+    excludes: &'a GlobSet,
+    threads: usize,
+    /// The scanned paths, canonical.
+    roots: &'a [PathBuf],
+}
+
+fn walk(root: &Path, options: &WalkOptions, discovery: &mut Discovery) {
     let mut builder = WalkBuilder::new(root);
+    // Links are not followed by the walker but looked at one by one
+    // (`Visitor::visit_link`): only those inside the scanned paths are
+    // read, and a directory is walked once, at its own path.
     builder
         .hidden(false)
         .require_git(false)
         .git_global(false)
         .follow_links(false)
-        .threads(threads);
+        .threads(options.threads);
     let shared = Shared {
         root,
-        excludes,
+        excludes: options.excludes,
+        roots: options.roots,
         files: Mutex::new(Vec::new()),
+        links: Mutex::new(Vec::new()),
         diagnostics: Mutex::new(Vec::new()),
     };
     builder
         .build_parallel()
         .visit(&mut VisitorBuilder { shared: &shared });
-    discovery
-        .files
-        .extend(shared.files.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let mut files = shared.files.into_inner().unwrap_or_else(|e| e.into_inner());
+    let links = shared.links.into_inner().unwrap_or_else(|e| e.into_inner());
+    drop_links_read_anyway(root, &mut files, &links);
+    discovery.files.extend(files);
     discovery.diagnostics.extend(
         shared
             .diagnostics
@@ -270,10 +427,62 @@ fn walk(root: &Path, excludes: &GlobSet, threads: usize, discovery: &mut Discove
     );
 }
 
+/// A file reached through a symbolic link, and where the link leads.
+struct Link {
+    /// The link's display path.
+    display: String,
+    /// The canonical path of the link's directory.
+    dir: PathBuf,
+    /// The canonical path of the file it leads to.
+    target: PathBuf,
+}
+
+/// Removes the links whose target the walk reads at its own path anyway,
+/// so a finding is reported once: a Kubernetes manifest or Dockerfile
+/// linked from elsewhere is one file. A Terraform file linked into another
+/// directory is kept, as Terraform reads it: it is part of that directory's
+/// module too (`env/bucket.tf -> ../shared/bucket.tf`).
+fn drop_links_read_anyway(root: &Path, files: &mut Vec<FoundFile>, links: &[Link]) {
+    if links.is_empty() {
+        return;
+    }
+    let Ok(canonical_root) = std::fs::canonicalize(root) else {
+        return;
+    };
+    let link_displays: std::collections::HashSet<&str> =
+        links.iter().map(|l| l.display.as_str()).collect();
+    // The walk never enters a linked directory, so a file reached without a
+    // link has the canonical path of the root joined with its own.
+    let walked: std::collections::HashSet<PathBuf> = files
+        .iter()
+        .filter(|f| !link_displays.contains(f.display.as_str()))
+        .filter_map(|f| f.path.strip_prefix(root).ok())
+        .map(|relative| canonical_root.join(relative))
+        .collect();
+    let redundant: std::collections::HashSet<&str> = links
+        .iter()
+        .filter(|l| walked.contains(&l.target))
+        .map(|l| l.display.as_str())
+        .collect();
+    files.retain(|f| {
+        if !redundant.contains(f.display.as_str()) {
+            return true;
+        }
+        let terraform = matches!(
+            f.candidate,
+            Candidate::TerraformHcl | Candidate::TerraformJson
+        );
+        let link = links.iter().find(|l| l.display == f.display);
+        terraform && link.is_some_and(|l| l.target.parent() != Some(l.dir.as_path()))
+    });
+}
+
 struct Shared<'a> {
     root: &'a Path,
     excludes: &'a GlobSet,
+    roots: &'a [PathBuf],
     files: Mutex<Vec<FoundFile>>,
+    links: Mutex<Vec<Link>>,
     diagnostics: Mutex<Vec<Diagnostic>>,
 }
 
@@ -286,6 +495,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
         Box::new(Visitor {
             shared: self.shared,
             files: Vec::new(),
+            links: Vec::new(),
             diagnostics: Vec::new(),
         })
     }
@@ -296,6 +506,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
 struct Visitor<'a> {
     shared: &'a Shared<'a>,
     files: Vec<FoundFile>,
+    links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -303,6 +514,9 @@ impl Drop for Visitor<'_> {
     fn drop(&mut self) {
         if let Ok(mut files) = self.shared.files.lock() {
             files.append(&mut self.files);
+        }
+        if let Ok(mut links) = self.shared.links.lock() {
+            links.append(&mut self.links);
         }
         if let Ok(mut diagnostics) = self.shared.diagnostics.lock() {
             diagnostics.append(&mut self.diagnostics);
@@ -345,9 +559,12 @@ impl ParallelVisitor for Visitor<'_> {
             }
             return WalkState::Continue;
         }
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        if entry.depth() > 0 && entry.path_is_symlink() {
+            self.visit_link(path, &name);
             return WalkState::Continue;
         }
+        // Not only regular files: a FIFO or socket with an IaC name is
+        // handed on, and reading refuses it with a diagnostic (item 15).
         if let Some(candidate) = classify_name(&name) {
             self.files.push(FoundFile {
                 path: path.to_path_buf(),
@@ -357,6 +574,84 @@ impl ParallelVisitor for Visitor<'_> {
             });
         }
         WalkState::Continue
+    }
+}
+
+impl Visitor<'_> {
+    /// A symbolic link met by the walk (issue 21, item 4). A link to a
+    /// file inside the scanned paths is read under the link's path, the
+    /// path the user sees; a link to a directory inside them is not
+    /// entered, since that directory is walked at its own path (once, so
+    /// neither a loop nor a fan of links multiplies the walk). A link that
+    /// leads outside the scanned paths, to itself, or nowhere is named in a
+    /// diagnostic (a link to a file only when its name could be IaC).
+    fn visit_link(&mut self, path: &Path, name: &str) {
+        let candidate = classify_name(name);
+        let display = display_path(path);
+        let shown = std::fs::read_link(path)
+            .map(|t| display_path(&t))
+            .unwrap_or_default();
+        let target = match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            Err(err) => {
+                if candidate.is_some() {
+                    self.diagnostics.push(Diagnostic::error(
+                        display,
+                        0,
+                        0,
+                        format!(
+                            "cannot follow symbolic link to {shown}: {}",
+                            io_reason(&err)
+                        ),
+                    ));
+                }
+                return;
+            }
+        };
+        let is_dir = std::fs::metadata(&target).is_ok_and(|m| m.is_dir());
+        if !is_dir && candidate.is_none() {
+            return;
+        }
+        let what = if is_dir { "directory" } else { "file" };
+        if !self.shared.roots.iter().any(|r| target.starts_with(r)) {
+            self.diagnostics.push(Diagnostic::notice(
+                display,
+                0,
+                0,
+                format!(
+                    "symbolic link to a {what} outside the scanned paths ({shown}); not followed"
+                ),
+            ));
+            return;
+        }
+        let dir = path
+            .parent()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .unwrap_or_default();
+        if is_dir {
+            if dir.starts_with(&target) {
+                self.diagnostics.push(Diagnostic::notice(
+                    display,
+                    0,
+                    0,
+                    format!("symbolic link loop: {shown} contains the link itself; not followed"),
+                ));
+            }
+            return;
+        }
+        if let Some(candidate) = candidate {
+            self.files.push(FoundFile {
+                path: path.to_path_buf(),
+                display: display.clone(),
+                candidate,
+                origin: Origin::Walked,
+            });
+            self.links.push(Link {
+                display,
+                dir,
+                target,
+            });
+        }
     }
 }
 
@@ -427,6 +722,19 @@ mod tests {
             ("api.dockerfile", Some(Candidate::Dockerfile)),
             ("Containerfile", Some(Candidate::Dockerfile)),
             ("Dockerfile.template", Some(Candidate::JsonOrYaml)),
+            ("Dockerfile.prod", Some(Candidate::Dockerfile)),
+            ("Dockerfile.ubuntu-22.04", Some(Candidate::Dockerfile)),
+            ("Dockerfile-go", Some(Candidate::Dockerfile)),
+            ("Containerfile.dev", Some(Candidate::Dockerfile)),
+            ("dockerfile.rs", None),
+            ("Dockerfile.go", None),
+            ("Dockerfile.md", None),
+            ("Dockerfile-utils.ts", None),
+            ("Dockerfile.dockerignore", None),
+            ("app.Dockerfile.dockerignore", None),
+            ("Dockerfile.", None),
+            ("Dockerfile.json", Some(Candidate::JsonOrYaml)),
+            ("Dockerfile.j2", None),
             (".dockerignore", None),
             ("deploy.yaml", Some(Candidate::Yaml)),
             ("ci.yml", Some(Candidate::Yaml)),

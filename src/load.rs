@@ -75,6 +75,9 @@ pub struct LoadedUnit {
     pub diagnostics: Vec<Diagnostic>,
     /// Bytes read, recognised or not.
     pub bytes_read: u64,
+    /// The platforms of files recognised but with no document read (every
+    /// document failed to parse), for the summary's counts.
+    pub unparsed: Vec<Platform>,
 }
 
 /// Groups found files into units: Terraform files by directory, every other
@@ -142,23 +145,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
     let source = match read_source(&file.path, options.max_file_size) {
         Ok(source) => source,
         Err(err) => {
-            // A `.yaml` that is binary or huge is not worth a diagnostic
-            // unless the user named it: most such files are not IaC.
-            let quiet = !file.is_explicit()
-                && matches!(file.candidate, Candidate::Yaml | Candidate::JsonOrYaml)
-                && !matches!(err, ReadError::Io(_));
-            if !quiet {
-                let (line, column) = match err {
-                    ReadError::NotUtf8 { line, column } => (line, column),
-                    _ => (0, 0),
-                };
-                out.diagnostics.push(Diagnostic::error(
-                    &file.display,
-                    line,
-                    column,
-                    err.to_string(),
-                ));
-            }
+            out.diagnostics.extend(unread(file, &err));
             return;
         }
     };
@@ -206,6 +193,11 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         Platform::Terraform | Platform::Dockerfile => documents,
     };
     if documents.is_empty() {
+        if had_errors {
+            // Counted as what it was read as, so the summary says what the
+            // parse errors are about.
+            out.unparsed.push(platform);
+        }
         // Either the parse errors above say why, or the text looked like IaC
         // but no document is: not ours, said only if the user named the file.
         if file.is_explicit() && !had_errors {
@@ -228,6 +220,47 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
     });
 }
 
+/// The diagnostic for a file that could not be read, if it deserves one.
+///
+/// Every file that could be IaC and is not read is named (issue 21, item
+/// 2): a file named on the command line, a Terraform file or a Dockerfile,
+/// and any file that is not a regular file or that the system refused. A
+/// `.yaml`, `.yml`, `.json` or `.template` found by walking may be anything
+/// (a lockfile, a data set), so its first bytes decide: when they look like
+/// Kubernetes or CloudFormation, it is an error; otherwise a file that is
+/// too large is left out silently (a big `package-lock.json` is not IaC)
+/// and a badly encoded one gets a notice (text that no tool can read is
+/// worth a word).
+fn unread(file: &FoundFile, err: &ReadError) -> Option<Diagnostic> {
+    let (line, column) = match err {
+        ReadError::NotUtf8 { line, column } => (*line, *column),
+        _ => (0, 0),
+    };
+    let error = || Diagnostic::error(&file.display, line, column, err.to_string());
+    let structured = matches!(file.candidate, Candidate::Yaml | Candidate::JsonOrYaml);
+    if file.is_explicit() || !structured || !(err.is_encoding() || is_too_large(err)) {
+        return Some(error());
+    }
+    let looks_like_iac = crate::source::read_head_lossy(&file.path)
+        .is_ok_and(|head| detect::sniff_structured(&head).is_some());
+    if looks_like_iac {
+        Some(error())
+    } else if err.is_encoding() {
+        Some(Diagnostic::notice(
+            &file.display,
+            line,
+            column,
+            format!("{err}; skipped"),
+        ))
+    } else {
+        None
+    }
+}
+
+fn is_too_large(err: &ReadError) -> bool {
+    matches!(err, ReadError::TooLarge { .. })
+}
+
 /// The syntax a file is parsed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Syntax {
@@ -242,7 +275,7 @@ enum Syntax {
 fn decide(file: &FoundFile, text: &str) -> Option<(Platform, Syntax)> {
     let structured = |text: &str| {
         let platform = detect::sniff_structured(text)?;
-        let syntax = if text.trim_start().starts_with('{') {
+        let syntax = if detect::is_json(text) {
             Syntax::Json
         } else {
             Syntax::Yaml

@@ -144,7 +144,12 @@ fn summarize(
     // they are.
     let own = || unit.files.iter().filter(|f| f.module.is_none());
     let documents = own().map(|f| f.documents.len()).sum();
-    let platforms = own().map(|f| f.platform).collect();
+    // Files that failed to parse count as what they were read as, so the
+    // summary says what the parse errors are about (issue 21, item 7).
+    let platforms = own()
+        .map(|f| f.platform)
+        .chain(unit.unparsed.iter().copied())
+        .collect();
     let sources = unit
         .files
         .into_iter()

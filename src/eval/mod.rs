@@ -60,6 +60,9 @@ pub struct FileAccess {
     pub module_dir: std::path::PathBuf,
     /// The scanned paths, canonical: reads are refused outside them.
     pub roots: Vec<std::path::PathBuf>,
+    /// Files inside the scanned paths that could not be read (a FIFO, a
+    /// binary file, one over the cap): named in a diagnostic, once each.
+    pub refused: std::sync::Mutex<std::collections::BTreeSet<crate::diagnostic::Diagnostic>>,
 }
 
 /// Files read by `file()` larger than this are left unknown.
@@ -67,16 +70,44 @@ const MAX_READ: u64 = 1024 * 1024;
 
 impl FileAccess {
     /// The text of `path` (relative to the working directory, as Terraform
-    /// reads it), when it lies inside a scanned path.
+    /// reads it), when it lies inside a scanned path. Read through
+    /// [`crate::source::read_source`], which refuses a FIFO or device
+    /// without blocking (issue 21, item 15).
     fn read(&self, path: &str) -> Option<String> {
         let canonical = std::fs::canonicalize(path).ok()?;
         if !self.roots.iter().any(|r| canonical.starts_with(r)) {
             return None;
         }
-        if std::fs::metadata(&canonical).ok()?.len() > MAX_READ {
-            return None;
+        match crate::source::read_source(&canonical, MAX_READ) {
+            Ok(source) => Some(source.text),
+            Err(err) => {
+                let display = crate::discover::display_path(std::path::Path::new(path));
+                // `--max-file-size` does not move this cap: do not suggest it.
+                let reason = match err {
+                    crate::source::ReadError::TooLarge { size, cap } => {
+                        format!("file is {size} bytes, over the {cap}-byte limit")
+                    }
+                    other => other.to_string(),
+                };
+                if let Ok(mut refused) = self.refused.lock() {
+                    refused.insert(crate::diagnostic::Diagnostic::error(
+                        display,
+                        0,
+                        0,
+                        format!("not read by file() or templatefile(): {reason}"),
+                    ));
+                }
+                None
+            }
         }
-        std::fs::read_to_string(canonical).ok()
+    }
+
+    /// The diagnostics about files that could not be read, emptied.
+    pub fn take_refused(&self) -> Vec<crate::diagnostic::Diagnostic> {
+        self.refused
+            .lock()
+            .map(|mut refused| std::mem::take(&mut *refused).into_iter().collect())
+            .unwrap_or_default()
     }
 }
 

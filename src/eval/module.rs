@@ -31,7 +31,9 @@ fn automatic_var_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         let p = dir.join(name);
-        if p.is_file() {
+        // Any kind of file: reading refuses one that is not regular (a
+        // FIFO) with a diagnostic instead of it being ignored silently.
+        if p.exists() {
             files.push(p);
         }
     }
@@ -128,6 +130,7 @@ pub fn evaluate(
         files: Some(std::sync::Arc::new(super::FileAccess {
             module_dir: dir.to_path_buf(),
             roots: roots.to_vec(),
+            refused: Default::default(),
         })),
         ..Scope::default()
     };
@@ -266,6 +269,9 @@ pub fn evaluate(
                 }
             }
         }
+    }
+    if let Some(files) = &scope.files {
+        diagnostics.extend(files.take_refused());
     }
     diagnostics
 }

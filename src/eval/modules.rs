@@ -111,9 +111,12 @@ fn canonical(dir: &Path) -> PathBuf {
 /// `.terraform/modules/modules.json`, written by `terraform init`: where
 /// each downloaded module is, by call key.
 fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(text) = std::fs::read_to_string(root.join(".terraform/modules/modules.json")) else {
+    // Through the safe reader: a FIFO there must not hang the scan.
+    let path = root.join(".terraform/modules/modules.json");
+    let Ok(source) = crate::source::read_source(&path, crate::source::DEFAULT_MAX_FILE_SIZE) else {
         return Vec::new();
     };
+    let text = source.text;
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Vec::new();
     };
