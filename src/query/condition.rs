@@ -5,7 +5,7 @@
 
 use regex::Regex;
 
-use super::path::Path;
+use super::path::{Path, Seg, Trail, extend};
 use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
 use crate::platform::Platform;
 use crate::tree::{Node, Number, Span, Value};
@@ -149,28 +149,28 @@ pub struct PortRange {
 
 /// Where a condition matched.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
+pub struct Hit<'a> {
     /// The offending value, or the header of what lacks something.
     pub span: Span,
     /// Its path from the entity, for the fingerprint.
-    pub path: String,
+    pub path: Trail<'a>,
     /// The value found, as a message shows it; `None` when missing.
     pub value: Option<String>,
 }
 
 /// The result of a condition.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<'a> {
     /// It holds, here.
-    Match(Vec<Hit>),
+    Match(Vec<Hit<'a>>),
     /// It does not hold.
     NoMatch,
     /// It depends on a value rampart does not know.
     Unknown,
 }
 
-impl Outcome {
-    fn from_hits(hits: Vec<Hit>, unknown: bool) -> Outcome {
+impl<'a> Outcome<'a> {
+    fn from_hits(hits: Vec<Hit<'a>>, unknown: bool) -> Outcome<'a> {
         if !hits.is_empty() {
             Outcome::Match(hits)
         } else if unknown {
@@ -181,7 +181,7 @@ impl Outcome {
     }
 }
 
-fn header_hit(scope: &Scope) -> Hit {
+fn header_hit<'a>(scope: &Scope<'a>) -> Hit<'a> {
     Hit {
         span: scope.header,
         path: scope.path.clone(),
@@ -191,11 +191,11 @@ fn header_hit(scope: &Scope) -> Hit {
 
 impl Condition {
     /// Evaluates the condition with `scope` in view.
-    pub fn eval(&self, scope: &Scope, ctx: &Context) -> Outcome {
+    pub fn eval<'a>(&'a self, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
         match self {
             Condition::All(parts) => {
                 let mut unknown = false;
-                let mut hits: Vec<Hit> = Vec::new();
+                let mut hits: Vec<Hit<'a>> = Vec::new();
                 for part in parts {
                     match part.eval(scope, ctx) {
                         Outcome::NoMatch => return Outcome::NoMatch,
@@ -259,7 +259,7 @@ impl Condition {
     }
 }
 
-fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
+fn dedup(mut hits: Vec<Hit<'_>>) -> Vec<Hit<'_>> {
     let mut seen: Vec<(u32, u32)> = Vec::with_capacity(hits.len());
     hits.retain(|h| {
         let key = (h.span.start, h.span.end);
@@ -275,7 +275,7 @@ fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
 
 /// Resolves the first present of `paths`. Stops at an unknown: the value
 /// that decides is then unknown, not the next alternative.
-fn first_present<'a>(paths: &[Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+fn first_present<'a>(paths: &'a [Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
     let mut last = Resolution::default();
     for path in paths {
         let mut r = resolve(path, scope, ctx);
@@ -290,7 +290,12 @@ fn first_present<'a>(paths: &[Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Re
     last
 }
 
-fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outcome {
+fn eval_test<'a>(
+    paths: &'a [Path],
+    test: &'a Test,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let resolution = first_present(paths, scope, ctx);
     match test {
         Test::Missing => {
@@ -303,11 +308,10 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
                 // The finding points at the deepest parent that exists, and
                 // names the path that is missing.
                 let span = resolution.nearest.map_or(scope.header, |(span, _)| span);
-                let missing = paths.first().map(ToString::to_string).unwrap_or_default();
-                let path = match (scope.path.is_empty(), missing.starts_with('$')) {
-                    (true, _) | (_, true) => missing,
-                    (false, false) => format!("{}.{missing}", scope.path),
-                };
+                let path = paths
+                    .first()
+                    .map(|p| p.trail_from(&scope.path))
+                    .unwrap_or_default();
                 Outcome::Match(vec![Hit {
                     span,
                     path,
@@ -336,7 +340,7 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
             let Some(expected) = scalar_of(expected.node) else {
                 return Outcome::NoMatch;
             };
-            let hits: Vec<Hit> = resolution
+            let hits: Vec<Hit<'a>> = resolution
                 .found
                 .iter()
                 .filter(|f| loosely_equal(f.node, &expected))
@@ -359,7 +363,7 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
     }
 }
 
-fn hit(found: &Found) -> Hit {
+fn hit<'a>(found: &Found<'a>) -> Hit<'a> {
     Hit {
         span: found.site,
         path: found.path.clone(),
@@ -397,7 +401,12 @@ enum Tri {
 /// Checks one value. Tests that look inside arrays (`contains`,
 /// `cidr_open_to_world`) push hits on the offending elements themselves
 /// and answer `False` for the array, or `Unknown` when an element is.
-fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>) -> Tri {
+fn check<'a>(
+    test: &Test,
+    found: &Found<'a>,
+    ctx: &Context<'a>,
+    element_hits: &mut Vec<Hit<'a>>,
+) -> Tri {
     let node = found.node;
     let known = |b: bool| if b { Tri::True } else { Tri::False };
     match test {
@@ -433,7 +442,7 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
                     } else if loosely_equal(item, s) {
                         element_hits.push(Hit {
                             span: item.span,
-                            path: format!("{}[{i}]", found.path),
+                            path: extend(&found.path, Seg::Index(i)),
                             value: Some(render(item)),
                         });
                     }
@@ -462,7 +471,7 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
                     } else if item.as_str().is_some_and(is_open_cidr) {
                         element_hits.push(Hit {
                             span: item.span,
-                            path: format!("{}[{i}]", found.path),
+                            path: extend(&found.path, Seg::Index(i)),
                             value: Some(render(item)),
                         });
                     }
@@ -529,18 +538,18 @@ pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     }
 }
 
-fn eval_items(
+fn eval_items<'a>(
     quantifier: Quantifier,
-    path: &Path,
-    filter: Option<&Condition>,
-    condition: Option<&Condition>,
-    scope: &Scope,
-    ctx: &Context,
-) -> Outcome {
+    path: &'a Path,
+    filter: Option<&'a Condition>,
+    condition: Option<&'a Condition>,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let resolution = resolve(path, scope, ctx);
     let mut unknown = resolution.unknown;
     // Each element in scope with its own header: the first line of it.
-    let mut items: Vec<Scope> = Vec::new();
+    let mut items: Vec<Scope<'a>> = Vec::new();
     for found in &resolution.found {
         match &found.node.value {
             Value::Array(elements) => {
@@ -550,7 +559,7 @@ fn eval_items(
                     items.push(Scope {
                         node: e,
                         header: first_line(e.span),
-                        path: format!("{}[{i}]", found.path),
+                        path: extend(&found.path, Seg::Index(i)),
                         key: None,
                     });
                 }
@@ -564,7 +573,7 @@ fn eval_items(
                     items.push(Scope {
                         node: &e.value,
                         header: e.key_span,
-                        path: format!("{}.{}", found.path, e.key),
+                        path: extend(&found.path, Seg::Key(e.key.as_str())),
                         key: Some(e),
                     });
                 }
@@ -590,7 +599,7 @@ fn eval_items(
         }
         items = kept;
     }
-    let eval_item = |item: &Scope| match condition {
+    let eval_item = |item: &Scope<'a>| match condition {
         Some(c) => c.eval(item, ctx),
         None => Outcome::Match(vec![header_hit(item)]),
     };
@@ -683,18 +692,18 @@ fn first_line(span: Span) -> Span {
     }
 }
 
-fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
+fn eval_port_range<'a>(range: &'a PortRange, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
     let port = f64::from(range.port);
     if let Some(path) = &range.range {
         let r = resolve(path, scope, ctx);
         let mut unknown = r.unknown;
         let mut hits = Vec::new();
         for found in &r.found {
-            let elements: Vec<(&Node, String)> = match &found.node.value {
+            let elements: Vec<(&Node, Trail<'a>)> = match &found.node.value {
                 Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| (e, format!("{}[{i}]", found.path)))
+                    .map(|(i, e)| (e, extend(&found.path, Seg::Index(i))))
                     .collect(),
                 _ => vec![(found.node, found.path.clone())],
             };
@@ -731,7 +740,7 @@ fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
             return Outcome::Unknown;
         }
     }
-    let bound = |path: &Option<Path>| -> Result<Option<(f64, Found)>, ()> {
+    let bound = |path: &'a Option<Path>| -> Result<Option<(f64, Found<'a>)>, ()> {
         let Some(path) = path else { return Ok(None) };
         let r = resolve(path, scope, ctx);
         match r.found.into_iter().next() {
@@ -782,13 +791,13 @@ fn text_range_includes(node: &Node, port: f64) -> bool {
     }
 }
 
-fn eval_related(
-    kind: &str,
-    reference: Option<&Path>,
-    condition: Option<&Condition>,
-    scope: &Scope,
-    ctx: &Context,
-) -> Outcome {
+fn eval_related<'a>(
+    kind: &'a str,
+    reference: Option<&'a Path>,
+    condition: Option<&'a Condition>,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let Some(me) = ctx.entities.get(ctx.entity) else {
         return Outcome::NoMatch;
     };
@@ -816,7 +825,7 @@ fn eval_related(
             let other_scope = Scope {
                 node: other.node,
                 header: other.header,
-                path: String::new(),
+                path: Vec::new(),
                 key: None,
             };
             if let Some(path) = reference {

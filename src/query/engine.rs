@@ -2,6 +2,7 @@
 //! that select its kind, and each match becomes a [`Finding`].
 
 use super::condition::{Hit, Outcome};
+use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::diagnostic::Diagnostic;
@@ -97,20 +98,22 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
             let scope = Scope {
                 node: entity.node,
                 header: entity.header,
-                path: String::new(),
+                path: Vec::new(),
                 key: None,
             };
             for query in queries {
                 let Outcome::Match(hits) = query.condition.eval(&scope, &ctx) else {
                     continue;
                 };
-                let mut seen: Vec<(u32, u32, &str)> = Vec::new();
+                let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
                 for hit in &hits {
-                    let key = (hit.span.start, hit.span.end, hit.path.as_str());
+                    let key = (hit.span.start, hit.span.end, hit.path.as_slice());
                     if seen.contains(&key) {
                         continue;
                     }
                     seen.push(key);
+                    let path = field_path(&hit.path);
+                    let path_text = path.to_string();
                     let suppressed = if options.inline_suppressions {
                         inline_suppression(
                             &inline,
@@ -132,19 +135,19 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                         file: loaded.display.clone(),
                         span: hit.span,
                         entity: entity.identity.clone(),
-                        path: hit.path.clone(),
                         message: query.message.render(
                             hit.value.as_deref(),
-                            &hit.path,
+                            &path_text,
                             &entity.identity,
                         ),
                         fingerprint: fingerprint(
                             &query.id,
                             &loaded.display,
                             &entity.identity,
-                            &hit.path,
+                            &path_text,
                             hit.value.as_deref(),
                         ),
+                        path,
                         suppressed,
                         value: hit.value.clone(),
                         called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
@@ -274,16 +277,16 @@ fn anchor_lines(entities: &[Entity], index: usize, hit: &Hit) -> Vec<u32> {
         at = e.parent;
     }
     if let Some(e) = entities.get(index)
-        && !hit.path.starts_with('$')
+        && !matches!(hit.path.first(), Some(Seg::Parent | Seg::Document))
     {
         let mut node: &Node = e.node;
-        for step in path_steps(&hit.path) {
+        for step in &hit.path {
             let next = match (step, &node.value) {
-                (Step::Key(k), Value::Object(o)) => o.entry(k).map(|entry| {
+                (Seg::Key(k), Value::Object(o)) => o.entry(k).map(|entry| {
                     lines.push(entry.key_span.start_line);
                     &entry.value
                 }),
-                (Step::Index(i), Value::Array(items)) => items.get(i),
+                (Seg::Index(i), Value::Array(items)) => items.get(*i),
                 _ => None,
             };
             let Some(next) = next else {
@@ -296,30 +299,4 @@ fn anchor_lines(entities: &[Entity], index: usize, hit: &Hit) -> Vec<u32> {
     lines.sort_unstable();
     lines.dedup();
     lines
-}
-
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// The steps of a concrete path as findings record it (`a.b[1].c`).
-fn path_steps(path: &str) -> Vec<Step<'_>> {
-    let mut steps = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            steps.push(Step::Key(key));
-        }
-        while let Some(close) = rest.find(']') {
-            if let Ok(i) = rest[1..close].parse() {
-                steps.push(Step::Index(i));
-            }
-            rest = &rest[close + 1..];
-        }
-    }
-    steps
 }

@@ -7,7 +7,7 @@
 //! and the condition built on it then neither fires nor clears: scanners
 //! that guess here flood their users with false positives.
 
-use super::path::{Path, Root, Step};
+use super::path::{Path, Root, Seg, Step, Trail, extend};
 use crate::platform::{Entity, Platform};
 use crate::tree::{Node, Span, Value};
 
@@ -89,7 +89,7 @@ pub struct Scope<'a> {
     /// Where a finding about this scope as a whole points.
     pub header: Span,
     /// Its path from the entity (empty for the entity itself).
-    pub path: String,
+    pub path: Trail<'a>,
     /// The key of the object entry in scope, inside `any_entry`.
     pub key: Option<&'a crate::tree::Entry>,
 }
@@ -104,7 +104,7 @@ pub struct Found<'a> {
     /// parameter's default).
     pub site: Span,
     /// Its concrete path from the entity (`ingress[1].cidr_blocks[0]`).
-    pub path: String,
+    pub path: Trail<'a>,
 }
 
 /// Everything a path reached, and whether some of it could not be seen.
@@ -121,7 +121,7 @@ pub struct Resolution<'a> {
     /// Where the deepest existing parent of a missing value was written
     /// (its key), and its path: a missing `versioning.enabled` points at
     /// `versioning` when that exists.
-    pub nearest: Option<(Span, String)>,
+    pub nearest: Option<(Span, Trail<'a>)>,
     nearest_depth: usize,
 }
 
@@ -159,14 +159,18 @@ fn parameter_default<'a>(ctx: &Context<'a>, name: &str) -> Option<&'a Node> {
 }
 
 /// The node a path's root names.
-fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a Node, Span, String)> {
+fn root<'a>(
+    path: &Path,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Option<(&'a Node, Span, Trail<'a>)> {
     match path.root {
         Root::Current => Some((scope.node, scope.header, scope.path.clone())),
         Root::Entity => {
             let e = ctx.entities.get(ctx.entity)?;
-            Some((e.node, e.header, String::new()))
+            Some((e.node, e.header, Vec::new()))
         }
-        Root::Document => Some((ctx.document, ctx.document.span, "$document".to_string())),
+        Root::Document => Some((ctx.document, ctx.document.span, vec![Seg::Document])),
         Root::Key => {
             let entry = scope.key?;
             let key: &'a Node = ctx
@@ -180,13 +184,13 @@ fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a No
                 index = ctx.entities.get(index)?.parent?;
             }
             let e = ctx.entities.get(index)?;
-            Some((e.node, e.header, "$parent".repeat(levels)))
+            Some((e.node, e.header, vec![Seg::Parent; levels]))
         }
     }
 }
 
 /// Follows `path` from `scope`.
-pub fn resolve<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+pub fn resolve<'a>(path: &'a Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
     let mut out = Resolution::default();
     let Some((start, header, base)) = root(path, scope, ctx) else {
         return out;
@@ -196,19 +200,11 @@ pub fn resolve<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolut
     out
 }
 
-fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_string()
-    } else {
-        format!("{base}.{key}")
-    }
-}
-
 fn walk<'a>(
     node: &'a Node,
     site: Span,
-    path: String,
-    steps: &[Step],
+    path: Trail<'a>,
+    steps: &'a [Step],
     ctx: &Context<'a>,
     out: &mut Resolution<'a>,
     depth: usize,
@@ -230,7 +226,7 @@ fn walk<'a>(
     match (step, &node.value) {
         (Step::Key(key), Value::Object(obj)) => match obj.entry(key) {
             Some(entry) => {
-                let child_path = join(&path, key);
+                let child_path = extend(&path, Seg::Key(entry.key.as_str()));
                 if !rest.is_empty() && depth + 1 > out.nearest_depth {
                     out.nearest = Some((entry.key_span, child_path.clone()));
                     out.nearest_depth = depth + 1;
@@ -269,7 +265,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(i)),
                     steps,
                     ctx,
                     out,
@@ -282,7 +278,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(i)),
                     rest,
                     ctx,
                     out,
@@ -297,7 +293,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(*i)),
                     rest,
                     ctx,
                     out,

@@ -503,7 +503,7 @@ fn to_result(
     let mut properties = BTreeMap::new();
     properties.insert("entity".to_string(), Value::from(f.entity.as_str()));
     if !f.path.is_empty() {
-        properties.insert("path".to_string(), Value::from(f.path.as_str()));
+        properties.insert("path".to_string(), Value::from(f.path.to_string()));
     }
 
     let mut result = SarifResult::builder()
@@ -1113,7 +1113,7 @@ message: acl is {value}
             file: "main.tf".to_string(),
             span: span(line, 9, line, 22),
             entity: "aws_s3_bucket.b".to_string(),
-            path: "acl".to_string(),
+            path: crate::finding::FieldPath(vec![crate::finding::Segment::Key("acl".into())]),
             message: "acl is \"public-read\"".to_string(),
             fingerprint: crate::finding::fingerprint(
                 query_id,
