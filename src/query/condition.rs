@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::path::{Path, Seg, Trail, extend};
 use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
-use crate::platform::Platform;
+use crate::platform::{Names, Truth};
 use crate::tree::{Node, Number, Span, Value};
 
 /// A compiled condition.
@@ -44,7 +44,7 @@ pub enum Condition {
     /// Another entity of the unit, of a kind, exists (`any_entity`) or
     /// refers to this one (`referenced_by`), and matches a condition.
     Related {
-        /// The kind of the other entity (`resource.aws_s3_bucket_acl`).
+        /// The kind of the other entity.
         kind: String,
         /// Where in the other entity a reference to this one is written;
         /// `None` for any entity of the kind.
@@ -353,9 +353,9 @@ fn eval_test<'a>(
             let mut hits = Vec::new();
             for found in &resolution.found {
                 match check(test, found, ctx, &mut hits) {
-                    Tri::True => hits.push(hit(found)),
-                    Tri::Unknown => unknown = true,
-                    Tri::False => {}
+                    Truth::Yes => hits.push(hit(found)),
+                    Truth::Unknown => unknown = true,
+                    Truth::No => {}
                 }
             }
             Outcome::from_hits(dedup(hits), unknown)
@@ -391,13 +391,6 @@ pub fn render(node: &Node) -> String {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    True,
-    False,
-    Unknown,
-}
-
 /// Checks one value. Tests that look inside arrays (`contains`,
 /// `cidr_open_to_world`) push hits on the offending elements themselves
 /// and answer `False` for the array, or `Unknown` when an element is.
@@ -406,22 +399,22 @@ fn check<'a>(
     found: &Found<'a>,
     ctx: &Context<'a>,
     element_hits: &mut Vec<Hit<'a>>,
-) -> Tri {
+) -> Truth {
     let node = found.node;
-    let known = |b: bool| if b { Tri::True } else { Tri::False };
+    let known = |b: bool| if b { Truth::Yes } else { Truth::No };
     match test {
-        Test::Exists | Test::Missing | Test::EqualsPath(_) => Tri::False,
+        Test::Exists | Test::Missing | Test::EqualsPath(_) => Truth::No,
         Test::Equals(s) => known(loosely_equal(node, s)),
         Test::NotEquals(s) => known(!loosely_equal(node, s)),
         Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
         Test::NotIn(set) => known(!set.iter().any(|s| loosely_equal(node, s))),
         Test::Matches(re) => match text_of(node) {
             Some(t) => known(re.is_match(&t)),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::NotMatches(re) => match text_of(node) {
             Some(t) => known(!re.is_match(&t)),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::Compare(ord, bound) => match number_of(node) {
             Some(n) => known(match ord {
@@ -430,7 +423,7 @@ fn check<'a>(
                 Ordering::Less => n < *bound,
                 Ordering::LessOrEqual => n <= *bound,
             }),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::Contains(s) => match &node.value {
             // The finding points at the matching element itself.
@@ -447,13 +440,13 @@ fn check<'a>(
                         });
                     }
                 }
-                if unknown { Tri::Unknown } else { Tri::False }
+                if unknown { Truth::Unknown } else { Truth::No }
             }
             Value::String(text) => match s {
                 Scalar::String(needle) => known(text.contains(needle.as_str())),
-                _ => Tri::False,
+                _ => Truth::No,
             },
-            _ => Tri::False,
+            _ => Truth::No,
         },
         Test::IsEmpty => known(match &node.value {
             Value::Null => true,
@@ -476,7 +469,7 @@ fn check<'a>(
                         });
                     }
                 }
-                if unknown { Tri::Unknown } else { Tri::False }
+                if unknown { Truth::Unknown } else { Truth::No }
             }
             _ => known(node.as_str().is_some_and(is_open_cidr)),
         },
@@ -518,8 +511,8 @@ fn number_of(node: &Node) -> Option<f64> {
     }
 }
 
-/// Equality as the platforms coerce values: Terraform and CloudFormation
-/// both accept `"true"` for `true` and `"22"` for `22`.
+/// Equality as the platforms coerce values: `"true"` equals `true` and
+/// `"22"` equals `22`.
 pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     match (&node.value, scalar) {
         (Value::Null, Scalar::Null) => true,
@@ -801,7 +794,7 @@ fn eval_related<'a>(
     let Some(me) = ctx.entities.get(ctx.entity) else {
         return Outcome::NoMatch;
     };
-    let names = self_names(ctx.platform, me);
+    let names = ctx.model.names(me);
     let mut unknown = false;
     let my_module = ctx
         .unit
@@ -809,13 +802,13 @@ fn eval_related<'a>(
         .find(|f| std::ptr::eq(f.entities.as_ptr(), ctx.entities.as_ptr()))
         .and_then(|f| f.module);
     for file in ctx.unit {
-        if file.platform != ctx.platform || file.module != my_module {
+        if file.platform != ctx.model.platform() || file.module != my_module {
             continue;
         }
         for index in file.of_kind(kind) {
             let other = &file.entities[index];
             let other_ctx = Context {
-                platform: file.platform,
+                model: file.platform.model(),
                 entities: &file.entities,
                 entity: index,
                 document: document_of(file, other.document),
@@ -830,12 +823,12 @@ fn eval_related<'a>(
             };
             if let Some(path) = reference {
                 match refers_to(path, &other_scope, &other_ctx, &names) {
-                    Tri::False => continue,
-                    Tri::Unknown => {
+                    Truth::No => continue,
+                    Truth::Unknown => {
                         unknown = true;
                         continue;
                     }
-                    Tri::True => {}
+                    Truth::Yes => {}
                 }
             }
             match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
@@ -858,75 +851,23 @@ fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
     &file.documents[index.min(file.documents.len().saturating_sub(1))]
 }
 
-/// The names another entity may use to refer to an entity.
-struct SelfNames {
-    /// Its address (`aws_s3_bucket.logs`, a CloudFormation logical id) and,
-    /// in Terraform, the literal bucket or name it declares.
-    names: Vec<String>,
-    /// False when its bucket or name is an expression: a literal elsewhere
-    /// might then be it.
-    complete: bool,
-}
-
-fn self_names(platform: Platform, me: &crate::platform::Entity) -> SelfNames {
-    let mut names = vec![me.name.clone()];
-    let mut complete = true;
-    match platform {
-        Platform::Terraform => {
-            for key in ["bucket", "name"] {
-                match me.node.get(key).map(|n| &n.value) {
-                    Some(Value::String(s)) => names.push(s.clone()),
-                    Some(Value::Expr(_)) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        // `BucketName`, `QueueName`, `TopicName`...: the physical name
-        // another resource may give literally.
-        Platform::CloudFormation => {
-            let properties = me.node.get("Properties").and_then(Node::as_object);
-            for entry in properties.map(|o| o.entries.as_slice()).unwrap_or_default() {
-                if !entry.key.ends_with("Name") {
-                    continue;
-                }
-                match &entry.value.value {
-                    Value::String(s) => names.push(s.clone()),
-                    Value::Object(_) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    SelfNames { names, complete }
-}
-
-/// Whether a selector kind (`resource`, `resource.aws_s3_bucket`) covers an
-/// entity kind: equal, or a prefix ending at a `.`.
-pub fn kind_matches(selector: &str, kind: &str) -> bool {
-    kind == selector
-        || (kind.len() > selector.len()
-            && kind.starts_with(selector)
-            && kind.as_bytes()[selector.len()] == b'.')
-}
-
 /// Whether the value at `path` in another entity refers to one of `names`.
 /// Unknown when it is an expression that refers to no resource rampart can
 /// identify (a variable, a module output): it might be this one.
-fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &SelfNames) -> Tri {
+fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &Names) -> Truth {
     // The raw nodes, not their platform views: a reference is exactly what
     // a view would turn into "unknown".
     let mut nodes: Vec<&Node> = Vec::new();
     collect_raw(scope.node, &path.steps, &mut nodes);
     let mut unknown = false;
     for node in nodes {
-        match refers(node, ctx.platform, names) {
-            Tri::True => return Tri::True,
-            Tri::Unknown => unknown = true,
-            Tri::False => {}
+        match ctx.model.refers(node, names) {
+            Truth::Yes => return Truth::Yes,
+            Truth::Unknown => unknown = true,
+            Truth::No => {}
         }
     }
-    if unknown { Tri::Unknown } else { Tri::False }
+    if unknown { Truth::Unknown } else { Truth::No }
 }
 
 fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'a Node>) {
@@ -958,87 +899,6 @@ fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'
         }
         (Step::Each, _) => collect_raw(node, rest, out),
         _ => {}
-    }
-}
-
-/// References whose value could be any resource: a variable, a local, a
-/// module output, a data source, an iteration value.
-const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self"];
-
-/// References that never carry an identity (`count.index`, `path.module`).
-const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
-
-/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
-fn reference_to(r: &str, name: &str) -> bool {
-    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
-}
-
-fn refers(node: &Node, platform: Platform, names: &SelfNames) -> Tri {
-    match (&node.value, platform) {
-        (Value::Expr(e), Platform::Terraform) => {
-            let mut opaque = false;
-            let mut identified = false;
-            for r in &e.references {
-                if names.names.iter().any(|n| reference_to(r, n)) {
-                    return Tri::True;
-                }
-                let root = r.split(['.', '[']).next().unwrap_or("");
-                if OPAQUE_ROOTS.contains(&root) {
-                    opaque = true;
-                } else if !NEUTRAL_ROOTS.contains(&root) {
-                    identified = true;
-                }
-            }
-            if opaque || !identified {
-                Tri::Unknown
-            } else {
-                Tri::False
-            }
-        }
-        (Value::String(s), _) => {
-            if names.names.iter().any(|n| n == s) {
-                Tri::True
-            } else if names.complete {
-                Tri::False
-            } else {
-                // Our own name is an expression: this literal may be it.
-                Tri::Unknown
-            }
-        }
-        (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
-            let entry = &o.entries[0];
-            let target = match entry.key.as_str() {
-                "Ref" => entry.value.as_str().map(str::to_string),
-                "Fn::GetAtt" => match &entry.value.value {
-                    Value::Array(parts) => parts.first().and_then(Node::as_str).map(str::to_string),
-                    Value::String(s) => s.split('.').next().map(str::to_string),
-                    _ => None,
-                },
-                "Fn::Sub" => {
-                    let text = match &entry.value.value {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Array(parts) => parts.first().and_then(Node::as_str),
-                        _ => None,
-                    };
-                    if let Some(text) = text
-                        && names
-                            .names
-                            .iter()
-                            .any(|n| text.contains(&format!("${{{n}")))
-                    {
-                        return Tri::True;
-                    }
-                    return Tri::Unknown;
-                }
-                _ => return Tri::Unknown,
-            };
-            match target {
-                Some(t) if names.names.contains(&t) => Tri::True,
-                Some(_) => Tri::False,
-                None => Tri::Unknown,
-            }
-        }
-        _ => Tri::False,
     }
 }
 

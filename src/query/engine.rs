@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, fingerprint};
 use crate::finding::{Suppression, SuppressionKind};
 use crate::load::LoadedUnit;
-use crate::platform::{Entity, entities};
+use crate::platform::{Entity, Model, entities};
 use crate::suppress::{Date, InlineSuppressions, Target, Verdict};
 use crate::tree::{Node, Value};
 
@@ -46,10 +46,6 @@ impl Default for EngineOptions {
         }
     }
 }
-
-/// The annotation a Kubernetes object uses to suppress queries on itself
-/// and its pod spec and containers.
-pub const IGNORE_ANNOTATION: &str = "rampart.dev/ignore";
 
 /// Runs every applicable query over every entity of `unit`.
 pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
@@ -88,7 +84,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                 continue;
             }
             let ctx = Context {
-                platform: file.platform,
+                model: file.platform.model(),
                 entities: &file.entities,
                 entity: index,
                 document: &file.documents[entity.document],
@@ -116,6 +112,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                     let path_text = path.to_string();
                     let suppressed = if options.inline_suppressions {
                         inline_suppression(
+                            ctx.model,
                             &inline,
                             &mut used,
                             &mut result.notices,
@@ -180,6 +177,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
 /// The inline suppression (comment or annotation) covering a finding.
 #[allow(clippy::too_many_arguments)]
 fn inline_suppression(
+    model: &dyn Model,
     inline: &InlineSuppressions,
     used: &mut [bool],
     notices: &mut Vec<Diagnostic>,
@@ -190,7 +188,7 @@ fn inline_suppression(
     hit: &Hit,
     today: Date,
 ) -> Option<Suppression> {
-    if let Some(s) = annotation_suppression(file, query, entities, index) {
+    if let Some(s) = annotation_suppression(model, file, query, entities, index) {
         return Some(s);
     }
     if inline.directives().is_empty() {
@@ -228,9 +226,11 @@ fn inline_suppression(
     }
 }
 
-/// `metadata.annotations."rampart.dev/ignore"` on the Kubernetes object the
-/// entity is, or is in.
+/// What the entity, or an entity enclosing it, says to ignore (a
+/// platform's own form, such as an annotation): the nearest that
+/// says anything decides.
 fn annotation_suppression(
+    model: &dyn Model,
     file: &str,
     query: &super::Query,
     entities: &[Entity],
@@ -239,12 +239,7 @@ fn annotation_suppression(
     let mut at = Some(index);
     while let Some(i) = at {
         let e = entities.get(i)?;
-        if e.kind.starts_with("object.") {
-            let entry = e
-                .node
-                .at("metadata.annotations")?
-                .entry(IGNORE_ANNOTATION)?;
-            let ids = entry.value.as_str()?;
+        if let Some((ids, line)) = model.declared_ignores(e) {
             let named = ids
                 .split(',')
                 .map(str::trim)
@@ -252,7 +247,7 @@ fn annotation_suppression(
             return named.then(|| Suppression {
                 kind: SuppressionKind::Inline,
                 reason: None,
-                origin: format!("{file}:{}", entry.key_span.start_line),
+                origin: format!("{file}:{line}"),
                 expires: None,
                 approved_by: None,
             });

@@ -1,5 +1,5 @@
 //! Paths into an entity: `ingress[*].cidr_blocks`, `spec.volumes[*].hostPath`,
-//! `metadata.annotations."seccomp.security.alpha.kubernetes.io/pod"`,
+//! `metadata.annotations."example.com/key"`,
 //! `$parent.securityContext.runAsNonRoot`.
 //!
 //! A key step applied to an array applies to each element, so
