@@ -5,6 +5,8 @@
 //! same privileged container is as dangerous in a Deployment or a CronJob,
 //! and this model finds the pod spec wherever each kind nests it.
 
+mod control_plane;
+
 use super::{Entity, Model, Platform, entry_span};
 use crate::tree::Node;
 
@@ -147,8 +149,12 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
         };
         for container in list.value.items() {
             let name = container.get("name").and_then(Node::as_str).unwrap_or("?");
+            let kind = match control_plane::component(container) {
+                Some(component) => format!("container.{component}"),
+                None => "container".to_string(),
+            };
             out.push(Entity {
-                kind: "container".to_string(),
+                kind,
                 identity: format!("{label} {name} in {identity}"),
                 name: name.to_string(),
                 document,
