@@ -3,7 +3,7 @@
 //! a directive alone on its line applies to the next line that is neither
 //! blank nor a comment; a directive after code applies to its own line.
 
-use crate::platform::Platform;
+use crate::platform::CommentSyntax;
 
 /// A comment found in a source text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,9 +20,9 @@ pub struct Comment<'a> {
 /// a `#` inside a string is not a comment. Dockerfiles only have comments
 /// at the start of a line (a `#` later is part of the instruction); JSON has
 /// none.
-fn comment_start(line: &str, platform: Option<Platform>) -> Option<usize> {
+fn comment_start(line: &str, syntax: CommentSyntax) -> Option<usize> {
     let trimmed = line.trim_start();
-    if platform == Some(Platform::Dockerfile) {
+    if syntax == CommentSyntax::HashAtLineStart {
         return trimmed
             .starts_with('#')
             .then(|| line.len() - trimmed.len() + 1);
@@ -44,7 +44,7 @@ fn comment_start(line: &str, platform: Option<Platform>) -> Option<usize> {
                 b'"' | b'\'' => quote = Some(b),
                 b'#' => return Some(i + 1),
                 b'/' if bytes.get(i + 1) == Some(&b'/')
-                    && platform != Some(Platform::Kubernetes) =>
+                    && syntax == CommentSyntax::HashOrSlashes =>
                 {
                     return Some(i + 2);
                 }
@@ -57,8 +57,8 @@ fn comment_start(line: &str, platform: Option<Platform>) -> Option<usize> {
 }
 
 /// Every comment of `text` whose text contains `needle`, with the line it
-/// applies to. `platform` decides the comment syntax (`None`: `#` and `//`).
-pub fn comments<'a>(text: &'a str, platform: Option<Platform>, needle: &str) -> Vec<Comment<'a>> {
+/// applies to, in the given comment syntax.
+pub fn comments<'a>(text: &'a str, syntax: CommentSyntax, needle: &str) -> Vec<Comment<'a>> {
     let lines: Vec<&str> = text.lines().collect();
     let is_code = |l: &str| {
         let t = l.trim();
@@ -69,7 +69,7 @@ pub fn comments<'a>(text: &'a str, platform: Option<Platform>, needle: &str) -> 
         if !line.contains(needle) {
             continue;
         }
-        let Some(start) = comment_start(line, platform) else {
+        let Some(start) = comment_start(line, syntax) else {
             continue;
         };
         let body = line[start..].trim_start_matches(['#', '/']).trim();
@@ -102,8 +102,8 @@ pub fn comments<'a>(text: &'a str, platform: Option<Platform>, needle: &str) -> 
 mod tests {
     use super::*;
 
-    fn targets(text: &str, platform: Option<Platform>) -> Vec<(u32, u32, &str)> {
-        comments(text, platform, "x:")
+    fn targets(text: &str, syntax: CommentSyntax) -> Vec<(u32, u32, &str)> {
+        comments(text, syntax, "x:")
             .into_iter()
             .map(|c| (c.line, c.target, c.text))
             .collect()
@@ -113,7 +113,7 @@ mod tests {
     fn own_line_and_trailing_comments() {
         let text = "a = 1 # x: one\n# x: two\n\n# other\nb = \"#x: not\"\n// x: three\nc = 3\n";
         assert_eq!(
-            targets(text, None),
+            targets(text, CommentSyntax::HashOrSlashes),
             vec![(1, 1, "x: one"), (2, 5, "x: two"), (6, 7, "x: three")]
         );
     }
@@ -122,7 +122,7 @@ mod tests {
     fn dockerfile_comments_start_lines_only() {
         let text = "# x: one\nRUN echo '#x: no' # x: not a comment\n";
         assert_eq!(
-            targets(text, Some(Platform::Dockerfile)),
+            targets(text, CommentSyntax::HashAtLineStart),
             vec![(1, 2, "x: one")]
         );
     }
@@ -130,9 +130,6 @@ mod tests {
     #[test]
     fn yaml_has_no_slash_comments() {
         let text = "url: http://x: y\n# x: two\nkind: Pod\n";
-        assert_eq!(
-            targets(text, Some(Platform::Kubernetes)),
-            vec![(2, 3, "x: two")]
-        );
+        assert_eq!(targets(text, CommentSyntax::Hash), vec![(2, 3, "x: two")]);
     }
 }

@@ -118,8 +118,13 @@ pub fn baseline_at(
             let (old_prefix, new_prefix) =
                 pairs.iter().find(|(o, _)| f.file.starts_with(o.as_str()))?;
             f.file = format!("{new_prefix}{}", &f.file[old_prefix.len()..]);
-            f.fingerprint =
-                fingerprint(&f.query_id, &f.file, &f.entity, &f.path, f.value.as_deref());
+            f.fingerprint = fingerprint(
+                &f.query_id,
+                &f.file,
+                &f.entity,
+                &f.path.to_string(),
+                f.value.as_deref(),
+            );
             Some(f)
         })
         .collect();

@@ -22,7 +22,7 @@ pub struct Finding {
     pub entity: String,
     /// The attribute path from the entity (`ingress[1].cidr_blocks[0]`);
     /// empty for the entity as a whole.
-    pub path: String,
+    pub path: FieldPath,
     /// What was found, and what was expected.
     pub message: String,
     /// Stable across edits elsewhere in the file: a hash of query id, file,
@@ -40,6 +40,83 @@ pub struct Finding {
     /// path, as `--diff-base` does).
     #[serde(skip)]
     pub value: Option<String>,
+}
+
+/// One step of a [`FieldPath`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Segment {
+    /// An object key.
+    Key(String),
+    /// An array element.
+    Index(usize),
+    /// Every element (`[*]`): a path that reached no element names them
+    /// all.
+    Each,
+    /// Up to the enclosing entity (a container's pod spec).
+    Parent,
+    /// The root of the document the entity is in.
+    Document,
+}
+
+/// Where a value sits, from its entity: a sequence of keys and indices,
+/// kept typed so nothing ever parses it back from text. It prints as
+/// `ingress[1].cidr_blocks[0]`, quoting a key that holds a dot, a bracket,
+/// a quote or a space (`metadata.annotations."rampart.dev/ignore"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath(pub Vec<Segment>);
+
+impl FieldPath {
+    /// The path of the entity itself.
+    pub fn new() -> FieldPath {
+        FieldPath(Vec::new())
+    }
+
+    /// True for the entity itself.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The steps.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// True when the path starts outside the entity (`$parent`,
+    /// `$document`).
+    pub fn leaves_entity(&self) -> bool {
+        matches!(self.0.first(), Some(Segment::Parent | Segment::Document))
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            let dot = if i == 0 { "" } else { "." };
+            match segment {
+                Segment::Key(key) => {
+                    let plain = !key.is_empty()
+                        && !key.starts_with('$')
+                        && !key.contains(['.', '[', ']', '"', ' ']);
+                    if plain {
+                        write!(f, "{dot}{key}")?;
+                    } else {
+                        write!(f, "{dot}\"{}\"", key.replace('"', "\\\""))?;
+                    }
+                }
+                Segment::Index(n) => write!(f, "[{n}]")?,
+                Segment::Each => write!(f, "[*]")?,
+                Segment::Parent => write!(f, "{dot}$parent")?,
+                Segment::Document => write!(f, "{dot}$document")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for FieldPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Where a module call is written.
@@ -117,14 +194,14 @@ pub fn sort(findings: &mut [Finding]) {
             a.span.start_line,
             a.span.start_col,
             a.query_id.as_str(),
-            a.path.as_str(),
+            &a.path,
         )
             .cmp(&(
                 b.file.as_str(),
                 b.span.start_line,
                 b.span.start_col,
                 b.query_id.as_str(),
-                b.path.as_str(),
+                &b.path,
             ))
     });
 }

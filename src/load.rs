@@ -12,7 +12,7 @@ use crate::detect;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, FoundFile};
 use crate::parse::{self, Parsed, json::Strings};
-use crate::platform::{Platform, cloudformation, kubernetes};
+use crate::platform::Platform;
 use crate::source::{ReadError, SourceText, read_source};
 use crate::tree::{LineIndex, Node};
 
@@ -181,17 +181,8 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
             err.message,
         ));
     }
-    let documents: Vec<Node> = match platform {
-        Platform::Kubernetes => documents
-            .into_iter()
-            .filter(|d| kubernetes::object_kind(d).is_some())
-            .collect(),
-        Platform::CloudFormation => documents
-            .into_iter()
-            .filter(cloudformation::is_template)
-            .collect(),
-        Platform::Terraform | Platform::Dockerfile => documents,
-    };
+    let model = platform.model();
+    let documents: Vec<Node> = documents.into_iter().filter(|d| model.accepts(d)).collect();
     if documents.is_empty() {
         if had_errors {
             // Counted as what it was read as, so the summary says what the

@@ -182,7 +182,7 @@ impl InlineSuppressions {
             })
             .map_or(u32::MAX, |i| i as u32 + 1);
         for marker in MARKERS {
-            for c in comments(text, Some(platform), marker) {
+            for c in comments(text, platform.model().comment_syntax(), marker) {
                 if let Some(d) = parse_directive(c.text, c.line, c.target, first_code) {
                     directives.push(d);
                 }

@@ -344,7 +344,8 @@ impl<'a> MarkedId<'a> {
 
 /// Markers in a text: (line marked, ids as written, `ID` or `ID@COLUMN`).
 pub fn markers(text: &str) -> Vec<(u32, Vec<String>)> {
-    crate::comments::comments(text, None, MARKER)
+    // Markers may be written in any of the platforms' comment forms.
+    crate::comments::comments(text, crate::platform::CommentSyntax::HashOrSlashes, MARKER)
         .into_iter()
         .filter_map(|c| {
             let (_, ids) = c.text.split_once(MARKER)?;

@@ -6,6 +6,13 @@
 //! Each has an identity a user recognises (`aws_s3_bucket.logs`,
 //! `container web in Deployment/prod/web`), which also goes into finding
 //! fingerprints, so it never contains a line number.
+//!
+//! Each platform's folder is the only place that knows that platform: its
+//! [`Model`] says what its entities are (and the kinds derived from them),
+//! how a value resolves as the platform would read it, how entities refer
+//! to each other, how its comments are written. The query engine, the
+//! suppressions and the reports ask the model; none of them names a
+//! platform. A new platform is a parser and a model.
 
 pub mod cloudformation;
 pub mod dockerfile;
@@ -14,7 +21,7 @@ pub mod terraform;
 
 use serde::Serialize;
 
-use crate::tree::{Node, Span};
+use crate::tree::{Node, Span, Value};
 
 /// The platforms rampart reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,16 +88,161 @@ pub struct Entity<'a> {
     pub parent: Option<usize>,
 }
 
+impl Platform {
+    /// The model that knows this platform.
+    pub fn model(self) -> &'static dyn Model {
+        match self {
+            Platform::Terraform => &terraform::Terraform,
+            Platform::Kubernetes => &kubernetes::Kubernetes,
+            Platform::CloudFormation => &cloudformation::CloudFormation,
+            Platform::Dockerfile => &dockerfile::Dockerfile,
+        }
+    }
+}
+
+/// A three-valued answer: a value rampart cannot know is neither yes nor
+/// no.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Truth {
+    /// Yes.
+    Yes,
+    /// No.
+    No,
+    /// Depends on a value rampart cannot know.
+    Unknown,
+}
+
+/// How a value looks once the platform has read it.
+#[derive(Clone, Copy, Debug)]
+pub enum View<'a> {
+    /// This node (a CloudFormation `Ref` to a parameter becomes the
+    /// parameter's default).
+    Known(&'a Node),
+    /// A value rampart cannot know (an unevaluated expression, an
+    /// intrinsic function of a value only known at deploy time).
+    Unknown,
+}
+
+/// The names other entities may use to refer to an entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Its address (`aws_s3_bucket.logs`, a CloudFormation logical id) and
+    /// the literal physical names it declares (a bucket name).
+    pub names: Vec<String>,
+    /// False when a physical name is not known (written as an expression):
+    /// a literal elsewhere might then be it.
+    pub complete: bool,
+}
+
+/// How a platform writes comments, for inline suppressions and fixture
+/// markers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentSyntax {
+    /// `#` anywhere outside quotes (YAML).
+    Hash,
+    /// `#` or `//` anywhere outside quotes (HCL).
+    HashOrSlashes,
+    /// `#` only at the start of a line (Dockerfile: a `#` later is part of
+    /// the instruction).
+    HashAtLineStart,
+}
+
+/// What a platform knows, behind one interface.
+pub trait Model: Sync {
+    /// The platform this model describes.
+    fn platform(&self) -> Platform;
+
+    /// Appends the entities of one parsed document to `out`, in source
+    /// order, derived kinds included.
+    fn entities<'a>(&self, document_index: usize, document: &'a Node, out: &mut Vec<Entity<'a>>);
+
+    /// Whether a parsed document belongs to this platform (a YAML stream
+    /// may hold documents of other kinds).
+    fn accepts(&self, _document: &Node) -> bool {
+        true
+    }
+
+    /// `node` as the platform reads it, in `document`. By default an
+    /// unevaluated expression is unknown and everything else is itself.
+    fn view<'a>(&self, node: &'a Node, _document: &'a Node) -> View<'a> {
+        match node.value {
+            Value::Expr(_) => View::Unknown,
+            _ => View::Known(node),
+        }
+    }
+
+    /// Whether `key`, absent from `object`, may still exist once the
+    /// platform generates it (a Terraform `dynamic` block not expanded):
+    /// then its absence is unknown, not a fact.
+    fn may_generate(&self, _object: &Node, _key: &str) -> bool {
+        false
+    }
+
+    /// The names other entities may use to refer to `entity`.
+    fn names(&self, entity: &Entity) -> Names {
+        Names {
+            names: vec![entity.name.clone()],
+            complete: true,
+        }
+    }
+
+    /// Whether a value, as written (not viewed), refers to an entity known
+    /// by `names`.
+    fn refers(&self, node: &Node, names: &Names) -> Truth {
+        match &node.value {
+            Value::String(s) => literal_name(s, names),
+            _ => Truth::No,
+        }
+    }
+
+    /// How comments are written.
+    fn comment_syntax(&self) -> CommentSyntax {
+        CommentSyntax::Hash
+    }
+
+    /// The ids of queries the entity itself says to ignore, as written
+    /// (comma-separated), and the line where it says so: a Kubernetes
+    /// object's `rampart.dev/ignore` annotation. Asked of an entity and of
+    /// each entity enclosing it.
+    fn declared_ignores<'a>(&self, _entity: &Entity<'a>) -> Option<(&'a str, u32)> {
+        None
+    }
+
+    /// The prefix of the ids of queries for this platform alone (`tf-`).
+    fn id_prefix(&self) -> &'static str;
+
+    /// The language of a source snippet (SARIF `snippet` hints).
+    fn snippet_language(&self) -> &'static str;
+}
+
+/// Whether a selector kind (`resource`, `resource.<type>`) covers an
+/// entity kind: equal, or a prefix ending at a `.` (`container` covers the
+/// derived `container.kube-apiserver`).
+pub fn kind_covers(selector: &str, kind: &str) -> bool {
+    kind == selector
+        || (kind.len() > selector.len()
+            && kind.starts_with(selector)
+            && kind.as_bytes()[selector.len()] == b'.')
+}
+
+/// A name written literally, compared with an entity's names: unknown when
+/// the entity's own physical name is not known (it might be this one).
+pub fn literal_name(text: &str, names: &Names) -> Truth {
+    if names.names.iter().any(|n| n == text) {
+        Truth::Yes
+    } else if names.complete {
+        Truth::No
+    } else {
+        Truth::Unknown
+    }
+}
+
 /// The entities of one parsed file, in source order.
 pub fn entities<'a>(platform: Platform, documents: &'a [Node]) -> Vec<Entity<'a>> {
+    let model = platform.model();
     let mut out = Vec::new();
     for (i, document) in documents.iter().enumerate() {
-        match platform {
-            Platform::Terraform => terraform::entities(i, document, &mut out),
-            Platform::Kubernetes => kubernetes::entities(i, document, &mut out),
-            Platform::CloudFormation => cloudformation::entities(i, document, &mut out),
-            Platform::Dockerfile => dockerfile::entities(i, document, &mut out),
-        }
+        model.entities(i, document, &mut out);
     }
     out
 }

@@ -151,7 +151,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
         }),
     };
     if let (Some(id), Some(platform)) = (&id, platform) {
-        let prefix = platform_prefix(platform);
+        let prefix = platform.model().id_prefix();
         if !id.starts_with(prefix) {
             c.error(
                 field_span(root, "id"),
@@ -205,16 +205,6 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             source: source.to_string(),
         }),
         _ => Err(vec![error_at(root.span, "incomplete query".into())]),
-    }
-}
-
-/// The id prefix each platform's queries use.
-pub fn platform_prefix(platform: Platform) -> &'static str {
-    match platform {
-        Platform::Terraform => "tf-",
-        Platform::Kubernetes => "k8s-",
-        Platform::CloudFormation => "cfn-",
-        Platform::Dockerfile => "docker-",
     }
 }
 
@@ -380,12 +370,12 @@ impl Compiler<'_> {
         out
     }
 
-    /// `select: terraform resource.aws_s3_bucket` or a list of such.
+    /// `select: <platform> <kind>` or a list of such.
     fn select(&mut self, root: &Node) -> Option<(Platform, Vec<String>)> {
         let Some(n) = root.get("select") else {
             self.error(
                 root.span,
-                "missing field \"select\": e.g. \"terraform resource.aws_s3_bucket\"".into(),
+                "missing field \"select\": \"<platform> <entity kind>\"".into(),
             );
             return None;
         };
@@ -411,7 +401,8 @@ impl Compiler<'_> {
                 self.error(
                     item.span,
                     format!(
-                        "field \"select\": unknown platform \"{p}\": expected terraform, kubernetes, cloudformation or dockerfile"
+                        "field \"select\": unknown platform \"{p}\": expected {}",
+                        Platform::ALL.map(Platform::name).join(", ")
                     ),
                 );
                 continue;

@@ -5,9 +5,9 @@
 
 use regex::Regex;
 
-use super::path::Path;
+use super::path::{Path, Seg, Trail, extend};
 use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
-use crate::platform::Platform;
+use crate::platform::{Names, Truth};
 use crate::tree::{Node, Number, Span, Value};
 
 /// A compiled condition.
@@ -44,7 +44,7 @@ pub enum Condition {
     /// Another entity of the unit, of a kind, exists (`any_entity`) or
     /// refers to this one (`referenced_by`), and matches a condition.
     Related {
-        /// The kind of the other entity (`resource.aws_s3_bucket_acl`).
+        /// The kind of the other entity.
         kind: String,
         /// Where in the other entity a reference to this one is written;
         /// `None` for any entity of the kind.
@@ -149,28 +149,28 @@ pub struct PortRange {
 
 /// Where a condition matched.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
+pub struct Hit<'a> {
     /// The offending value, or the header of what lacks something.
     pub span: Span,
     /// Its path from the entity, for the fingerprint.
-    pub path: String,
+    pub path: Trail<'a>,
     /// The value found, as a message shows it; `None` when missing.
     pub value: Option<String>,
 }
 
 /// The result of a condition.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<'a> {
     /// It holds, here.
-    Match(Vec<Hit>),
+    Match(Vec<Hit<'a>>),
     /// It does not hold.
     NoMatch,
     /// It depends on a value rampart does not know.
     Unknown,
 }
 
-impl Outcome {
-    fn from_hits(hits: Vec<Hit>, unknown: bool) -> Outcome {
+impl<'a> Outcome<'a> {
+    fn from_hits(hits: Vec<Hit<'a>>, unknown: bool) -> Outcome<'a> {
         if !hits.is_empty() {
             Outcome::Match(hits)
         } else if unknown {
@@ -181,7 +181,7 @@ impl Outcome {
     }
 }
 
-fn header_hit(scope: &Scope) -> Hit {
+fn header_hit<'a>(scope: &Scope<'a>) -> Hit<'a> {
     Hit {
         span: scope.header,
         path: scope.path.clone(),
@@ -191,11 +191,11 @@ fn header_hit(scope: &Scope) -> Hit {
 
 impl Condition {
     /// Evaluates the condition with `scope` in view.
-    pub fn eval(&self, scope: &Scope, ctx: &Context) -> Outcome {
+    pub fn eval<'a>(&'a self, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
         match self {
             Condition::All(parts) => {
                 let mut unknown = false;
-                let mut hits: Vec<Hit> = Vec::new();
+                let mut hits: Vec<Hit<'a>> = Vec::new();
                 for part in parts {
                     match part.eval(scope, ctx) {
                         Outcome::NoMatch => return Outcome::NoMatch,
@@ -259,7 +259,7 @@ impl Condition {
     }
 }
 
-fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
+fn dedup(mut hits: Vec<Hit<'_>>) -> Vec<Hit<'_>> {
     let mut seen: Vec<(u32, u32)> = Vec::with_capacity(hits.len());
     hits.retain(|h| {
         let key = (h.span.start, h.span.end);
@@ -275,7 +275,7 @@ fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
 
 /// Resolves the first present of `paths`. Stops at an unknown: the value
 /// that decides is then unknown, not the next alternative.
-fn first_present<'a>(paths: &[Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+fn first_present<'a>(paths: &'a [Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
     let mut last = Resolution::default();
     for path in paths {
         let mut r = resolve(path, scope, ctx);
@@ -290,7 +290,12 @@ fn first_present<'a>(paths: &[Path], scope: &Scope<'a>, ctx: &Context<'a>) -> Re
     last
 }
 
-fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outcome {
+fn eval_test<'a>(
+    paths: &'a [Path],
+    test: &'a Test,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let resolution = first_present(paths, scope, ctx);
     match test {
         Test::Missing => {
@@ -303,11 +308,10 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
                 // The finding points at the deepest parent that exists, and
                 // names the path that is missing.
                 let span = resolution.nearest.map_or(scope.header, |(span, _)| span);
-                let missing = paths.first().map(ToString::to_string).unwrap_or_default();
-                let path = match (scope.path.is_empty(), missing.starts_with('$')) {
-                    (true, _) | (_, true) => missing,
-                    (false, false) => format!("{}.{missing}", scope.path),
-                };
+                let path = paths
+                    .first()
+                    .map(|p| p.trail_from(&scope.path))
+                    .unwrap_or_default();
                 Outcome::Match(vec![Hit {
                     span,
                     path,
@@ -336,7 +340,7 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
             let Some(expected) = scalar_of(expected.node) else {
                 return Outcome::NoMatch;
             };
-            let hits: Vec<Hit> = resolution
+            let hits: Vec<Hit<'a>> = resolution
                 .found
                 .iter()
                 .filter(|f| loosely_equal(f.node, &expected))
@@ -349,9 +353,9 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
             let mut hits = Vec::new();
             for found in &resolution.found {
                 match check(test, found, ctx, &mut hits) {
-                    Tri::True => hits.push(hit(found)),
-                    Tri::Unknown => unknown = true,
-                    Tri::False => {}
+                    Truth::Yes => hits.push(hit(found)),
+                    Truth::Unknown => unknown = true,
+                    Truth::No => {}
                 }
             }
             Outcome::from_hits(dedup(hits), unknown)
@@ -359,7 +363,7 @@ fn eval_test(paths: &[Path], test: &Test, scope: &Scope, ctx: &Context) -> Outco
     }
 }
 
-fn hit(found: &Found) -> Hit {
+fn hit<'a>(found: &Found<'a>) -> Hit<'a> {
     Hit {
         span: found.site,
         path: found.path.clone(),
@@ -387,32 +391,30 @@ pub fn render(node: &Node) -> String {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    True,
-    False,
-    Unknown,
-}
-
 /// Checks one value. Tests that look inside arrays (`contains`,
 /// `cidr_open_to_world`) push hits on the offending elements themselves
 /// and answer `False` for the array, or `Unknown` when an element is.
-fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>) -> Tri {
+fn check<'a>(
+    test: &Test,
+    found: &Found<'a>,
+    ctx: &Context<'a>,
+    element_hits: &mut Vec<Hit<'a>>,
+) -> Truth {
     let node = found.node;
-    let known = |b: bool| if b { Tri::True } else { Tri::False };
+    let known = |b: bool| if b { Truth::Yes } else { Truth::No };
     match test {
-        Test::Exists | Test::Missing | Test::EqualsPath(_) => Tri::False,
+        Test::Exists | Test::Missing | Test::EqualsPath(_) => Truth::No,
         Test::Equals(s) => known(loosely_equal(node, s)),
         Test::NotEquals(s) => known(!loosely_equal(node, s)),
         Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
         Test::NotIn(set) => known(!set.iter().any(|s| loosely_equal(node, s))),
         Test::Matches(re) => match text_of(node) {
             Some(t) => known(re.is_match(&t)),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::NotMatches(re) => match text_of(node) {
             Some(t) => known(!re.is_match(&t)),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::Compare(ord, bound) => match number_of(node) {
             Some(n) => known(match ord {
@@ -421,7 +423,7 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
                 Ordering::Less => n < *bound,
                 Ordering::LessOrEqual => n <= *bound,
             }),
-            None => Tri::False,
+            None => Truth::No,
         },
         Test::Contains(s) => match &node.value {
             // The finding points at the matching element itself.
@@ -433,18 +435,18 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
                     } else if loosely_equal(item, s) {
                         element_hits.push(Hit {
                             span: item.span,
-                            path: format!("{}[{i}]", found.path),
+                            path: extend(&found.path, Seg::Index(i)),
                             value: Some(render(item)),
                         });
                     }
                 }
-                if unknown { Tri::Unknown } else { Tri::False }
+                if unknown { Truth::Unknown } else { Truth::No }
             }
             Value::String(text) => match s {
                 Scalar::String(needle) => known(text.contains(needle.as_str())),
-                _ => Tri::False,
+                _ => Truth::No,
             },
-            _ => Tri::False,
+            _ => Truth::No,
         },
         Test::IsEmpty => known(match &node.value {
             Value::Null => true,
@@ -462,12 +464,12 @@ fn check(test: &Test, found: &Found, ctx: &Context, element_hits: &mut Vec<Hit>)
                     } else if item.as_str().is_some_and(is_open_cidr) {
                         element_hits.push(Hit {
                             span: item.span,
-                            path: format!("{}[{i}]", found.path),
+                            path: extend(&found.path, Seg::Index(i)),
                             value: Some(render(item)),
                         });
                     }
                 }
-                if unknown { Tri::Unknown } else { Tri::False }
+                if unknown { Truth::Unknown } else { Truth::No }
             }
             _ => known(node.as_str().is_some_and(is_open_cidr)),
         },
@@ -509,8 +511,8 @@ fn number_of(node: &Node) -> Option<f64> {
     }
 }
 
-/// Equality as the platforms coerce values: Terraform and CloudFormation
-/// both accept `"true"` for `true` and `"22"` for `22`.
+/// Equality as the platforms coerce values: `"true"` equals `true` and
+/// `"22"` equals `22`.
 pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     match (&node.value, scalar) {
         (Value::Null, Scalar::Null) => true,
@@ -529,18 +531,18 @@ pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     }
 }
 
-fn eval_items(
+fn eval_items<'a>(
     quantifier: Quantifier,
-    path: &Path,
-    filter: Option<&Condition>,
-    condition: Option<&Condition>,
-    scope: &Scope,
-    ctx: &Context,
-) -> Outcome {
+    path: &'a Path,
+    filter: Option<&'a Condition>,
+    condition: Option<&'a Condition>,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let resolution = resolve(path, scope, ctx);
     let mut unknown = resolution.unknown;
     // Each element in scope with its own header: the first line of it.
-    let mut items: Vec<Scope> = Vec::new();
+    let mut items: Vec<Scope<'a>> = Vec::new();
     for found in &resolution.found {
         match &found.node.value {
             Value::Array(elements) => {
@@ -550,7 +552,7 @@ fn eval_items(
                     items.push(Scope {
                         node: e,
                         header: first_line(e.span),
-                        path: format!("{}[{i}]", found.path),
+                        path: extend(&found.path, Seg::Index(i)),
                         key: None,
                     });
                 }
@@ -564,7 +566,7 @@ fn eval_items(
                     items.push(Scope {
                         node: &e.value,
                         header: e.key_span,
-                        path: format!("{}.{}", found.path, e.key),
+                        path: extend(&found.path, Seg::Key(e.key.as_str())),
                         key: Some(e),
                     });
                 }
@@ -590,7 +592,7 @@ fn eval_items(
         }
         items = kept;
     }
-    let eval_item = |item: &Scope| match condition {
+    let eval_item = |item: &Scope<'a>| match condition {
         Some(c) => c.eval(item, ctx),
         None => Outcome::Match(vec![header_hit(item)]),
     };
@@ -683,18 +685,18 @@ fn first_line(span: Span) -> Span {
     }
 }
 
-fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
+fn eval_port_range<'a>(range: &'a PortRange, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
     let port = f64::from(range.port);
     if let Some(path) = &range.range {
         let r = resolve(path, scope, ctx);
         let mut unknown = r.unknown;
         let mut hits = Vec::new();
         for found in &r.found {
-            let elements: Vec<(&Node, String)> = match &found.node.value {
+            let elements: Vec<(&Node, Trail<'a>)> = match &found.node.value {
                 Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| (e, format!("{}[{i}]", found.path)))
+                    .map(|(i, e)| (e, extend(&found.path, Seg::Index(i))))
                     .collect(),
                 _ => vec![(found.node, found.path.clone())],
             };
@@ -731,7 +733,7 @@ fn eval_port_range(range: &PortRange, scope: &Scope, ctx: &Context) -> Outcome {
             return Outcome::Unknown;
         }
     }
-    let bound = |path: &Option<Path>| -> Result<Option<(f64, Found)>, ()> {
+    let bound = |path: &'a Option<Path>| -> Result<Option<(f64, Found<'a>)>, ()> {
         let Some(path) = path else { return Ok(None) };
         let r = resolve(path, scope, ctx);
         match r.found.into_iter().next() {
@@ -782,17 +784,17 @@ fn text_range_includes(node: &Node, port: f64) -> bool {
     }
 }
 
-fn eval_related(
-    kind: &str,
-    reference: Option<&Path>,
-    condition: Option<&Condition>,
-    scope: &Scope,
-    ctx: &Context,
-) -> Outcome {
+fn eval_related<'a>(
+    kind: &'a str,
+    reference: Option<&'a Path>,
+    condition: Option<&'a Condition>,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Outcome<'a> {
     let Some(me) = ctx.entities.get(ctx.entity) else {
         return Outcome::NoMatch;
     };
-    let names = self_names(ctx.platform, me);
+    let names = ctx.model.names(me);
     let mut unknown = false;
     let my_module = ctx
         .unit
@@ -800,13 +802,13 @@ fn eval_related(
         .find(|f| std::ptr::eq(f.entities.as_ptr(), ctx.entities.as_ptr()))
         .and_then(|f| f.module);
     for file in ctx.unit {
-        if file.platform != ctx.platform || file.module != my_module {
+        if file.platform != ctx.model.platform() || file.module != my_module {
             continue;
         }
         for index in file.of_kind(kind) {
             let other = &file.entities[index];
             let other_ctx = Context {
-                platform: file.platform,
+                model: file.platform.model(),
                 entities: &file.entities,
                 entity: index,
                 document: document_of(file, other.document),
@@ -816,17 +818,17 @@ fn eval_related(
             let other_scope = Scope {
                 node: other.node,
                 header: other.header,
-                path: String::new(),
+                path: Vec::new(),
                 key: None,
             };
             if let Some(path) = reference {
                 match refers_to(path, &other_scope, &other_ctx, &names) {
-                    Tri::False => continue,
-                    Tri::Unknown => {
+                    Truth::No => continue,
+                    Truth::Unknown => {
                         unknown = true;
                         continue;
                     }
-                    Tri::True => {}
+                    Truth::Yes => {}
                 }
             }
             match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
@@ -849,75 +851,23 @@ fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
     &file.documents[index.min(file.documents.len().saturating_sub(1))]
 }
 
-/// The names another entity may use to refer to an entity.
-struct SelfNames {
-    /// Its address (`aws_s3_bucket.logs`, a CloudFormation logical id) and,
-    /// in Terraform, the literal bucket or name it declares.
-    names: Vec<String>,
-    /// False when its bucket or name is an expression: a literal elsewhere
-    /// might then be it.
-    complete: bool,
-}
-
-fn self_names(platform: Platform, me: &crate::platform::Entity) -> SelfNames {
-    let mut names = vec![me.name.clone()];
-    let mut complete = true;
-    match platform {
-        Platform::Terraform => {
-            for key in ["bucket", "name"] {
-                match me.node.get(key).map(|n| &n.value) {
-                    Some(Value::String(s)) => names.push(s.clone()),
-                    Some(Value::Expr(_)) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        // `BucketName`, `QueueName`, `TopicName`...: the physical name
-        // another resource may give literally.
-        Platform::CloudFormation => {
-            let properties = me.node.get("Properties").and_then(Node::as_object);
-            for entry in properties.map(|o| o.entries.as_slice()).unwrap_or_default() {
-                if !entry.key.ends_with("Name") {
-                    continue;
-                }
-                match &entry.value.value {
-                    Value::String(s) => names.push(s.clone()),
-                    Value::Object(_) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    SelfNames { names, complete }
-}
-
-/// Whether a selector kind (`resource`, `resource.aws_s3_bucket`) covers an
-/// entity kind: equal, or a prefix ending at a `.`.
-pub fn kind_matches(selector: &str, kind: &str) -> bool {
-    kind == selector
-        || (kind.len() > selector.len()
-            && kind.starts_with(selector)
-            && kind.as_bytes()[selector.len()] == b'.')
-}
-
 /// Whether the value at `path` in another entity refers to one of `names`.
 /// Unknown when it is an expression that refers to no resource rampart can
 /// identify (a variable, a module output): it might be this one.
-fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &SelfNames) -> Tri {
+fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &Names) -> Truth {
     // The raw nodes, not their platform views: a reference is exactly what
     // a view would turn into "unknown".
     let mut nodes: Vec<&Node> = Vec::new();
     collect_raw(scope.node, &path.steps, &mut nodes);
     let mut unknown = false;
     for node in nodes {
-        match refers(node, ctx.platform, names) {
-            Tri::True => return Tri::True,
-            Tri::Unknown => unknown = true,
-            Tri::False => {}
+        match ctx.model.refers(node, names) {
+            Truth::Yes => return Truth::Yes,
+            Truth::Unknown => unknown = true,
+            Truth::No => {}
         }
     }
-    if unknown { Tri::Unknown } else { Tri::False }
+    if unknown { Truth::Unknown } else { Truth::No }
 }
 
 fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'a Node>) {
@@ -949,87 +899,6 @@ fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'
         }
         (Step::Each, _) => collect_raw(node, rest, out),
         _ => {}
-    }
-}
-
-/// References whose value could be any resource: a variable, a local, a
-/// module output, a data source, an iteration value.
-const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self"];
-
-/// References that never carry an identity (`count.index`, `path.module`).
-const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
-
-/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
-fn reference_to(r: &str, name: &str) -> bool {
-    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
-}
-
-fn refers(node: &Node, platform: Platform, names: &SelfNames) -> Tri {
-    match (&node.value, platform) {
-        (Value::Expr(e), Platform::Terraform) => {
-            let mut opaque = false;
-            let mut identified = false;
-            for r in &e.references {
-                if names.names.iter().any(|n| reference_to(r, n)) {
-                    return Tri::True;
-                }
-                let root = r.split(['.', '[']).next().unwrap_or("");
-                if OPAQUE_ROOTS.contains(&root) {
-                    opaque = true;
-                } else if !NEUTRAL_ROOTS.contains(&root) {
-                    identified = true;
-                }
-            }
-            if opaque || !identified {
-                Tri::Unknown
-            } else {
-                Tri::False
-            }
-        }
-        (Value::String(s), _) => {
-            if names.names.iter().any(|n| n == s) {
-                Tri::True
-            } else if names.complete {
-                Tri::False
-            } else {
-                // Our own name is an expression: this literal may be it.
-                Tri::Unknown
-            }
-        }
-        (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
-            let entry = &o.entries[0];
-            let target = match entry.key.as_str() {
-                "Ref" => entry.value.as_str().map(str::to_string),
-                "Fn::GetAtt" => match &entry.value.value {
-                    Value::Array(parts) => parts.first().and_then(Node::as_str).map(str::to_string),
-                    Value::String(s) => s.split('.').next().map(str::to_string),
-                    _ => None,
-                },
-                "Fn::Sub" => {
-                    let text = match &entry.value.value {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Array(parts) => parts.first().and_then(Node::as_str),
-                        _ => None,
-                    };
-                    if let Some(text) = text
-                        && names
-                            .names
-                            .iter()
-                            .any(|n| text.contains(&format!("${{{n}")))
-                    {
-                        return Tri::True;
-                    }
-                    return Tri::Unknown;
-                }
-                _ => return Tri::Unknown,
-            };
-            match target {
-                Some(t) if names.names.contains(&t) => Tri::True,
-                Some(_) => Tri::False,
-                None => Tri::Unknown,
-            }
-        }
-        _ => Tri::False,
     }
 }
 

@@ -2,13 +2,14 @@
 //! that select its kind, and each match becomes a [`Finding`].
 
 use super::condition::{Hit, Outcome};
+use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, fingerprint};
 use crate::finding::{Suppression, SuppressionKind};
 use crate::load::LoadedUnit;
-use crate::platform::{Entity, entities};
+use crate::platform::{Entity, Model, entities};
 use crate::suppress::{Date, InlineSuppressions, Target, Verdict};
 use crate::tree::{Node, Value};
 
@@ -45,10 +46,6 @@ impl Default for EngineOptions {
         }
     }
 }
-
-/// The annotation a Kubernetes object uses to suppress queries on itself
-/// and its pod spec and containers.
-pub const IGNORE_ANNOTATION: &str = "rampart.dev/ignore";
 
 /// Runs every applicable query over every entity of `unit`.
 pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
@@ -87,7 +84,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                 continue;
             }
             let ctx = Context {
-                platform: file.platform,
+                model: file.platform.model(),
                 entities: &file.entities,
                 entity: index,
                 document: &file.documents[entity.document],
@@ -97,22 +94,25 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
             let scope = Scope {
                 node: entity.node,
                 header: entity.header,
-                path: String::new(),
+                path: Vec::new(),
                 key: None,
             };
             for query in queries {
                 let Outcome::Match(hits) = query.condition.eval(&scope, &ctx) else {
                     continue;
                 };
-                let mut seen: Vec<(u32, u32, &str)> = Vec::new();
+                let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
                 for hit in &hits {
-                    let key = (hit.span.start, hit.span.end, hit.path.as_str());
+                    let key = (hit.span.start, hit.span.end, hit.path.as_slice());
                     if seen.contains(&key) {
                         continue;
                     }
                     seen.push(key);
+                    let path = field_path(&hit.path);
+                    let path_text = path.to_string();
                     let suppressed = if options.inline_suppressions {
                         inline_suppression(
+                            ctx.model,
                             &inline,
                             &mut used,
                             &mut result.notices,
@@ -132,19 +132,19 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                         file: loaded.display.clone(),
                         span: hit.span,
                         entity: entity.identity.clone(),
-                        path: hit.path.clone(),
                         message: query.message.render(
                             hit.value.as_deref(),
-                            &hit.path,
+                            &path_text,
                             &entity.identity,
                         ),
                         fingerprint: fingerprint(
                             &query.id,
                             &loaded.display,
                             &entity.identity,
-                            &hit.path,
+                            &path_text,
                             hit.value.as_deref(),
                         ),
+                        path,
                         suppressed,
                         value: hit.value.clone(),
                         called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
@@ -177,6 +177,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
 /// The inline suppression (comment or annotation) covering a finding.
 #[allow(clippy::too_many_arguments)]
 fn inline_suppression(
+    model: &dyn Model,
     inline: &InlineSuppressions,
     used: &mut [bool],
     notices: &mut Vec<Diagnostic>,
@@ -187,7 +188,7 @@ fn inline_suppression(
     hit: &Hit,
     today: Date,
 ) -> Option<Suppression> {
-    if let Some(s) = annotation_suppression(file, query, entities, index) {
+    if let Some(s) = annotation_suppression(model, file, query, entities, index) {
         return Some(s);
     }
     if inline.directives().is_empty() {
@@ -225,9 +226,11 @@ fn inline_suppression(
     }
 }
 
-/// `metadata.annotations."rampart.dev/ignore"` on the Kubernetes object the
-/// entity is, or is in.
+/// What the entity, or an entity enclosing it, says to ignore (a
+/// platform's own form, such as an annotation): the nearest that
+/// says anything decides.
 fn annotation_suppression(
+    model: &dyn Model,
     file: &str,
     query: &super::Query,
     entities: &[Entity],
@@ -236,12 +239,7 @@ fn annotation_suppression(
     let mut at = Some(index);
     while let Some(i) = at {
         let e = entities.get(i)?;
-        if e.kind.starts_with("object.") {
-            let entry = e
-                .node
-                .at("metadata.annotations")?
-                .entry(IGNORE_ANNOTATION)?;
-            let ids = entry.value.as_str()?;
+        if let Some((ids, line)) = model.declared_ignores(e) {
             let named = ids
                 .split(',')
                 .map(str::trim)
@@ -249,7 +247,7 @@ fn annotation_suppression(
             return named.then(|| Suppression {
                 kind: SuppressionKind::Inline,
                 reason: None,
-                origin: format!("{file}:{}", entry.key_span.start_line),
+                origin: format!("{file}:{line}"),
                 expires: None,
                 approved_by: None,
             });
@@ -274,16 +272,16 @@ fn anchor_lines(entities: &[Entity], index: usize, hit: &Hit) -> Vec<u32> {
         at = e.parent;
     }
     if let Some(e) = entities.get(index)
-        && !hit.path.starts_with('$')
+        && !matches!(hit.path.first(), Some(Seg::Parent | Seg::Document))
     {
         let mut node: &Node = e.node;
-        for step in path_steps(&hit.path) {
+        for step in &hit.path {
             let next = match (step, &node.value) {
-                (Step::Key(k), Value::Object(o)) => o.entry(k).map(|entry| {
+                (Seg::Key(k), Value::Object(o)) => o.entry(k).map(|entry| {
                     lines.push(entry.key_span.start_line);
                     &entry.value
                 }),
-                (Step::Index(i), Value::Array(items)) => items.get(i),
+                (Seg::Index(i), Value::Array(items)) => items.get(*i),
                 _ => None,
             };
             let Some(next) = next else {
@@ -296,30 +294,4 @@ fn anchor_lines(entities: &[Entity], index: usize, hit: &Hit) -> Vec<u32> {
     lines.sort_unstable();
     lines.dedup();
     lines
-}
-
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// The steps of a concrete path as findings record it (`a.b[1].c`).
-fn path_steps(path: &str) -> Vec<Step<'_>> {
-    let mut steps = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            steps.push(Step::Key(key));
-        }
-        while let Some(close) = rest.find(']') {
-            if let Ok(i) = rest[1..close].parse() {
-                steps.push(Step::Index(i));
-            }
-            rest = &rest[close + 1..];
-        }
-    }
-    steps
 }

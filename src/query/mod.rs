@@ -96,7 +96,7 @@ pub struct Query {
     pub aliases: BTreeMap<String, Vec<String>>,
     /// The platform of the entities it selects.
     pub platform: Platform,
-    /// The entity kinds it selects (`resource.aws_s3_bucket`); a kind also
+    /// The entity kinds it selects (`resource.<type>`); a kind also
     /// selects its more specific kinds (`stage` selects `stage.final`).
     pub select: Vec<String>,
     /// When it fires.
@@ -105,7 +105,7 @@ pub struct Query {
     pub message: Message,
     /// Retired: kept so its id stays taken, never run.
     pub deprecated: bool,
-    /// Where it was loaded from (`queries/terraform/aws/x.yaml`, or a path
+    /// Where it was loaded from (`queries/<platform>/.../x.yaml`, or a path
     /// under a `--queries` directory).
     pub source: String,
 }

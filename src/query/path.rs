@@ -1,5 +1,5 @@
 //! Paths into an entity: `ingress[*].cidr_blocks`, `spec.volumes[*].hostPath`,
-//! `metadata.annotations."seccomp.security.alpha.kubernetes.io/pod"`,
+//! `metadata.annotations."example.com/key"`,
 //! `$parent.securityContext.runAsNonRoot`.
 //!
 //! A key step applied to an array applies to each element, so
@@ -9,6 +9,8 @@
 //! is loaded.
 
 use std::fmt;
+
+use crate::finding::{FieldPath, Segment};
 
 /// Where a path starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,6 +203,70 @@ impl fmt::Display for Path {
             first = false;
         }
         Ok(())
+    }
+}
+
+/// One step of the concrete path to a value the engine reached, borrowing
+/// keys from the tree or the query: cheap to extend while a path is being
+/// followed, and turned into an owned [`FieldPath`] only for a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seg<'a> {
+    /// An object key.
+    Key(&'a str),
+    /// An array element.
+    Index(usize),
+    /// Every element: a path written with `[*]` that reached nothing.
+    Each,
+    /// Up to the enclosing entity.
+    Parent,
+    /// The document root.
+    Document,
+}
+
+/// A concrete path from the entity, as the engine builds it.
+pub type Trail<'a> = Vec<Seg<'a>>;
+
+/// `trail` with one more step.
+pub fn extend<'a>(trail: &[Seg<'a>], seg: Seg<'a>) -> Trail<'a> {
+    let mut out = Vec::with_capacity(trail.len() + 1);
+    out.extend_from_slice(trail);
+    out.push(seg);
+    out
+}
+
+/// The owned form of a trail, for a finding.
+pub fn field_path(trail: &[Seg]) -> FieldPath {
+    FieldPath(
+        trail
+            .iter()
+            .map(|s| match *s {
+                Seg::Key(k) => Segment::Key(k.to_string()),
+                Seg::Index(i) => Segment::Index(i),
+                Seg::Each => Segment::Each,
+                Seg::Parent => Segment::Parent,
+                Seg::Document => Segment::Document,
+            })
+            .collect(),
+    )
+}
+
+impl Path {
+    /// The steps of this path as a trail after `base` (the scope's own
+    /// path when the path is relative to it): what a finding about a
+    /// missing value names.
+    pub fn trail_from<'a>(&'a self, base: &[Seg<'a>]) -> Trail<'a> {
+        let mut out: Trail<'a> = match self.root {
+            Root::Current | Root::Key => base.to_vec(),
+            Root::Entity => Vec::new(),
+            Root::Document => vec![Seg::Document],
+            Root::Parent(n) => vec![Seg::Parent; n],
+        };
+        out.extend(self.steps.iter().map(|s| match s {
+            Step::Key(k) => Seg::Key(k.as_str()),
+            Step::Each => Seg::Each,
+            Step::Index(i) => Seg::Index(*i),
+        }));
+        out
     }
 }
 

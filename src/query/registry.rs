@@ -116,7 +116,7 @@ impl Registry {
 
     /// The queries that select an entity of `kind`: those naming the kind
     /// itself or a less specific kind (`resource` for
-    /// `resource.aws_s3_bucket`), each once, in id order.
+    /// `resource.<type>`), each once, in id order.
     pub fn for_kind(&self, platform: Platform, kind: &str) -> Vec<&Query> {
         let mut hits: Vec<usize> = Vec::new();
         let mut prefix_end = kind.len();

@@ -1,21 +1,21 @@
 //! Following a [`Path`] through an entity, seeing values the way the
-//! platform would: a Terraform expression not yet evaluated is *unknown*;
-//! a CloudFormation `Ref` to a parameter reads the parameter's default, and
-//! any other intrinsic function is unknown.
+//! platform would (its model's [`view`](crate::platform::Model::view)): an
+//! expression not yet evaluated, or a value only known at deploy time, is
+//! *unknown*.
 //!
 //! Unknown is not false. A path that runs into an unknown value reports it,
 //! and the condition built on it then neither fires nor clears: scanners
 //! that guess here flood their users with false positives.
 
-use super::path::{Path, Root, Step};
-use crate::platform::{Entity, Platform};
+use super::path::{Path, Root, Seg, Step, Trail, extend};
+use crate::platform::{Entity, Model, Platform, View, kind_covers};
 use crate::tree::{Node, Span, Value};
 
 /// Everything a condition may look at for one entity.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    /// The platform of the entity's file.
-    pub platform: Platform,
+    /// The model of the entity's platform.
+    pub model: &'static dyn Model,
     /// All entities of the entity's file (for `$parent`).
     pub entities: &'a [Entity<'a>],
     /// Index of the entity in `entities`.
@@ -76,7 +76,7 @@ impl<'a> UnitFile<'a> {
     pub fn of_kind<'s>(&'s self, selector: &'s str) -> impl Iterator<Item = usize> + 's {
         self.by_kind
             .iter()
-            .filter(move |(k, _)| super::condition::kind_matches(selector, k))
+            .filter(move |(k, _)| kind_covers(selector, k))
             .flat_map(|(_, list)| list.iter().copied())
     }
 }
@@ -89,7 +89,7 @@ pub struct Scope<'a> {
     /// Where a finding about this scope as a whole points.
     pub header: Span,
     /// Its path from the entity (empty for the entity itself).
-    pub path: String,
+    pub path: Trail<'a>,
     /// The key of the object entry in scope, inside `any_entry`.
     pub key: Option<&'a crate::tree::Entry>,
 }
@@ -98,13 +98,13 @@ pub struct Scope<'a> {
 #[derive(Clone, Debug)]
 pub struct Found<'a> {
     /// The value, as the platform sees it (a parameter's default for a
-    /// CloudFormation `Ref`).
+    /// reference to a parameter).
     pub node: &'a Node,
-    /// Where the value was written in the entity (the `Ref` itself, not the
-    /// parameter's default).
+    /// Where the value was written in the entity (the reference itself,
+    /// not the parameter's default).
     pub site: Span,
     /// Its concrete path from the entity (`ingress[1].cidr_blocks[0]`).
-    pub path: String,
+    pub path: Trail<'a>,
 }
 
 /// Everything a path reached, and whether some of it could not be seen.
@@ -121,52 +121,27 @@ pub struct Resolution<'a> {
     /// Where the deepest existing parent of a missing value was written
     /// (its key), and its path: a missing `versioning.enabled` points at
     /// `versioning` when that exists.
-    pub nearest: Option<(Span, String)>,
+    pub nearest: Option<(Span, Trail<'a>)>,
     nearest_depth: usize,
 }
 
-/// How a value looks to a query.
-enum View<'a> {
-    Known(&'a Node),
-    Unknown,
-}
-
 fn view<'a>(node: &'a Node, ctx: &Context<'a>) -> View<'a> {
-    match &node.value {
-        Value::Expr(_) => View::Unknown,
-        Value::Object(obj) if ctx.platform == Platform::CloudFormation && obj.len() == 1 => {
-            let entry = &obj.entries[0];
-            match entry.key.as_str() {
-                "Ref" => match entry.value.as_str().and_then(|p| parameter_default(ctx, p)) {
-                    Some(default) => View::Known(default),
-                    None => View::Unknown,
-                },
-                "Fn::Sub" => match entry.value.as_str() {
-                    Some(s) if !s.contains("${") => View::Known(&entry.value),
-                    _ => View::Unknown,
-                },
-                key if key.starts_with("Fn::") => View::Unknown,
-                _ => View::Known(node),
-            }
-        }
-        _ => View::Known(node),
-    }
-}
-
-/// The default of a CloudFormation template parameter, if it has one.
-fn parameter_default<'a>(ctx: &Context<'a>, name: &str) -> Option<&'a Node> {
-    ctx.document.get("Parameters")?.get(name)?.get("Default")
+    ctx.model.view(node, ctx.document)
 }
 
 /// The node a path's root names.
-fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a Node, Span, String)> {
+fn root<'a>(
+    path: &Path,
+    scope: &Scope<'a>,
+    ctx: &Context<'a>,
+) -> Option<(&'a Node, Span, Trail<'a>)> {
     match path.root {
         Root::Current => Some((scope.node, scope.header, scope.path.clone())),
         Root::Entity => {
             let e = ctx.entities.get(ctx.entity)?;
-            Some((e.node, e.header, String::new()))
+            Some((e.node, e.header, Vec::new()))
         }
-        Root::Document => Some((ctx.document, ctx.document.span, "$document".to_string())),
+        Root::Document => Some((ctx.document, ctx.document.span, vec![Seg::Document])),
         Root::Key => {
             let entry = scope.key?;
             let key: &'a Node = ctx
@@ -180,13 +155,13 @@ fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a No
                 index = ctx.entities.get(index)?.parent?;
             }
             let e = ctx.entities.get(index)?;
-            Some((e.node, e.header, "$parent".repeat(levels)))
+            Some((e.node, e.header, vec![Seg::Parent; levels]))
         }
     }
 }
 
 /// Follows `path` from `scope`.
-pub fn resolve<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
+pub fn resolve<'a>(path: &'a Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolution<'a> {
     let mut out = Resolution::default();
     let Some((start, header, base)) = root(path, scope, ctx) else {
         return out;
@@ -196,19 +171,11 @@ pub fn resolve<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Resolut
     out
 }
 
-fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_string()
-    } else {
-        format!("{base}.{key}")
-    }
-}
-
 fn walk<'a>(
     node: &'a Node,
     site: Span,
-    path: String,
-    steps: &[Step],
+    path: Trail<'a>,
+    steps: &'a [Step],
     ctx: &Context<'a>,
     out: &mut Resolution<'a>,
     depth: usize,
@@ -230,7 +197,7 @@ fn walk<'a>(
     match (step, &node.value) {
         (Step::Key(key), Value::Object(obj)) => match obj.entry(key) {
             Some(entry) => {
-                let child_path = join(&path, key);
+                let child_path = extend(&path, Seg::Key(entry.key.as_str()));
                 if !rest.is_empty() && depth + 1 > out.nearest_depth {
                     out.nearest = Some((entry.key_span, child_path.clone()));
                     out.nearest_depth = depth + 1;
@@ -246,17 +213,15 @@ fn walk<'a>(
                 );
             }
             None => {
-                // `dynamic "ingress"` generates `ingress` blocks rampart has
-                // not expanded yet: whether one exists is unknown.
-                if ctx.platform == Platform::Terraform
-                    && node.get("dynamic").and_then(|d| d.get(key)).is_some()
-                {
+                // Absent here, but the platform may generate it (a block
+                // not yet expanded): whether it exists is unknown.
+                if ctx.model.may_generate(node, key) {
                     out.unknown = true;
                 }
             }
         },
         // A JSON document written as a string (an IAM policy in a heredoc,
-        // a CloudFormation policy given as text) is walked like the object
+        // a policy given as text) is walked like the object
         // it encodes; its nodes point at the string.
         (_, Value::String(text)) if looks_like_json(text) => {
             if let Some(decoded) = decode_json(text, node.span) {
@@ -269,7 +234,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(i)),
                     steps,
                     ctx,
                     out,
@@ -282,7 +247,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(i)),
                     rest,
                     ctx,
                     out,
@@ -297,7 +262,7 @@ fn walk<'a>(
                 walk(
                     item,
                     item.span,
-                    format!("{path}[{i}]"),
+                    extend(&path, Seg::Index(*i)),
                     rest,
                     ctx,
                     out,

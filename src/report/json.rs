@@ -40,7 +40,7 @@ struct JsonFinding<'a> {
     end_line: u32,
     end_column: u32,
     entity: &'a str,
-    path: &'a str,
+    path: &'a crate::finding::FieldPath,
     message: &'a str,
     remediation: &'a str,
     fingerprint: &'a str,

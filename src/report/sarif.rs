@@ -53,7 +53,6 @@ use serde_sarif::sarif::{
 
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
-use crate::platform::Platform;
 use crate::query::{Query, Severity};
 use crate::tree::Span;
 
@@ -358,7 +357,7 @@ fn help_markdown(q: &Query) -> String {
         out,
         "{}\n\n## How to fix\n\n{}",
         q.description.trim(),
-        fence_snippets(&q.remediation, snippet_language(q.platform))
+        fence_snippets(&q.remediation, q.platform.model().snippet_language())
     );
     if !q.references.is_empty() || !q.cwe.is_empty() {
         out.push_str("\n## References\n\n");
@@ -370,15 +369,6 @@ fn help_markdown(q: &Query) -> String {
         }
     }
     out
-}
-
-/// The Markdown info string for a platform's snippets.
-fn snippet_language(platform: Platform) -> &'static str {
-    match platform {
-        Platform::Terraform => "hcl",
-        Platform::Kubernetes | Platform::CloudFormation => "yaml",
-        Platform::Dockerfile => "dockerfile",
-    }
 }
 
 /// Rewrites `text`'s indented blocks (query files indent their snippets
@@ -503,7 +493,7 @@ fn to_result(
     let mut properties = BTreeMap::new();
     properties.insert("entity".to_string(), Value::from(f.entity.as_str()));
     if !f.path.is_empty() {
-        properties.insert("path".to_string(), Value::from(f.path.as_str()));
+        properties.insert("path".to_string(), Value::from(f.path.to_string()));
     }
 
     let mut result = SarifResult::builder()
@@ -1113,7 +1103,7 @@ message: acl is {value}
             file: "main.tf".to_string(),
             span: span(line, 9, line, 22),
             entity: "aws_s3_bucket.b".to_string(),
-            path: "acl".to_string(),
+            path: crate::finding::FieldPath(vec![crate::finding::Segment::Key("acl".into())]),
             message: "acl is \"public-read\"".to_string(),
             fingerprint: crate::finding::fingerprint(
                 query_id,

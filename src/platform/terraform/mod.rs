@@ -7,9 +7,96 @@
 //! A module directory is one scan unit; its files' entities together are the
 //! module.
 
-use super::Entity;
+use super::{CommentSyntax, Entity, Model, Names, Platform, Truth, literal_name};
 use crate::eval::module::INSTANCE_KEY;
-use crate::tree::{Node, Span};
+use crate::tree::{Node, Span, Value};
+
+/// The Terraform model.
+pub struct Terraform;
+
+impl Model for Terraform {
+    fn platform(&self) -> Platform {
+        Platform::Terraform
+    }
+
+    fn entities<'a>(&self, document_index: usize, document: &'a Node, out: &mut Vec<Entity<'a>>) {
+        entities(document_index, document, out);
+    }
+
+    /// A `dynamic "ingress"` block not expanded generates `ingress` blocks
+    /// rampart has not seen: whether one exists is unknown.
+    fn may_generate(&self, object: &Node, key: &str) -> bool {
+        object.get("dynamic").and_then(|d| d.get(key)).is_some()
+    }
+
+    /// The address, and the literal `bucket` or `name` it declares.
+    fn names(&self, entity: &Entity) -> Names {
+        let mut names = vec![entity.name.clone()];
+        let mut complete = true;
+        for key in ["bucket", "name"] {
+            match entity.node.get(key).map(|n| &n.value) {
+                Some(Value::String(s)) => names.push(s.clone()),
+                Some(Value::Expr(_)) => complete = false,
+                _ => {}
+            }
+        }
+        Names { names, complete }
+    }
+
+    /// An expression referring to the address (`aws_s3_bucket.b.id`), or
+    /// the literal name. An expression that refers only to values that
+    /// could be any resource (a variable, a module output) is unknown.
+    fn refers(&self, node: &Node, names: &Names) -> Truth {
+        match &node.value {
+            Value::Expr(e) => {
+                let mut opaque = false;
+                let mut identified = false;
+                for r in &e.references {
+                    if names.names.iter().any(|n| reference_to(r, n)) {
+                        return Truth::Yes;
+                    }
+                    let root = r.split(['.', '[']).next().unwrap_or("");
+                    if OPAQUE_ROOTS.contains(&root) {
+                        opaque = true;
+                    } else if !NEUTRAL_ROOTS.contains(&root) {
+                        identified = true;
+                    }
+                }
+                if opaque || !identified {
+                    Truth::Unknown
+                } else {
+                    Truth::No
+                }
+            }
+            Value::String(s) => literal_name(s, names),
+            _ => Truth::No,
+        }
+    }
+
+    fn comment_syntax(&self) -> CommentSyntax {
+        CommentSyntax::HashOrSlashes
+    }
+
+    fn id_prefix(&self) -> &'static str {
+        "tf-"
+    }
+
+    fn snippet_language(&self) -> &'static str {
+        "hcl"
+    }
+}
+
+/// References whose value could be any resource: a variable, a local, a
+/// module output, a data source, an iteration value.
+const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self"];
+
+/// References that never carry an identity (`count.index`, `path.module`).
+const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
+
+/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
+fn reference_to(r: &str, name: &str) -> bool {
+    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
+}
 
 /// Appends the entities of one Terraform document to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {

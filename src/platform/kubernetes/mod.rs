@@ -5,8 +5,51 @@
 //! same privileged container is as dangerous in a Deployment or a CronJob,
 //! and this model finds the pod spec wherever each kind nests it.
 
-use super::{Entity, entry_span};
+mod control_plane;
+
+use super::{Entity, Model, Platform, entry_span};
 use crate::tree::Node;
+
+/// The annotation a Kubernetes object uses to suppress queries on itself
+/// and its pod spec and containers.
+pub const IGNORE_ANNOTATION: &str = "rampart.dev/ignore";
+
+/// The Kubernetes model.
+pub struct Kubernetes;
+
+impl Model for Kubernetes {
+    fn platform(&self) -> Platform {
+        Platform::Kubernetes
+    }
+
+    fn entities<'a>(&self, document_index: usize, document: &'a Node, out: &mut Vec<Entity<'a>>) {
+        entities(document_index, document, out);
+    }
+
+    fn accepts(&self, document: &Node) -> bool {
+        object_kind(document).is_some()
+    }
+
+    /// `metadata.annotations."rampart.dev/ignore"` on an object.
+    fn declared_ignores<'a>(&self, entity: &Entity<'a>) -> Option<(&'a str, u32)> {
+        if !entity.kind.starts_with("object.") {
+            return None;
+        }
+        let entry = entity
+            .node
+            .at("metadata.annotations")?
+            .entry(IGNORE_ANNOTATION)?;
+        Some((entry.value.as_str()?, entry.key_span.start_line))
+    }
+
+    fn id_prefix(&self) -> &'static str {
+        "k8s-"
+    }
+
+    fn snippet_language(&self) -> &'static str {
+        "yaml"
+    }
+}
 
 /// Where each workload kind keeps its pod spec.
 fn pod_spec_path(kind: &str) -> Option<&'static str> {
@@ -106,8 +149,12 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
         };
         for container in list.value.items() {
             let name = container.get("name").and_then(Node::as_str).unwrap_or("?");
+            let kind = match control_plane::component(container) {
+                Some(component) => format!("container.{component}"),
+                None => "container".to_string(),
+            };
             out.push(Entity {
-                kind: "container".to_string(),
+                kind,
                 identity: format!("{label} {name} in {identity}"),
                 name: name.to_string(),
                 document,

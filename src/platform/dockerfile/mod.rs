@@ -1,8 +1,33 @@
 //! Dockerfile entities: the file, each build stage (the last one is
 //! `stage.final`, the image that ships), and each instruction.
 
-use super::Entity;
+use super::{CommentSyntax, Entity, Model, Platform};
 use crate::tree::Node;
+
+/// The Dockerfile model.
+pub struct Dockerfile;
+
+impl Model for Dockerfile {
+    fn platform(&self) -> Platform {
+        Platform::Dockerfile
+    }
+
+    fn entities<'a>(&self, document_index: usize, document: &'a Node, out: &mut Vec<Entity<'a>>) {
+        entities(document_index, document, out);
+    }
+
+    fn comment_syntax(&self) -> CommentSyntax {
+        CommentSyntax::HashAtLineStart
+    }
+
+    fn id_prefix(&self) -> &'static str {
+        "docker-"
+    }
+
+    fn snippet_language(&self) -> &'static str {
+        "dockerfile"
+    }
+}
 
 /// Appends the entities of one parsed Dockerfile to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {

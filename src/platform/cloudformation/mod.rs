@@ -1,0 +1,176 @@
+//! CloudFormation entities: resources by type, and parameters (whose
+//! defaults let a `Ref` to them resolve).
+//!
+//! SAM templates are CloudFormation templates with a transform; their
+//! `AWS::Serverless::*` resources are entities like any other.
+
+use super::{Entity, Model, Names, Platform, Truth, View, literal_name};
+use crate::tree::{Node, Value};
+
+/// The CloudFormation model.
+pub struct CloudFormation;
+
+impl Model for CloudFormation {
+    fn platform(&self) -> Platform {
+        Platform::CloudFormation
+    }
+
+    fn entities<'a>(&self, document_index: usize, document: &'a Node, out: &mut Vec<Entity<'a>>) {
+        entities(document_index, document, out);
+    }
+
+    fn accepts(&self, document: &Node) -> bool {
+        is_template(document)
+    }
+
+    /// A `Ref` to a parameter reads its default; `Fn::Sub` without a
+    /// substitution is its text; every other intrinsic function is a value
+    /// only known at deploy time.
+    fn view<'a>(&self, node: &'a Node, document: &'a Node) -> View<'a> {
+        let Value::Object(obj) = &node.value else {
+            return View::Known(node);
+        };
+        if obj.len() != 1 {
+            return View::Known(node);
+        }
+        let entry = &obj.entries[0];
+        match entry.key.as_str() {
+            "Ref" => match entry
+                .value
+                .as_str()
+                .and_then(|p| parameter_default(document, p))
+            {
+                Some(default) => View::Known(default),
+                None => View::Unknown,
+            },
+            "Fn::Sub" => match entry.value.as_str() {
+                Some(s) if !s.contains("${") => View::Known(&entry.value),
+                _ => View::Unknown,
+            },
+            key if key.starts_with("Fn::") => View::Unknown,
+            _ => View::Known(node),
+        }
+    }
+
+    /// The logical id, and the physical names (`BucketName`, `QueueName`,
+    /// `TopicName`...) another resource may give literally.
+    fn names(&self, entity: &Entity) -> Names {
+        let mut names = vec![entity.name.clone()];
+        let mut complete = true;
+        let properties = entity.node.get("Properties").and_then(Node::as_object);
+        for entry in properties.map(|o| o.entries.as_slice()).unwrap_or_default() {
+            if !entry.key.ends_with("Name") {
+                continue;
+            }
+            match &entry.value.value {
+                Value::String(s) => names.push(s.clone()),
+                Value::Object(_) => complete = false,
+                _ => {}
+            }
+        }
+        Names { names, complete }
+    }
+
+    /// `Ref`, `Fn::GetAtt` and `Fn::Sub` naming the entity, or its
+    /// physical name written literally.
+    fn refers(&self, node: &Node, names: &Names) -> Truth {
+        match &node.value {
+            Value::String(s) => literal_name(s, names),
+            Value::Object(o) if o.len() == 1 => {
+                let entry = &o.entries[0];
+                let target = match entry.key.as_str() {
+                    "Ref" => entry.value.as_str(),
+                    "Fn::GetAtt" => match &entry.value.value {
+                        Value::Array(parts) => parts.first().and_then(Node::as_str),
+                        Value::String(s) => s.split('.').next(),
+                        _ => None,
+                    },
+                    "Fn::Sub" => {
+                        let text = match &entry.value.value {
+                            Value::String(s) => Some(s.as_str()),
+                            Value::Array(parts) => parts.first().and_then(Node::as_str),
+                            _ => None,
+                        };
+                        let named = text.is_some_and(|text| {
+                            names
+                                .names
+                                .iter()
+                                .any(|n| text.contains(&format!("${{{n}")))
+                        });
+                        return if named { Truth::Yes } else { Truth::Unknown };
+                    }
+                    _ => return Truth::Unknown,
+                };
+                match target {
+                    Some(t) if names.names.iter().any(|n| n == t) => Truth::Yes,
+                    Some(_) => Truth::No,
+                    None => Truth::Unknown,
+                }
+            }
+            _ => Truth::No,
+        }
+    }
+
+    fn id_prefix(&self) -> &'static str {
+        "cfn-"
+    }
+
+    fn snippet_language(&self) -> &'static str {
+        "yaml"
+    }
+}
+
+/// The default of a template parameter, if it has one.
+fn parameter_default<'a>(document: &'a Node, name: &str) -> Option<&'a Node> {
+    document.get("Parameters")?.get(name)?.get("Default")
+}
+
+/// Whether a parsed document is a CloudFormation template: it declares a
+/// template format version, or its `Resources` have CloudFormation types.
+pub fn is_template(root: &Node) -> bool {
+    if root.get("AWSTemplateFormatVersion").is_some() {
+        return true;
+    }
+    let Some(resources) = root.get("Resources").and_then(Node::as_object) else {
+        return false;
+    };
+    resources.entries.iter().any(|r| {
+        r.value
+            .get("Type")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.contains("::"))
+    })
+}
+
+/// Appends the entities of one CloudFormation template to `out`.
+pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
+    if let Some(parameters) = root.get("Parameters").and_then(Node::as_object) {
+        for p in &parameters.entries {
+            out.push(Entity {
+                kind: "parameter".to_string(),
+                identity: format!("parameter {}", p.key),
+                name: p.key.clone(),
+                document,
+                node: &p.value,
+                header: p.key_span,
+                parent: None,
+            });
+        }
+    }
+    if let Some(resources) = root.get("Resources").and_then(Node::as_object) {
+        for r in &resources.entries {
+            let Some(ty) = r.value.get("Type").and_then(Node::as_str) else {
+                continue;
+            };
+            out.push(Entity {
+                kind: format!("resource.{ty}"),
+                identity: format!("{ty} {}", r.key),
+                name: r.key.clone(),
+                document,
+                node: &r.value,
+                header: r.key_span,
+                parent: None,
+            });
+        }
+    }
+}
