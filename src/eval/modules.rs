@@ -193,13 +193,13 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let dir = canonical(&call.dir);
     let problem = if !dir.is_dir() {
         Some(format!(
-            "source \"{}\" is not a directory ({}); not instantiated",
+            "source \"{}\" is not a directory ({})",
             call.source,
             display_path(&call.dir)
         ))
     } else if !is_allowed(&dir, &state.allowed) {
         Some(format!(
-            "source \"{}\" is {}, outside the scanned paths and their repository; not read",
+            "source \"{}\" is {}, outside the scanned paths and their repository",
             call.source,
             display_path(&dir)
         ))
