@@ -60,7 +60,7 @@ fn findings(report: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `file:line:column: message` of every diagnostic.
+/// `file:line:column: level: message` of every diagnostic.
 fn diagnostics(report: &Value) -> Vec<String> {
     report["diagnostics"]
         .as_array()
@@ -68,10 +68,11 @@ fn diagnostics(report: &Value) -> Vec<String> {
             d.iter()
                 .map(|d| {
                     format!(
-                        "{}:{}:{}: {}",
+                        "{}:{}:{}: {}: {}",
                         d["file"].as_str().unwrap_or_default(),
                         d["line"],
                         d["column"],
+                        d["level"].as_str().unwrap_or_default(),
                         d["message"].as_str().unwrap_or_default()
                     )
                 })
@@ -135,15 +136,15 @@ fn issue_21_doubling_sixty_times_stops_at_the_value_budget() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "concat/main.tf:19:9: `concat(local.a16, local.a16)` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
-            "format/main.tf:25:9: `format(\"%s%s\", local.a22, local.a22)` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
-            "join/main.tf:26:18: `[local.a23, local.a23]` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
-            "jsonencode/main.tf:14:20: `[local.a11, local.a11]` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
-            "list/main.tf:18:9: `[local.a15, local.a15]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
-            "list/main.tf:34:9: `[local.a31, local.a31]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
-            "list/main.tf:50:9: `[local.a47, local.a47]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
-            "merge/main.tf:18:9: `merge({ l = local.a15 }, { r = local.a15 })` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
-            "template/main.tf:26:9: `\"${local.a23}${local.a23}\"` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
+            "concat/main.tf:19:9: error: `concat(local.a16, local.a16)` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
+            "format/main.tf:25:9: error: `format(\"%s%s\", local.a22, local.a22)` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
+            "join/main.tf:26:18: error: `[local.a23, local.a23]` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
+            "jsonencode/main.tf:14:20: error: `[local.a11, local.a11]` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
+            "list/main.tf:18:9: error: `[local.a15, local.a15]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
+            "list/main.tf:34:9: error: `[local.a31, local.a31]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
+            "list/main.tf:50:9: error: `[local.a47, local.a47]` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
+            "merge/main.tf:18:9: error: `merge({ l = local.a15 }, { r = local.a15 })` is left unknown: its value is over the evaluation budget (more than 100000 elements)",
+            "template/main.tf:26:9: error: `\"${local.a23}${local.a23}\"` is left unknown: its value is over the evaluation budget (more than 8388608 bytes)",
         ]
     );
 }
@@ -166,7 +167,7 @@ fn issue_21_a_range_beyond_exact_integers_is_unknown() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "main.tf:2:7: `range(9007199254740992, 9007199254740994)` is left unknown: range bounds beyond 9007199254740992 are not exact in a 64-bit float"
+            "main.tf:2:7: error: `range(9007199254740992, 9007199254740994)` is left unknown: range bounds beyond 9007199254740992 are not exact in a 64-bit float"
         ]
     );
 }
@@ -191,7 +192,32 @@ fn issue_21_nested_for_stops_at_the_value_budget() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "main.tf:2:34: `[for b in range(1000) : [for c in range(1000) : c]]` is left unknown: its value is over the evaluation budget (more than 100000 elements)"
+            "main.tf:2:34: error: `[for b in range(1000) : [for c in range(1000) : c]]` is left unknown: its value is over the evaluation budget (more than 100000 elements)"
+        ]
+    );
+}
+
+// Issue 21, item 11: loops that build little but often (a billion steps of
+// `length(range(1000))`) are bounded by the module's running total: one
+// error where it stopped, and the rest of the directory is still scanned.
+#[test]
+fn issue_21_a_billion_small_steps_stop_at_the_module_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "main.tf",
+        "locals {\n  n = [for a in range(1000) : length([for b in range(1000) : length([for c in range(1000) : c])])]\n}\n"
+            .to_string()
+            + &bucket_public_if("length(local.n) > 0")
+            + PUBLIC_BUCKET,
+    );
+    let (exit, report) = scan(dir.path(), ".", common::CPU_SECONDS);
+    assert_eq!(exit, 1);
+    assert_eq!(findings(&report), vec!["main.tf:12 aws_s3_bucket.pub"]);
+    assert_eq!(
+        diagnostics(&report),
+        vec![
+            "main.tf:2:79: error: evaluation stopped at `range(1000)`: the module's evaluation budget is spent (more than 2000000 elements built); it and later expressions are left unknown"
         ]
     );
 }
@@ -231,7 +257,7 @@ fn issue_21_a_dynamic_block_over_a_million_elements_is_unknown() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "huge/main.tf:2:19: `[for a in range(1000) : [for b in range(1000) : { port = b }…` is left unknown: its value is over the evaluation budget (more than 100000 elements)"
+            "huge/main.tf:2:19: error: `[for a in range(1000) : [for b in range(1000) : { port = b }…` is left unknown: its value is over the evaluation budget (more than 100000 elements)"
         ]
     );
 }
@@ -260,7 +286,7 @@ fn issue_21_a_doubling_cycle_of_locals_is_unknown() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "main.tf:2:3: locals refer to each other in a cycle (local.r0, local.r1, local.r2, local.r3, local.r4, and 25 more); left unknown"
+            "main.tf:2:3: error: locals refer to each other in a cycle (local.r0, local.r1, local.r2, local.r3, local.r4, and 25 more); left unknown"
         ]
     );
 }
@@ -281,7 +307,7 @@ fn issue_21_a_count_beyond_the_instance_cap_is_named() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "main.tf:2:12: count gives 5000 instances, more than the 1024 rampart expands; the block is evaluated once, with count unknown"
+            "main.tf:2:12: notice: count gives 5000 instances, more than the 1024 rampart expands; the block is evaluated once, with count unknown"
         ]
     );
 }
@@ -327,7 +353,7 @@ fn issue_21_templatefile_including_itself_is_refused() {
     assert_eq!(
         diagnostics(&report),
         vec![
-            "main.tf:3:12: `templatefile(\"self.tpl\", {})` is left unknown: a template read by templatefile cannot call templatefile (nor can it in Terraform)"
+            "main.tf:3:12: error: `templatefile(\"self.tpl\", {})` is left unknown: a template read by templatefile cannot call templatefile (nor can it in Terraform)"
         ]
     );
 }
@@ -357,7 +383,7 @@ fn issue_21_a_module_source_outside_the_scanned_tree_is_not_read() {
     assert_eq!(
         diagnostics(&report),
         vec![format!(
-            "repo/envs/prod/app/main.tf:1:1: module.x source \"../../../../outside\" is {}, outside the scanned paths and their repository; not instantiated",
+            "repo/envs/prod/app/main.tf:1:1: notice: module.x source \"../../../../outside\" is {}, outside the scanned paths and their repository; not instantiated",
             outside.display()
         )]
     );
@@ -392,7 +418,7 @@ fn issue_21_an_init_manifest_pointing_outside_is_not_followed() {
     assert_eq!(
         diagnostics(&report),
         vec![format!(
-            "repo/main.tf:1:1: module.assets source \"example/bucket/aws\" is {}, outside the scanned paths and their repository; not instantiated",
+            "repo/main.tf:1:1: notice: module.assets source \"example/bucket/aws\" is {}, outside the scanned paths and their repository; not instantiated",
             outside.display()
         )]
     );

@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use super::budget::Budget;
 use super::module::{Inputs, evaluate_with_budget};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::{Candidate, FoundFile, Origin, classify_name, display_path};
 use crate::load::{LoadOptions, LoadedFile, LoadedUnit, load_file};
 use crate::platform::Platform;
@@ -191,36 +191,51 @@ fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
 
 fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let dir = canonical(&call.dir);
+    // A module not there, or not to be read, is skipped on purpose (a
+    // notice); one that cannot be instantiated as written is an error.
     let problem = if !dir.is_dir() {
-        Some(format!(
-            "source \"{}\" is not a directory ({})",
-            call.source,
-            display_path(&call.dir)
+        Some((
+            Level::Notice,
+            format!(
+                "source \"{}\" is not a directory ({})",
+                call.source,
+                display_path(&call.dir)
+            ),
         ))
     } else if !is_allowed(&dir, &state.allowed) {
-        Some(format!(
-            "source \"{}\" is {}, outside the scanned paths and their repository",
-            call.source,
-            display_path(&dir)
+        Some((
+            Level::Notice,
+            format!(
+                "source \"{}\" is {}, outside the scanned paths and their repository",
+                call.source,
+                display_path(&dir)
+            ),
         ))
     } else if state.chain_dirs.contains(&dir) {
-        Some("calls a module that is already on its call chain (a cycle)".to_string())
+        Some((
+            Level::Error,
+            "calls a module that is already on its call chain (a cycle)".to_string(),
+        ))
     } else if state.chain_dirs.len() > MAX_DEPTH {
-        Some(format!("modules nest deeper than {MAX_DEPTH} levels"))
+        Some((
+            Level::Error,
+            format!("modules nest deeper than {MAX_DEPTH} levels"),
+        ))
     } else if state.instances_left == 0 {
-        Some(format!(
-            "more than {MAX_INSTANCES} module instances in one configuration"
+        Some((
+            Level::Error,
+            format!("more than {MAX_INSTANCES} module instances in one configuration"),
         ))
     } else {
         None
     };
-    if let Some(problem) = problem {
-        state.diagnostics.push(Diagnostic::error(
-            &call.at.0,
-            call.at.1,
-            1,
-            format!("{} {problem}; not instantiated", call.chain),
-        ));
+    if let Some((level, problem)) = problem {
+        let message = format!("{} {problem}; not instantiated", call.chain);
+        let (file, line) = (&call.at.0, call.at.1);
+        state.diagnostics.push(match level {
+            Level::Error => Diagnostic::error(file, line, 1, message),
+            Level::Notice => Diagnostic::notice(file, line, 1, message),
+        });
         return;
     }
     state.instances_left -= 1;
