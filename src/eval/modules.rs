@@ -191,18 +191,14 @@ fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
 
 fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let dir = canonical(&call.dir);
-    // A module not there, or not to be read, is skipped on purpose (a
-    // notice); one that cannot be instantiated as written is an error.
-    let problem = if !dir.is_dir() {
-        Some((
-            Level::Notice,
-            format!(
-                "source \"{}\" is not a directory ({})",
-                call.source,
-                display_path(&call.dir)
-            ),
-        ))
-    } else if !is_allowed(&dir, &state.allowed) {
+    // A module that is not there (a partial checkout, a test fixture) has
+    // nothing to read, as before.
+    if !dir.is_dir() {
+        return;
+    }
+    // One not to be read is skipped on purpose (a notice); one that cannot
+    // be instantiated as written is an error.
+    let problem = if !is_allowed(&dir, &state.allowed) {
         Some((
             Level::Notice,
             format!(
