@@ -552,8 +552,12 @@ impl Evaluator<'_> {
             .or_else(|| self.scope_binding(name))
     }
 
-    /// The value the scope binds to `name` (`each`, `count`, an iterator).
+    /// The value the scope binds to `name` (`each`, `count`, an iterator);
+    /// a template read by `templatefile` sees only the variables passed.
     fn scope_binding(&self, name: &str) -> Option<&Node> {
+        if self.in_template_file {
+            return None;
+        }
         self.scope
             .iteration
             .iter()
