@@ -1,7 +1,17 @@
 //! The Terraform functions configurations use to build the values queries
 //! look at. A function rampart does not know yields unknown, not an error.
 
+use std::collections::{HashMap, HashSet};
+
+use super::budget::Limits;
 use crate::tree::{Entry, Node, Number, Object, Span, Value};
+
+/// Terraform's own limit on the values `range` generates.
+const MAX_RANGE: f64 = 1024.0;
+
+/// Numbers from here on are not all exact in a 64-bit float: a `range`
+/// there would repeat values (or never end, stepping by 1).
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
 /// Functions whose result can be known while some argument is not (none
 /// yet: `try`, `can` and `coalesce` are handled by the evaluator).
@@ -32,6 +42,117 @@ fn number(f: f64) -> Value {
     } else {
         Value::Number(Number::Float(f))
     }
+}
+
+/// Why calling `name` on `args` would build a value past `limits`, or one
+/// rampart cannot compute exactly (a diagnostic's words); checked before anything is built, for
+/// the functions whose result can be much larger than their arguments
+/// (the evaluator measures every result after the call as well).
+pub fn over_budget(name: &str, args: &[Node], limits: &Limits) -> Option<String> {
+    let s = |i: usize| args.get(i).and_then(str_of);
+    let too_long = |bytes: u64| {
+        (bytes > limits.value_bytes).then(|| {
+            format!(
+                "its value would be over the evaluation budget (more than {} bytes)",
+                limits.value_bytes
+            )
+        })
+    };
+    let too_many = |elements: u64| {
+        (elements > limits.value_elements).then(|| {
+            format!(
+                "its value would be over the evaluation budget (more than {} elements)",
+                limits.value_elements
+            )
+        })
+    };
+    match (name, args.len()) {
+        ("join", 2) => {
+            let items = args[1].as_array()?;
+            let parts: u64 = items.iter().map(|i| text_len(i) as u64).sum();
+            let separators =
+                (items.len().saturating_sub(1) as u64).saturating_mul(s(0)?.len() as u64);
+            too_long(parts.saturating_add(separators))
+        }
+        ("replace", 3) => {
+            let (text, from, to) = (s(0)?, s(1)?, s(2)?);
+            let matches = if from.is_empty() {
+                text.chars().count() + 1
+            } else {
+                text.matches(from.as_str()).count()
+            };
+            too_long(
+                (text.len() as u64)
+                    .saturating_add((matches as u64).saturating_mul(to.len() as u64)),
+            )
+        }
+        ("split", 2) => {
+            let (sep, text) = (s(0)?, s(1)?);
+            let pieces = if sep.is_empty() {
+                text.chars().count() + 2
+            } else {
+                text.matches(sep.as_str()).count() + 1
+            };
+            too_many(pieces as u64)
+        }
+        ("jsondecode", 1) => {
+            // Every element but the first follows a comma or an opening
+            // bracket: an upper bound without parsing.
+            let openings = s(0)?
+                .bytes()
+                .filter(|b| matches!(b, b',' | b'[' | b'{'))
+                .count();
+            too_many(openings as u64 + 1)
+        }
+        ("range", 1..=3) => {
+            let (start, end, step) = range_arguments(args)?;
+            if [start, end].iter().any(|x| x.abs() >= EXACT_INTEGERS) {
+                return Some(format!(
+                    "range bounds beyond {EXACT_INTEGERS} are not exact in a 64-bit float"
+                ));
+            }
+            let count = range_count(start, end, step)?;
+            (count > MAX_RANGE).then(|| {
+                format!("range would give more than {MAX_RANGE} values (Terraform's limit)")
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The bytes of a value converted to a string (0 when it is not one).
+fn text_len(node: &Node) -> usize {
+    match &node.value {
+        Value::String(s) => s.len(),
+        Value::Number(_) | Value::Bool(_) => 24,
+        _ => 0,
+    }
+}
+
+/// `range`'s (start, limit, step), with Terraform's default step: 1, or
+/// -1 when the limit is below the start.
+fn range_arguments(args: &[Node]) -> Option<(f64, f64, f64)> {
+    let n = |i: usize| args.get(i).and_then(num_of);
+    let (start, end) = match args.len() {
+        1 => (0.0, n(0)?),
+        _ => (n(0)?, n(1)?),
+    };
+    let step = match args.len() {
+        3 => n(2)?,
+        _ if end < start => -1.0,
+        _ => 1.0,
+    };
+    Some((start, end, step))
+}
+
+/// How many values `range(start, end, step)` generates; `None` when
+/// Terraform rejects it (a zero step, or one going the wrong way).
+fn range_count(start: f64, end: f64, step: f64) -> Option<f64> {
+    if step == 0.0 || (end - start) * step < 0.0 {
+        return None;
+    }
+    let count = ((end - start) / step).ceil();
+    count.is_finite().then_some(count.max(0.0))
 }
 
 /// Calls `name` on known arguments; `None` when unknown to rampart or
@@ -70,12 +191,12 @@ pub fn call(name: &str, args: &[Node], at: Span) -> Option<Node> {
         ("tolist" | "toset", 1) => {
             let items = list(0)?.to_vec();
             if name == "toset" {
-                let mut seen: Vec<serde_json::Value> = Vec::new();
+                // By their JSON text: one hash per item, not a comparison
+                // with every item kept so far.
+                let mut seen: HashSet<String> = HashSet::new();
                 let mut out = Vec::new();
                 for item in items {
-                    let key = item.to_json();
-                    if !seen.contains(&key) {
-                        seen.push(key);
+                    if seen.insert(item.to_json().to_string()) {
                         out.push(item);
                     }
                 }
@@ -192,14 +313,18 @@ pub fn call(name: &str, args: &[Node], at: Span) -> Option<Node> {
         ("distinct", 1) => return call("toset", args, at),
         ("merge", _) => {
             let mut entries: Vec<Entry> = Vec::new();
+            let mut position: HashMap<String, usize> = HashMap::new();
             for a in args {
                 if matches!(a.value, Value::Null) {
                     continue;
                 }
                 for e in &a.as_object()?.entries {
-                    match entries.iter_mut().find(|x| x.key == e.key) {
-                        Some(x) => x.value = e.value.clone(),
-                        None => entries.push(e.clone()),
+                    match position.get(&e.key) {
+                        Some(&i) => entries[i].value = e.value.clone(),
+                        None => {
+                            position.insert(e.key.clone(), entries.len());
+                            entries.push(e.clone());
+                        }
                     }
                 }
             }
@@ -220,21 +345,21 @@ pub fn call(name: &str, args: &[Node], at: Span) -> Option<Node> {
             node(number(pick))
         }
         ("range", 1..=3) => {
-            let (start, end, step) = match args.len() {
-                1 => (0.0, n(0)?, 1.0),
-                2 => (n(0)?, n(1)?, 1.0),
-                _ => (n(0)?, n(1)?, n(2)?),
-            };
-            if step == 0.0 || ((end - start) / step) > 1024.0 {
+            let (start, end, step) = range_arguments(args)?;
+            if [start, end].iter().any(|x| x.abs() >= EXACT_INTEGERS) {
                 return None;
             }
-            let mut out = Vec::new();
-            let mut x = start;
-            while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
-                out.push(Node::new(number(x), at));
-                x += step;
+            // Counted, not stepped until the end: a step too small to move
+            // a large start would never get there.
+            let count = range_count(start, end, step)?;
+            if count > MAX_RANGE {
+                return None;
             }
-            node(Value::Array(out))
+            node(Value::Array(
+                (0..count as u32)
+                    .map(|i| Node::new(number(start + f64::from(i) * step), at))
+                    .collect(),
+            ))
         }
         ("zipmap", 2) => {
             let keys = list(0)?;

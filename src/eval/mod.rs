@@ -13,11 +13,14 @@
 //! finding points at `acl = var.acl` in the resource, not at the variable's
 //! default in another file.
 
+pub mod budget;
 mod functions;
 pub mod module;
 pub mod modules;
+mod order;
 mod policy;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -28,9 +31,10 @@ use hcl_edit::expr::{
 use hcl_edit::template::{Element, Template};
 
 use crate::tree::{Entry, Expression, Node, Number, Object, Span, Value};
+use budget::{Budget, Limits, Size};
 
-/// Deeper than this, an expression is left unevaluated (a guard against
-/// pathological nesting, never reached by real code).
+/// Deeper than this, an expression is left unknown with a diagnostic (a
+/// guard against pathological nesting, never reached by real code).
 const MAX_DEPTH: usize = 64;
 
 /// What names resolve to. The tables are shared (`Rc`): a scope is copied
@@ -50,6 +54,11 @@ pub struct Scope {
     /// Where files are read from, for `path.module`, `file` and
     /// `templatefile`.
     pub files: Option<std::sync::Arc<FileAccess>>,
+    /// What the module's evaluation may still spend, shared by every scope
+    /// of it.
+    pub budget: Rc<Budget>,
+    /// The file being evaluated (display path), for diagnostics.
+    pub file: Rc<str>,
 }
 
 /// What `file()` and `templatefile()` may read: files of the module's
@@ -122,6 +131,8 @@ impl Scope {
             iteration,
             data: self.data.clone(),
             files: self.files.clone(),
+            budget: self.budget.clone(),
+            file: self.file.clone(),
         }
     }
 }
@@ -133,38 +144,151 @@ type Bindings = Vec<(String, Node)>;
 /// an expression or cannot be known. Literal arrays and objects are walked
 /// so expressions inside them are evaluated too.
 pub fn eval_node(node: &Node, scope: &Scope) -> Node {
+    eval_node_sized(node, scope).node
+}
+
+/// [`eval_node`] with the size of the result. A literal list or object
+/// whose evaluated items together are over the per-value budget is
+/// unknown, with a diagnostic.
+fn eval_node_sized(node: &Node, scope: &Scope) -> Built {
+    let limits = scope.budget.limits();
+    let as_written = || Built {
+        node: node.clone(),
+        size: Size::of(node, limits),
+    };
     match &node.value {
-        Value::Expr(e) => match parsed_expr(&e.source) {
-            Some(parsed) => {
-                let ev = Evaluator {
-                    source: &e.source,
-                    scope,
-                    at: node.span,
-                };
-                ev.eval(&parsed, &mut scope.iteration.clone(), 0)
-                    .unwrap_or_else(|| node.clone())
+        Value::Expr(e) => {
+            let Some(parsed) = parsed_expr(&e.source) else {
+                return as_written();
+            };
+            let ev = Evaluator {
+                source: &e.source,
+                scope,
+                at: node.span,
+                in_template_file: false,
+            };
+            // The scope's own bindings (`each`, `count`) are looked up in
+            // place, not copied for every expression.
+            ev.sized(&parsed, &mut Vec::new(), 0)
+                .unwrap_or_else(as_written)
+        }
+        Value::Array(items) => {
+            let mut size = Size::container();
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let item = eval_node_sized(item, scope);
+                size = size.with_item(item.size, 0);
+                if let Some(why) = size.over(limits) {
+                    return literal_over_budget(node, &why, scope);
+                }
+                out.push(item.node);
             }
-            None => node.clone(),
-        },
-        Value::Array(items) => Node::new(
-            Value::Array(items.iter().map(|n| eval_node(n, scope)).collect()),
-            node.span,
+            Built {
+                node: Node::new(Value::Array(out), node.span),
+                size,
+            }
+        }
+        Value::Object(o) => {
+            let mut size = Size::container();
+            let mut entries = Vec::with_capacity(o.entries.len());
+            for e in &o.entries {
+                let value = eval_node_sized(&e.value, scope);
+                size = size.with_item(value.size, e.key.len());
+                if let Some(why) = size.over(limits) {
+                    return literal_over_budget(node, &why, scope);
+                }
+                entries.push(Entry {
+                    key: e.key.clone(),
+                    key_span: e.key_span,
+                    value: value.node,
+                });
+            }
+            Built {
+                node: Node::new(Value::Object(Object { entries }), node.span),
+                size,
+            }
+        }
+        _ => as_written(),
+    }
+}
+
+/// A literal list or object left unknown because its evaluated items
+/// would be over the budget (`why`), with a diagnostic naming it.
+fn literal_over_budget(node: &Node, why: &str, scope: &Scope) -> Built {
+    let mut source = String::new();
+    write_as_hcl(node, &mut source);
+    let mut references = Vec::new();
+    collect_references(node, &mut references);
+    scope.budget.refuse(
+        &scope.file,
+        node.span.start_line,
+        node.span.start_col,
+        format!(
+            "`{}` is left unknown: its value is over the evaluation budget ({why})",
+            excerpt(&source)
         ),
-        Value::Object(o) => Node::new(
-            Value::Object(Object {
-                entries: o
-                    .entries
-                    .iter()
-                    .map(|e| Entry {
-                        key: e.key.clone(),
-                        key_span: e.key_span,
-                        value: eval_node(&e.value, scope),
-                    })
-                    .collect(),
-            }),
-            node.span,
-        ),
-        _ => node.clone(),
+    );
+    let unknown = Node::new(
+        Value::Expr(Box::new(Expression {
+            source,
+            references,
+            literal_parts: Vec::new(),
+        })),
+        node.span,
+    );
+    Built {
+        size: Size::of(&unknown, scope.budget.limits()),
+        node: unknown,
+    }
+}
+
+/// A literal tree as HCL text (its expressions as written), to name it.
+fn write_as_hcl(node: &Node, out: &mut String) {
+    match &node.value {
+        Value::Expr(e) => out.push_str(&e.source),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_as_hcl(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push_str("{ ");
+            for (i, e) in o.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&e.key);
+                out.push_str(" = ");
+                write_as_hcl(&e.value, out);
+            }
+            out.push_str(" }");
+        }
+        _ => out.push_str(&node.to_json().to_string()),
+    }
+}
+
+/// The references of every expression in a literal tree, without
+/// duplicates.
+fn collect_references(node: &Node, out: &mut Vec<String>) {
+    match &node.value {
+        Value::Expr(e) => {
+            for r in &e.references {
+                if !out.contains(r) {
+                    out.push(r.clone());
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        Value::Object(o) => o
+            .entries
+            .iter()
+            .for_each(|e| collect_references(&e.value, out)),
+        _ => {}
     }
 }
 
@@ -193,12 +317,23 @@ fn parsed_expr(source: &str) -> Option<std::rc::Rc<HclExpr>> {
     })
 }
 
+/// A value with its size, as the evaluator builds it: containers add up
+/// the sizes of their items instead of measuring again.
+struct Built {
+    node: Node,
+    size: Size,
+}
+
 struct Evaluator<'a> {
     /// The text the expression was parsed from (for unknown parts).
     source: &'a str,
     scope: &'a Scope,
     /// Where every produced node points.
     at: Span,
+    /// Evaluating a template read by `templatefile`: diagnostics point at
+    /// the call, and `templatefile` may not be called again (Terraform
+    /// forbids it; a template including itself would recurse forever).
+    in_template_file: bool,
 }
 
 impl Evaluator<'_> {
@@ -206,41 +341,171 @@ impl Evaluator<'_> {
         Node::new(value, self.at)
     }
 
+    fn limits(&self) -> &Limits {
+        self.scope.budget.limits()
+    }
+
     /// An unknown part of a partly known value: its source and references.
     fn unknown(&self, expr: &HclExpr) -> Node {
-        let source = expr
-            .span()
-            .and_then(|r| self.source.get(r))
-            .unwrap_or(self.source)
-            .to_string();
         self.node(Value::Expr(Box::new(Expression {
             references: crate::parse::hcl::references_of(expr),
-            source,
+            source: self.text_of(expr).to_string(),
             literal_parts: Vec::new(),
         })))
     }
 
+    fn unknown_sized(&self, expr: &HclExpr) -> Built {
+        let node = self.unknown(expr);
+        let size = Size::of(&node, self.limits());
+        Built { node, size }
+    }
+
+    /// The source text of `expr`.
+    fn text_of(&self, expr: &HclExpr) -> &str {
+        expr.span()
+            .and_then(|r| self.source.get(r))
+            .unwrap_or(self.source)
+    }
+
+    /// Line and column of `expr` in its file.
+    fn position(&self, expr: &HclExpr) -> (u32, u32) {
+        let at = (self.at.start_line, self.at.start_col);
+        if self.in_template_file {
+            return at;
+        }
+        let Some(before) = expr.span().and_then(|r| self.source.get(..r.start)) else {
+            return at;
+        };
+        match before.rfind('\n') {
+            None => (at.0, at.1 + before.chars().count() as u32),
+            Some(last) => (
+                at.0 + before.matches('\n').count() as u32,
+                before[last + 1..].chars().count() as u32 + 1,
+            ),
+        }
+    }
+
+    /// Leaves `expr` unknown because of `reason`, with one diagnostic
+    /// naming it.
+    fn refuse(&self, expr: &HclExpr, reason: &str) -> Option<Built> {
+        let (line, column) = self.position(expr);
+        self.scope.budget.refuse(
+            &self.scope.file,
+            line,
+            column,
+            format!(
+                "`{}` is left unknown: {reason}",
+                excerpt(self.text_of(expr))
+            ),
+        );
+        None
+    }
+
+    /// Leaves `expr` unknown because its value would be over a per-value
+    /// limit (`why`).
+    fn over_value(&self, expr: &HclExpr, why: &str) -> Option<Built> {
+        self.refuse(
+            expr,
+            &format!("its value is over the evaluation budget ({why})"),
+        )
+    }
+
+    /// Leaves `expr` unknown because the module's budget is spent; the
+    /// first such expression is named in the module's one diagnostic.
+    fn spent(&self, expr: &HclExpr) -> Option<Built> {
+        let (line, column) = self.position(expr);
+        let budget = &self.scope.budget;
+        budget.refuse_spent(
+            &self.scope.file,
+            line,
+            column,
+            format!(
+                "evaluation stopped at `{}`: the module's evaluation budget is spent ({}); it and later expressions are left unknown",
+                excerpt(self.text_of(expr)),
+                budget.spent_on()
+            ),
+        );
+        None
+    }
+
+    /// `node`, newly built by `expr`: measured, checked against the
+    /// per-value limits and counted against the module's totals.
+    fn fresh(&self, expr: &HclExpr, node: Node) -> Option<Built> {
+        let size = Size::of(&node, self.limits());
+        if let Some(why) = size.over(self.limits()) {
+            return self.over_value(expr, &why);
+        }
+        if !self.scope.budget.charge(size) {
+            return self.spent(expr);
+        }
+        Some(Built { node, size })
+    }
+
+    /// A list or object built by `expr` from items already counted: only
+    /// the container itself (and its keys) is new.
+    fn composed(
+        &self,
+        expr: &HclExpr,
+        value: Value,
+        size: Size,
+        key_bytes: usize,
+    ) -> Option<Built> {
+        if !self.scope.budget.charge(Size::scalar(key_bytes)) {
+            return self.spent(expr);
+        }
+        Some(Built {
+            node: self.node(value),
+            size,
+        })
+    }
+
     /// The value of `expr`, or `None` when it is not known.
     fn eval(&self, expr: &HclExpr, bound: &mut Bindings, depth: usize) -> Option<Node> {
+        self.sized(expr, bound, depth).map(|s| s.node)
+    }
+
+    /// The value of `expr` with its size, or `None` when it is not known
+    /// (or over the budget).
+    fn sized(&self, expr: &HclExpr, bound: &mut Bindings, depth: usize) -> Option<Built> {
+        if !self.scope.budget.step() {
+            return self.spent(expr);
+        }
         if depth > MAX_DEPTH {
-            return None;
+            return self.refuse(
+                expr,
+                &format!("expressions nest more than {MAX_DEPTH} levels deep"),
+            );
         }
         let d = depth + 1;
-        Some(match expr {
-            HclExpr::Null(_) => self.node(Value::Null),
-            HclExpr::Bool(b) => self.node(Value::Bool(*b.value())),
-            HclExpr::Number(n) => self.node(Value::Number(match n.value().as_i64() {
-                Some(i) => Number::Int(i),
-                None => Number::Float(n.value().as_f64()?),
-            })),
-            HclExpr::String(s) => self.node(Value::String(s.value().clone())),
-            HclExpr::Array(items) => self.node(Value::Array(
-                items
-                    .iter()
-                    .map(|e| self.eval(e, bound, d).unwrap_or_else(|| self.unknown(e)))
-                    .collect(),
-            )),
+        match expr {
+            HclExpr::Null(_) => self.fresh(expr, self.node(Value::Null)),
+            HclExpr::Bool(b) => self.fresh(expr, self.node(Value::Bool(*b.value()))),
+            HclExpr::Number(n) => {
+                let number = match n.value().as_i64() {
+                    Some(i) => Number::Int(i),
+                    None => Number::Float(n.value().as_f64()?),
+                };
+                self.fresh(expr, self.node(Value::Number(number)))
+            }
+            HclExpr::String(s) => self.fresh(expr, self.node(Value::String(s.value().clone()))),
+            HclExpr::Array(items) => {
+                let mut size = Size::container();
+                let mut out = Vec::with_capacity(items.len());
+                for e in items.iter() {
+                    let item = self
+                        .sized(e, bound, d)
+                        .unwrap_or_else(|| self.unknown_sized(e));
+                    size = size.with_item(item.size, 0);
+                    if let Some(why) = size.over(self.limits()) {
+                        return self.over_value(expr, &why);
+                    }
+                    out.push(item.node);
+                }
+                self.composed(expr, Value::Array(out), size, 0)
+            }
             HclExpr::Object(obj) => {
+                let mut size = Size::container();
+                let mut key_bytes = 0;
                 let mut entries = Vec::new();
                 for (key, value) in obj.iter() {
                     let key = match key {
@@ -248,129 +513,205 @@ impl Evaluator<'_> {
                         ObjectKey::Expression(e) => text(&self.eval(e, bound, d)?)?,
                     };
                     let value = self
-                        .eval(value.expr(), bound, d)
-                        .unwrap_or_else(|| self.unknown(value.expr()));
+                        .sized(value.expr(), bound, d)
+                        .unwrap_or_else(|| self.unknown_sized(value.expr()));
+                    size = size.with_item(value.size, key.len());
+                    if let Some(why) = size.over(self.limits()) {
+                        return self.over_value(expr, &why);
+                    }
+                    key_bytes += key.len();
                     entries.push(Entry {
                         key,
                         key_span: self.at,
-                        value,
+                        value: value.node,
                     });
                 }
-                self.node(Value::Object(Object { entries }))
+                self.composed(expr, Value::Object(Object { entries }), size, key_bytes)
             }
-            HclExpr::StringTemplate(t) => self.template(t, bound, d)?,
+            HclExpr::StringTemplate(t) => self.template(expr, t, bound, d),
             HclExpr::HeredocTemplate(h) => {
                 let mut h = (**h).clone();
                 if h.indent().is_some() {
                     h.dedent();
                 }
-                self.template(&h.template, bound, d)?
+                self.template(expr, &h.template, bound, d)
             }
-            HclExpr::Parenthesis(p) => self.eval(p.inner(), bound, d)?,
+            HclExpr::Parenthesis(p) => self.sized(p.inner(), bound, d),
             HclExpr::Variable(v) => {
-                let mut value = bound.iter().rev().find(|(n, _)| n == v.as_str())?.1.clone();
+                let mut value = self.binding(bound, v.as_str())?.clone();
                 respan(&mut value, self.at);
-                value
+                self.fresh(expr, value)
             }
             HclExpr::Traversal(t) => {
                 let mut value = self.traversal(t, bound, d)?;
                 respan(&mut value, self.at);
-                value
+                self.fresh(expr, value)
             }
             HclExpr::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr, bound, d)?;
                 if truthy(&cond)? {
-                    self.eval(&c.true_expr, bound, d)?
+                    self.sized(&c.true_expr, bound, d)
                 } else {
-                    self.eval(&c.false_expr, bound, d)?
+                    self.sized(&c.false_expr, bound, d)
                 }
             }
             HclExpr::UnaryOp(op) => {
                 let v = self.eval(&op.expr, bound, d)?;
-                match op.operator.value() {
-                    UnaryOperator::Neg => self.node(Value::Number(negate(number(&v)?))),
-                    UnaryOperator::Not => self.node(Value::Bool(!truthy(&v)?)),
-                }
+                let value = match op.operator.value() {
+                    UnaryOperator::Neg => Value::Number(negate(number(&v)?)),
+                    UnaryOperator::Not => Value::Bool(!truthy(&v)?),
+                };
+                self.fresh(expr, self.node(value))
             }
             HclExpr::BinaryOp(op) => {
-                let operator = *op.operator.value();
-                // `&&` and `||` decide on one side when it is enough.
-                if matches!(operator, BinaryOperator::And | BinaryOperator::Or) {
-                    let lhs = self.eval(&op.lhs_expr, bound, d).and_then(|v| truthy(&v));
-                    let rhs = self.eval(&op.rhs_expr, bound, d).and_then(|v| truthy(&v));
-                    let result = match (operator, lhs, rhs) {
-                        (BinaryOperator::And, Some(false), _)
-                        | (BinaryOperator::And, _, Some(false)) => false,
-                        (BinaryOperator::And, Some(true), Some(true)) => true,
-                        (BinaryOperator::Or, Some(true), _)
-                        | (BinaryOperator::Or, _, Some(true)) => true,
-                        (BinaryOperator::Or, Some(false), Some(false)) => false,
-                        _ => return None,
-                    };
-                    return Some(self.node(Value::Bool(result)));
-                }
-                let lhs = self.eval(&op.lhs_expr, bound, d)?;
-                let rhs = self.eval(&op.rhs_expr, bound, d)?;
-                self.node(binary(operator, &lhs, &rhs)?)
+                let value = self.binary_op(op, bound, d)?;
+                self.fresh(expr, self.node(value))
             }
-            HclExpr::ForExpr(f) => self.for_expr(f, bound, d)?,
-            HclExpr::FuncCall(call) => {
-                let name = call.name.name.as_str();
-                if !call.name.namespace.is_empty() {
-                    return None;
+            HclExpr::ForExpr(f) => self.for_expr(expr, f, bound, d),
+            HclExpr::FuncCall(call) => self.func_call(expr, call, bound, d),
+        }
+    }
+
+    /// The value bound to `name`: by a `for` expression (innermost first),
+    /// else by the scope (`each`, `count`, a dynamic block's iterator).
+    fn binding<'b>(&'b self, bound: &'b Bindings, name: &str) -> Option<&'b Node> {
+        bound
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .or_else(|| self.scope_binding(name))
+    }
+
+    /// The value the scope binds to `name` (`each`, `count`, an iterator);
+    /// a template read by `templatefile` sees only the variables passed.
+    fn scope_binding(&self, name: &str) -> Option<&Node> {
+        if self.in_template_file {
+            return None;
+        }
+        self.scope
+            .iteration
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn binary_op(
+        &self,
+        op: &hcl_edit::expr::BinaryOp,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Value> {
+        let operator = *op.operator.value();
+        // `&&` and `||` decide on one side when it is enough.
+        if matches!(operator, BinaryOperator::And | BinaryOperator::Or) {
+            let lhs = self.eval(&op.lhs_expr, bound, d).and_then(|v| truthy(&v));
+            let rhs = self.eval(&op.rhs_expr, bound, d).and_then(|v| truthy(&v));
+            let result = match (operator, lhs, rhs) {
+                (BinaryOperator::And, Some(false), _) | (BinaryOperator::And, _, Some(false)) => {
+                    false
                 }
-                let args: Vec<&HclExpr> = call.args.iter().collect();
-                // `try` and `can` look at whether an argument is known.
-                match name {
-                    "try" => {
-                        return args
-                            .iter()
-                            .find_map(|a| self.eval(a, bound, d).filter(is_known));
-                    }
-                    "can" => {
-                        return args
-                            .first()
-                            .and_then(|a| self.eval(a, bound, d))
-                            .filter(is_known)
-                            .map(|_| self.node(Value::Bool(true)));
-                    }
-                    _ => {}
-                }
-                let mut values = Vec::with_capacity(args.len());
+                (BinaryOperator::And, Some(true), Some(true)) => true,
+                (BinaryOperator::Or, Some(true), _) | (BinaryOperator::Or, _, Some(true)) => true,
+                (BinaryOperator::Or, Some(false), Some(false)) => false,
+                _ => return None,
+            };
+            return Some(Value::Bool(result));
+        }
+        let lhs = self.eval(&op.lhs_expr, bound, d)?;
+        let rhs = self.eval(&op.rhs_expr, bound, d)?;
+        binary(operator, &lhs, &rhs)
+    }
+
+    fn func_call(
+        &self,
+        expr: &HclExpr,
+        call: &hcl_edit::expr::FuncCall,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Built> {
+        let name = call.name.name.as_str();
+        if !call.name.namespace.is_empty() {
+            return None;
+        }
+        let args: Vec<&HclExpr> = call.args.iter().collect();
+        // `try` and `can` look at whether an argument is known.
+        match name {
+            "try" => {
+                let budget = &self.scope.budget;
                 for a in &args {
-                    values.push(self.eval(a, bound, d)?);
-                }
-                if call.args.expand_final()
-                    && let Some(last) = values.pop()
-                {
-                    values.extend(last.as_array()?.iter().cloned());
-                }
-                if name == "file" || name == "templatefile" {
-                    return self.file_function(name, &values);
-                }
-                if name == "coalesce" {
-                    // Unknown before the first non-empty known value: unknown.
-                    for v in &values {
-                        if !is_known(v) {
-                            return None;
-                        }
-                        if !matches!(&v.value, Value::Null) && v.as_str() != Some("") {
-                            return Some(v.clone());
-                        }
+                    let refused = budget.refusals();
+                    match self.sized(a, bound, d) {
+                        Some(v) if is_known(&v.node) => return Some(v),
+                        // Unknown for lack of budget: whether it would have
+                        // been the result is not known either.
+                        _ if budget.refusals() != refused => return None,
+                        _ => {}
                     }
-                    return None;
                 }
-                if !values.iter().all(is_known) && !functions::tolerates_unknown(name) {
-                    return None;
-                }
-                functions::call(name, &values, self.at)?
+                return None;
             }
-        })
+            "can" => {
+                let known = args
+                    .first()
+                    .and_then(|a| self.eval(a, bound, d))
+                    .filter(is_known);
+                return known.and_then(|_| self.fresh(expr, self.node(Value::Bool(true))));
+            }
+            "templatefile" if self.in_template_file => {
+                return self.refuse(
+                    expr,
+                    "a template read by templatefile cannot call templatefile (nor can it in Terraform)",
+                );
+            }
+            _ => {}
+        }
+        let mut values = Vec::with_capacity(args.len());
+        let mut size = Size::container();
+        for a in &args {
+            let value = self.sized(a, bound, d)?;
+            // The arguments together are held at once: one value's worth.
+            size = size.with_item(value.size, 0);
+            if let Some(why) = size.over(self.limits()) {
+                return self.over_value(expr, &why);
+            }
+            values.push(value.node);
+        }
+        if call.args.expand_final()
+            && let Some(last) = values.pop()
+        {
+            values.extend(last.as_array()?.iter().cloned());
+        }
+        if name == "file" || name == "templatefile" {
+            let value = self.file_function(name, &values, d)?;
+            return self.fresh(expr, value);
+        }
+        if name == "coalesce" {
+            // Unknown before the first non-empty known value: unknown.
+            for v in values {
+                if !is_known(&v) {
+                    return None;
+                }
+                if !matches!(&v.value, Value::Null) && v.as_str() != Some("") {
+                    return self.fresh(expr, v);
+                }
+            }
+            return None;
+        }
+        if !values.iter().all(is_known) && !functions::tolerates_unknown(name) {
+            return None;
+        }
+        if let Some(why) = functions::over_budget(name, &values, self.limits()) {
+            return self.refuse(expr, &why);
+        }
+        let value = functions::call(name, &values, self.at)?;
+        self.fresh(expr, value)
     }
 
     /// `file(path)` and `templatefile(path, vars)` on files inside the
     /// scanned paths.
-    fn file_function(&self, name: &str, args: &[Node]) -> Option<Node> {
+    fn file_function(&self, name: &str, args: &[Node], d: usize) -> Option<Node> {
         let files = self.scope.files.as_ref()?;
         let text = files.read(args.first()?.as_str()?)?;
         if name == "file" {
@@ -387,11 +728,20 @@ impl Evaluator<'_> {
             source: &text,
             scope: self.scope,
             at: self.at,
+            in_template_file: true,
         };
-        inner.template(&template, &mut bound, 1)
+        let whole = HclExpr::StringTemplate(hcl_edit::template::StringTemplate::from(template));
+        inner.eval(&whole, &mut bound, d)
     }
 
-    fn template(&self, template: &Template, bound: &mut Bindings, d: usize) -> Option<Node> {
+    /// A string template (`"${a}-${b}"`, a heredoc) written as `expr`.
+    fn template(
+        &self,
+        expr: &HclExpr,
+        template: &Template,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Built> {
         let mut out = String::new();
         for element in template.iter() {
             match element {
@@ -399,10 +749,16 @@ impl Evaluator<'_> {
                 Element::Interpolation(i) => out.push_str(&text(&self.eval(&i.expr, bound, d)?)?),
                 Element::Directive(_) => return None,
             }
+            if out.len() as u64 > self.limits().value_bytes {
+                let why = format!("more than {} bytes", self.limits().value_bytes);
+                return self.over_value(expr, &why);
+            }
         }
-        Some(self.node(Value::String(out)))
+        self.fresh(expr, self.node(Value::String(out)))
     }
 
+    /// The value a traversal (`var.x.y`, `local.l[0]`, `each.value`)
+    /// reaches. Only what it reaches is copied, not the whole table entry.
     fn traversal(
         &self,
         t: &hcl_edit::expr::Traversal,
@@ -410,9 +766,12 @@ impl Evaluator<'_> {
         d: usize,
     ) -> Option<Node> {
         let mut ops = t.operators.iter().map(|o| o.value());
-        let value = match &t.expr {
+        let value: Cow<'_, Node> = match &t.expr {
             HclExpr::Variable(root) if bound.iter().any(|(n, _)| n == root.as_str()) => {
-                self.eval(&t.expr, bound, d)?
+                Cow::Owned(self.eval(&t.expr, bound, d)?)
+            }
+            HclExpr::Variable(root) if self.scope_binding(root.as_str()).is_some() => {
+                Cow::Borrowed(self.scope_binding(root.as_str())?)
             }
             HclExpr::Variable(root) if root.as_str() == "path" => {
                 let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
@@ -420,8 +779,8 @@ impl Evaluator<'_> {
                 };
                 let files = self.scope.files.as_ref()?;
                 match name.as_str() {
-                    "module" => self.node(Value::String(crate::discover::display_path(
-                        &files.module_dir,
+                    "module" => Cow::Owned(self.node(Value::String(
+                        crate::discover::display_path(&files.module_dir),
                     ))),
                     _ => return None,
                 }
@@ -445,11 +804,9 @@ impl Evaluator<'_> {
                 } else {
                     name.as_str().to_string()
                 };
-                let mut v = table.get(&key)?.clone();
-                respan(&mut v, self.at);
-                v
+                Cow::Borrowed(table.get(&key)?)
             }
-            other => self.eval(other, bound, d)?,
+            other => Cow::Owned(self.eval(other, bound, d)?),
         };
         let ops: Vec<&TraversalOperator> = ops.collect();
         self.apply(value, &ops, bound, d)
@@ -459,66 +816,73 @@ impl Evaluator<'_> {
     /// applies the rest to each element and gives the list of results.
     fn apply(
         &self,
-        mut value: Node,
+        mut value: Cow<'_, Node>,
         ops: &[&TraversalOperator],
         bound: &mut Bindings,
         d: usize,
     ) -> Option<Node> {
         for (i, op) in ops.iter().enumerate() {
             value = match op {
-                TraversalOperator::GetAttr(name) => value.get(name.as_str())?.clone(),
-                TraversalOperator::LegacyIndex(n) => value
-                    .as_array()?
-                    .get(usize::try_from(*n.value()).ok()?)?
-                    .clone(),
+                TraversalOperator::GetAttr(name) => child(value, |v| v.get(name.as_str()))?,
+                TraversalOperator::LegacyIndex(n) => {
+                    let index = usize::try_from(*n.value()).ok()?;
+                    child(value, |v| v.as_array()?.get(index))?
+                }
                 TraversalOperator::Index(e) => {
                     let key = self.eval(e, bound, d)?;
-                    match &value.value {
-                        Value::Array(items) => items
-                            .get(usize::try_from(number(&key)?.as_f64() as i64).ok()?)?
-                            .clone(),
-                        Value::Object(o) => o.get(&text(&key)?)?.clone(),
+                    let is_array = matches!(value.value, Value::Array(_));
+                    let is_object = matches!(value.value, Value::Object(_));
+                    match () {
+                        () if is_array => {
+                            let index = usize::try_from(number(&key)?.as_f64() as i64).ok()?;
+                            child(value, |v| v.as_array()?.get(index))?
+                        }
+                        () if is_object => {
+                            let key = text(&key)?;
+                            child(value, |v| v.as_object()?.get(&key))?
+                        }
                         _ => return None,
                     }
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     // A single value splats as a one-element list, null as none.
-                    let elements: Vec<Node> = match &value.value {
-                        Value::Array(items) => items.clone(),
+                    let elements: Vec<&Node> = match &value.value {
+                        Value::Array(items) => items.iter().collect(),
                         Value::Null => Vec::new(),
-                        _ => vec![value.clone()],
+                        _ => vec![&*value],
                     };
                     let mut out = Vec::with_capacity(elements.len());
                     for e in elements {
-                        out.push(self.apply(e, &ops[i + 1..], bound, d)?);
+                        out.push(self.apply(Cow::Borrowed(e), &ops[i + 1..], bound, d)?);
                     }
                     return Some(self.node(Value::Array(out)));
                 }
             };
-            if !is_known(&value) && matches!(value.value, Value::Expr(_)) {
+            if matches!(value.value, Value::Expr(_)) {
                 return None;
             }
         }
-        Some(value)
+        Some(value.into_owned())
     }
 
     fn for_expr(
         &self,
+        expr: &HclExpr,
         f: &hcl_edit::expr::ForExpr,
         bound: &mut Bindings,
         d: usize,
-    ) -> Option<Node> {
+    ) -> Option<Built> {
         let collection = self.eval(&f.intro.collection_expr, bound, d)?;
-        let pairs: Vec<(Node, Node)> = match &collection.value {
+        let pairs: Vec<(Node, &Node)> = match &collection.value {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (self.node(Value::Number(Number::Int(i as i64))), v.clone()))
+                .map(|(i, v)| (self.node(Value::Number(Number::Int(i as i64))), v))
                 .collect(),
             Value::Object(o) => o
                 .entries
                 .iter()
-                .map(|e| (self.node(Value::String(e.key.clone())), e.value.clone()))
+                .map(|e| (self.node(Value::String(e.key.clone())), &e.value))
                 .collect(),
             _ => return None,
         };
@@ -526,47 +890,90 @@ impl Evaluator<'_> {
         let value_var = f.intro.value_var.as_str().to_string();
         let mut list = Vec::new();
         let mut object = Vec::new();
+        let mut size = Size::container();
+        let mut key_bytes = 0;
         for (k, v) in pairs {
             let before = bound.len();
             if let Some(kv) = &key_var {
                 bound.push((kv.clone(), k));
             }
-            bound.push((value_var.clone(), v));
-            let keep = match &f.cond {
-                Some(c) => self.eval(&c.expr, bound, d).and_then(|c| truthy(&c)),
-                None => Some(true),
-            };
-            let result = match keep {
-                None => None,
-                Some(false) => Some(None),
-                Some(true) => match &f.key_expr {
-                    Some(key) => {
-                        let key = self.eval(key, bound, d).and_then(|k| text(&k));
-                        let value = self.eval(&f.value_expr, bound, d);
-                        match (key, value) {
-                            (Some(key), Some(value)) => Some(Some((Some(key), value))),
-                            _ => None,
-                        }
-                    }
-                    None => self.eval(&f.value_expr, bound, d).map(|v| Some((None, v))),
-                },
-            };
+            bound.push((value_var.clone(), v.clone()));
+            let result = self.for_element(f, bound, d);
             bound.truncate(before);
-            match result? {
-                Some((Some(key), value)) => object.push(Entry {
-                    key,
-                    key_span: self.at,
-                    value,
-                }),
-                Some((None, value)) => list.push(value),
-                None => {}
+            let Some((key, value)) = result? else {
+                continue;
+            };
+            // Items are counted as they come: a `for` over `for`s stops at
+            // the limit instead of multiplying past it.
+            size = size.with_item(value.size, key.as_ref().map_or(0, String::len));
+            if let Some(why) = size.over(self.limits()) {
+                return self.over_value(expr, &why);
+            }
+            match key {
+                Some(key) => {
+                    key_bytes += key.len();
+                    object.push(Entry {
+                        key,
+                        key_span: self.at,
+                        value: value.node,
+                    });
+                }
+                None => list.push(value.node),
             }
         }
-        Some(if f.key_expr.is_some() {
-            self.node(Value::Object(Object { entries: object }))
+        let value = if f.key_expr.is_some() {
+            Value::Object(Object { entries: object })
         } else {
-            self.node(Value::Array(list))
-        })
+            Value::Array(list)
+        };
+        self.composed(expr, value, size, key_bytes)
+    }
+
+    /// One element of a `for` expression, its variables bound: `None` when
+    /// unknown, `Some(None)` when its condition leaves it out.
+    #[allow(clippy::type_complexity)]
+    fn for_element(
+        &self,
+        f: &hcl_edit::expr::ForExpr,
+        bound: &mut Bindings,
+        d: usize,
+    ) -> Option<Option<(Option<String>, Built)>> {
+        let keep = match &f.cond {
+            Some(c) => truthy(&self.eval(&c.expr, bound, d)?)?,
+            None => true,
+        };
+        if !keep {
+            return Some(None);
+        }
+        let key = match &f.key_expr {
+            Some(key) => Some(text(&self.eval(key, bound, d)?)?),
+            None => None,
+        };
+        let value = self.sized(&f.value_expr, bound, d)?;
+        Some(Some((key, value)))
+    }
+}
+
+/// The part of `value` that `select` picks, borrowed when `value` is.
+fn child<'b>(
+    value: Cow<'b, Node>,
+    select: impl Fn(&Node) -> Option<&Node>,
+) -> Option<Cow<'b, Node>> {
+    match value {
+        Cow::Borrowed(v) => select(v).map(Cow::Borrowed),
+        Cow::Owned(v) => select(&v).cloned().map(Cow::Owned),
+    }
+}
+
+/// `text` on one line, cut to a length a diagnostic can show.
+fn excerpt(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= MAX_CHARS {
+        flat
+    } else {
+        let cut: String = flat.chars().take(MAX_CHARS).collect();
+        format!("{cut}…")
     }
 }
 

@@ -1,12 +1,15 @@
 //! The values of one Terraform module directory: input variables (as
 //! Terraform orders them: defaults, `terraform.tfvars`,
 //! `terraform.tfvars.json`, `*.auto.tfvars[.json]` in name order,
-//! `--var-file`, `--var`), then `locals` (in any order, across files), then
+//! `--var-file`, `--var`), then `locals` (in dependency order, across files), then
 //! every expression of every block evaluated with them.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use super::{Scope, eval_node, is_known};
+use super::budget::Budget;
+use super::{Scope, eval_node, is_known, order};
 use crate::diagnostic::Diagnostic;
 use crate::load::LoadedFile;
 use crate::parse;
@@ -114,13 +117,26 @@ pub enum Inputs<'a> {
     Call(Vec<(String, Node)>),
 }
 
-/// Evaluates the expressions of the files of the module in `dir` in place.
-/// Returns diagnostics about the variable files read.
+/// Evaluates the expressions of the files of the module in `dir` in place,
+/// with a budget of its own. Returns diagnostics about the variable files
+/// read and the values left unknown for lack of budget.
 pub fn evaluate(
     files: &mut [LoadedFile],
     dir: &Path,
     roots: &[PathBuf],
     inputs: Inputs,
+) -> Vec<Diagnostic> {
+    evaluate_with_budget(files, dir, roots, inputs, &Rc::new(Budget::default()))
+}
+
+/// [`evaluate`], spending from `budget` (shared by the module instances
+/// of one configuration).
+pub fn evaluate_with_budget(
+    files: &mut [LoadedFile],
+    dir: &Path,
+    roots: &[PathBuf],
+    inputs: Inputs,
+    budget: &Rc<Budget>,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     if files.iter().all(|f| f.platform != Platform::Terraform) {
@@ -132,11 +148,17 @@ pub fn evaluate(
             roots: roots.to_vec(),
             refused: Default::default(),
         })),
+        budget: budget.clone(),
         ..Scope::default()
     };
-    // Declared variables and their defaults.
-    let mut declared: Vec<String> = Vec::new();
+    // Declared variables and their defaults (which can refer to nothing).
+    let mut declared: HashSet<String> = HashSet::new();
     for f in files.iter() {
+        let bare = Scope {
+            budget: budget.clone(),
+            file: f.display.as_str().into(),
+            ..Scope::default()
+        };
         for doc in &f.documents {
             for block in doc.get("variable").map(Node::items).unwrap_or_default() {
                 for var in block
@@ -144,13 +166,12 @@ pub fn evaluate(
                     .map(|o| o.entries.as_slice())
                     .unwrap_or_default()
                 {
-                    declared.push(var.key.clone());
+                    declared.insert(var.key.clone());
                     for body in var.value.items() {
                         if let Some(default) = body.get("default") {
-                            let value = eval_node(default, &Scope::default());
+                            let value = eval_node(default, &bare);
                             if is_known(&value) {
-                                std::rc::Rc::make_mut(&mut scope.vars)
-                                    .insert(var.key.clone(), value);
+                                Rc::make_mut(&mut scope.vars).insert(var.key.clone(), value);
                             }
                         }
                     }
@@ -169,59 +190,28 @@ pub fn evaluate(
         }
         Inputs::Call(arguments) => assignments = arguments,
     }
+    let bare = Scope {
+        budget: budget.clone(),
+        ..Scope::default()
+    };
     for (name, value) in assignments {
         if !declared.contains(&name) {
             continue;
         }
-        let value = eval_node(&value, &Scope::default());
+        let value = eval_node(&value, &bare);
         if is_known(&value) {
-            std::rc::Rc::make_mut(&mut scope.vars).insert(name, value);
+            Rc::make_mut(&mut scope.vars).insert(name, value);
         } else {
-            std::rc::Rc::make_mut(&mut scope.vars).remove(&name);
+            Rc::make_mut(&mut scope.vars).remove(&name);
         }
     }
-    // Locals, in dependency order whatever the order written: evaluate until
-    // a pass learns nothing new (a cycle stays unknown).
-    let mut pending: Vec<(String, Node)> = Vec::new();
-    for f in files.iter() {
-        for doc in &f.documents {
-            for block in doc.get("locals").map(Node::items).unwrap_or_default() {
-                for local in block
-                    .as_object()
-                    .map(|o| o.entries.as_slice())
-                    .unwrap_or_default()
-                {
-                    pending.push((local.key.clone(), local.value.clone()));
-                }
-            }
-        }
-    }
-    let mut settled = vec![false; pending.len()];
-    for _ in 0..=pending.len() {
-        let mut learned = false;
-        for ((name, value), settled) in pending.iter().zip(settled.iter_mut()) {
-            if *settled {
-                continue;
-            }
-            let evaluated = eval_node(value, &scope);
-            // Fully known: nothing later can change it.
-            *settled = is_known(&evaluated);
-            // An expression still entirely unevaluated tells nothing yet.
-            let nothing_known = matches!(evaluated.value, Value::Expr(_));
-            if !nothing_known && scope.locals.get(name) != Some(&evaluated) {
-                std::rc::Rc::make_mut(&mut scope.locals).insert(name.clone(), evaluated);
-                learned = true;
-            }
-        }
-        if !learned {
-            break;
-        }
-    }
+    evaluate_locals(files, &mut scope, &mut diagnostics);
     // Policy documents, so `policy = data.aws_iam_policy_document.p.json`
     // reads as the policy JSON it produces. Documents may build on others
     // (`source_policy_documents`), so a few passes settle them.
     for _ in 0..3 {
         for f in files.iter() {
+            scope.file = f.display.as_str().into();
             for doc in &f.documents {
                 for (name, body) in data_bodies(doc, "aws_iam_policy_document") {
                     let mut body = body.clone();
@@ -238,7 +228,7 @@ pub fn evaluate(
                             }),
                             span,
                         );
-                        std::rc::Rc::make_mut(&mut scope.data)
+                        Rc::make_mut(&mut scope.data)
                             .insert(format!("aws_iam_policy_document.{name}"), attrs);
                     }
                 }
@@ -249,6 +239,7 @@ pub fn evaluate(
     // resources and data sources with `count` or `for_each` become one
     // body per instance, and `dynamic` blocks are expanded.
     for f in files.iter_mut() {
+        scope.file = f.display.as_str().into();
         for doc in &mut f.documents {
             let Value::Object(root) = &mut doc.value else {
                 continue;
@@ -273,7 +264,123 @@ pub fn evaluate(
     if let Some(files) = &scope.files {
         diagnostics.extend(files.take_refused());
     }
+    diagnostics.extend(budget.take_diagnostics());
     diagnostics
+}
+
+/// One `name = value` of a `locals` block.
+struct Local {
+    name: String,
+    value: Node,
+    /// The file it is written in (display path) and where its name is.
+    file: Rc<str>,
+    at: crate::tree::Span,
+}
+
+/// Evaluates the module's locals into `scope`, each once, in dependency
+/// order whatever the order written (across files). A local in a cycle of
+/// references stays unknown, with a diagnostic per cycle.
+fn evaluate_locals(files: &[LoadedFile], scope: &mut Scope, diagnostics: &mut Vec<Diagnostic>) {
+    let mut locals: Vec<Local> = Vec::new();
+    for f in files {
+        let file: Rc<str> = f.display.as_str().into();
+        for doc in &f.documents {
+            for block in doc.get("locals").map(Node::items).unwrap_or_default() {
+                for local in block
+                    .as_object()
+                    .map(|o| o.entries.as_slice())
+                    .unwrap_or_default()
+                {
+                    locals.push(Local {
+                        name: local.key.clone(),
+                        value: local.value.clone(),
+                        file: file.clone(),
+                        at: local.key_span,
+                    });
+                }
+            }
+        }
+    }
+    // A name written twice (which Terraform rejects) is its last value.
+    let by_name: HashMap<&str, usize> = locals
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.name.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = locals
+        .iter()
+        .map(|l| {
+            let mut names = Vec::new();
+            local_references(&l.value, &mut names);
+            let mut deps: Vec<usize> = names
+                .iter()
+                .filter_map(|n| by_name.get(n.as_str()).copied())
+                .collect();
+            deps.sort_unstable();
+            deps.dedup();
+            deps
+        })
+        .collect();
+    for component in order::components(&deps) {
+        if order::is_cycle(&component, &deps) {
+            diagnostics.push(cycle_diagnostic(&component, &locals));
+            continue;
+        }
+        for i in component {
+            let local = &locals[i];
+            if by_name.get(local.name.as_str()) != Some(&i) {
+                continue;
+            }
+            scope.file = local.file.clone();
+            let evaluated = eval_node(&local.value, scope);
+            // An expression still entirely unevaluated tells nothing.
+            if !matches!(evaluated.value, Value::Expr(_)) {
+                Rc::make_mut(&mut scope.locals).insert(local.name.clone(), evaluated);
+            }
+        }
+    }
+}
+
+/// The names of the locals `node` refers to (`local.<name>...`).
+fn local_references(node: &Node, out: &mut Vec<String>) {
+    match &node.value {
+        Value::Expr(e) => out.extend(e.references.iter().filter_map(|r| {
+            let rest = r.strip_prefix("local.")?;
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            Some(rest[..end].to_string())
+        })),
+        Value::Array(items) => items.iter().for_each(|i| local_references(i, out)),
+        Value::Object(o) => o
+            .entries
+            .iter()
+            .for_each(|e| local_references(&e.value, out)),
+        _ => {}
+    }
+}
+
+/// One diagnostic for a cycle of locals, at its first member written.
+fn cycle_diagnostic(component: &[usize], locals: &[Local]) -> Diagnostic {
+    const SHOWN: usize = 5;
+    let mut members: Vec<&Local> = component.iter().map(|&i| &locals[i]).collect();
+    members.sort_by(|a, b| (&a.file, a.at.start).cmp(&(&b.file, b.at.start)));
+    let first = members[0];
+    let mut names: Vec<String> = members
+        .iter()
+        .take(SHOWN)
+        .map(|l| format!("local.{}", l.name))
+        .collect();
+    if members.len() > SHOWN {
+        names.push(format!("and {} more", members.len() - SHOWN));
+    }
+    Diagnostic::error(
+        first.file.as_ref(),
+        first.at.start_line,
+        first.at.start_col,
+        format!(
+            "locals refer to each other in a cycle ({}); left unknown",
+            names.join(", ")
+        ),
+    )
 }
 
 /// The bodies of the `data "<ty>" "<name>"` blocks of a document.
@@ -325,7 +432,9 @@ fn expand_instances(body: &mut Node, scope: &Scope) {
     let bodies: Vec<Node> = body.items().to_vec();
     let mut out = Vec::new();
     for original in bodies {
-        let instances = instance_bindings(&original, scope);
+        let instances = instance_bindings(&original, scope).filter(|list| {
+            charge_copies(&original, list.len(), "the instances of this block", scope)
+        });
         match instances {
             Some(list) => {
                 for (label, binding) in list {
@@ -357,6 +466,38 @@ fn expand_instances(body: &mut Node, scope: &Scope) {
     };
 }
 
+/// Counts `copies` copies of `node` (`what`, for the diagnostic) against
+/// the module's budget before they are made; false, with the module's one
+/// diagnostic, when that spends it.
+fn charge_copies(node: &Node, copies: usize, what: &str, scope: &Scope) -> bool {
+    if scope.budget.charge_copies(node, copies) {
+        return true;
+    }
+    scope.budget.refuse_spent(
+        &scope.file,
+        node.span.start_line,
+        node.span.start_col,
+        format!(
+            "evaluation stopped at {what} ({copies} copies): the module's evaluation budget is spent ({}); they and later expressions are left unknown",
+            scope.budget.spent_on()
+        ),
+    );
+    false
+}
+
+/// Reports a `count` or `for_each` (`node`) with more instances than
+/// rampart expands.
+fn too_many_instances(node: &Node, what: &str, n: f64, scope: &Scope) {
+    scope.budget.note(
+        &scope.file,
+        node.span.start_line,
+        node.span.start_col,
+        format!(
+            "{what} gives {n} instances, more than the {MAX_INSTANCES} rampart expands; the block is evaluated once, with {what} unknown"
+        ),
+    );
+}
+
 /// `{key = .., value = ..}`: what `each`, and a dynamic block's iterator,
 /// are bound to.
 fn key_value(key: Node, value: Node, span: crate::tree::Span) -> Node {
@@ -373,6 +514,10 @@ fn key_value(key: Node, value: Node, span: crate::tree::Span) -> Node {
     )
 }
 
+/// A resource expands into at most this many instances (`count`,
+/// `for_each`); past it, it is evaluated once, as a template.
+const MAX_INSTANCES: usize = 1024;
+
 /// The instances a body's `count` or `for_each` declares, when known: each
 /// with its label and its binding.
 fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String, Node))>> {
@@ -381,7 +526,11 @@ fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String,
     if let Some(count) = body.get("count") {
         let count = eval_node(count, scope);
         let n = count.as_number()?.as_f64();
-        if !(0.0..=1024.0).contains(&n) || n.fract() != 0.0 {
+        if n > MAX_INSTANCES as f64 {
+            too_many_instances(&count, "count", n, scope);
+            return None;
+        }
+        if n < 0.0 || n.fract() != 0.0 {
             return None;
         }
         return Some(
@@ -419,7 +568,8 @@ fn instance_bindings(body: &Node, scope: &Scope) -> Option<Vec<(String, (String,
             .collect::<Option<_>>()?,
         _ => return None,
     };
-    if pairs.len() > 1024 {
+    if pairs.len() > MAX_INSTANCES {
+        too_many_instances(&for_each, "for_each", pairs.len() as f64, scope);
         return None;
     }
     Some(
@@ -534,6 +684,9 @@ fn generate(name: &str, spec: &Node, scope: &Scope) -> Option<Vec<Node>> {
             .collect(),
         _ => return None,
     };
+    if !charge_copies(spec, elements.len(), &format!("dynamic \"{name}\""), scope) {
+        return None;
+    }
     let mut out = Vec::new();
     for (key, value) in elements {
         let binding = key_value(key, value, span);

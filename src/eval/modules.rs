@@ -7,13 +7,22 @@
 //! (`module.site.aws_s3_bucket.this`).
 //!
 //! Never a hang, never unbounded work: calls nest at most [`MAX_DEPTH`]
-//! deep, a directory already on the call chain is a cycle (reported), and a
-//! unit instantiates at most [`MAX_INSTANCES`] modules.
+//! deep, a directory already on the call chain is a cycle (reported), a
+//! unit instantiates at most [`MAX_INSTANCES`] modules, and the instances
+//! of a unit share one evaluation budget.
+//!
+//! Never a read where the user did not ask: a module directory outside the
+//! scanned paths and their repository (`source = "../../../../elsewhere"`,
+//! or an absolute `Dir` in `modules.json`) is not read, and the call is
+//! named in a diagnostic (issue 21, item 20).
 
 use std::path::{Path, PathBuf};
 
-use super::module::{Inputs, evaluate};
-use crate::diagnostic::Diagnostic;
+use std::rc::Rc;
+
+use super::budget::Budget;
+use super::module::{Inputs, evaluate_with_budget};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::{Candidate, FoundFile, Origin, classify_name, display_path};
 use crate::load::{LoadOptions, LoadedFile, LoadedUnit, load_file};
 use crate::platform::Platform;
@@ -38,14 +47,20 @@ pub const MAX_PARSED_MODULES: usize = 256;
 
 impl ParsedModules {
     /// The parsed files of the module in `dir` (`canonical` names it).
-    fn get_or_parse(&self, canonical: &Path, dir: &Path, options: &LoadOptions) -> Vec<LoadedFile> {
+    fn get_or_parse(
+        &self,
+        canonical: &Path,
+        dir: &Path,
+        allowed: &[PathBuf],
+        options: &LoadOptions,
+    ) -> Vec<LoadedFile> {
         if let Ok(parsed) = self.parsed.lock()
             && let Some(files) = parsed.get(canonical)
         {
             return files.clone();
         }
         let mut loaded = LoadedUnit::default();
-        for file in module_files(dir) {
+        for file in module_files(dir, allowed) {
             load_file(&file, options, &mut loaded);
         }
         if let Ok(mut parsed) = self.parsed.lock()
@@ -63,6 +78,8 @@ struct Call {
     chain: String,
     /// The call's key in `.terraform/modules/modules.json` (`vpc.subnets`).
     key: String,
+    /// The `source` as written.
+    source: String,
     /// The module's directory.
     dir: PathBuf,
     /// The call's arguments, evaluated in the caller.
@@ -73,7 +90,12 @@ struct Call {
 
 /// What instantiating a root module's calls keeps track of.
 struct State {
-    budget: usize,
+    /// Module instances left to make.
+    instances_left: usize,
+    /// The directories modules may be read from (canonical).
+    allowed: Vec<PathBuf>,
+    /// What evaluating every instance may spend, together.
+    budget: Rc<Budget>,
     /// The directories on the current call chain, for cycles.
     chain_dirs: Vec<PathBuf>,
     /// Downloaded modules, by call key.
@@ -90,7 +112,9 @@ struct State {
 /// instance's files (named under their call chain) to `unit`.
 pub fn instantiate(unit: &mut LoadedUnit, root: &Path, options: &LoadOptions) {
     let mut state = State {
-        budget: MAX_INSTANCES,
+        instances_left: MAX_INSTANCES,
+        allowed: allowed_dirs(&options.terraform.roots, root),
+        budget: Rc::new(Budget::default()),
         chain_dirs: vec![canonical(root)],
         manifest: manifest(root),
         cache: Vec::new(),
@@ -106,6 +130,39 @@ pub fn instantiate(unit: &mut LoadedUnit, root: &Path, options: &LoadOptions) {
 
 fn canonical(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Where modules may be read from: the scanned paths (the directory of a
+/// scanned file), or the unit's own directory when none are known, each
+/// with the repository it is in (a scanned `envs/prod` may call
+/// `../../modules/vpc`); as `file()`, nothing else on the disk.
+fn allowed_dirs(roots: &[PathBuf], unit_dir: &Path) -> Vec<PathBuf> {
+    let scanned: Vec<PathBuf> = if roots.is_empty() {
+        vec![canonical(unit_dir)]
+    } else {
+        roots
+            .iter()
+            .map(|r| match r.parent() {
+                Some(parent) if r.is_file() => parent.to_path_buf(),
+                _ => r.clone(),
+            })
+            .collect()
+    };
+    let mut allowed = scanned.clone();
+    allowed.extend(scanned.iter().filter_map(|d| repository_root(d)));
+    allowed
+}
+
+/// Whether `path` (canonical) is inside one of the `allowed` directories.
+fn is_allowed(path: &Path, allowed: &[PathBuf]) -> bool {
+    allowed.iter().any(|a| path.starts_with(a))
+}
+
+/// The repository `dir` is in: the nearest directory up with a `.git`.
+fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// `.terraform/modules/modules.json`, written by `terraform init`: where
@@ -137,27 +194,50 @@ fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
 
 fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let dir = canonical(&call.dir);
-    let problem = if state.chain_dirs.contains(&dir) {
-        Some("calls a module that is already on its call chain (a cycle)".to_string())
+    // A module that is not there (a partial checkout, a test fixture) has
+    // nothing to read, as before.
+    if !dir.is_dir() {
+        return;
+    }
+    // One not to be read is skipped on purpose (a notice); one that cannot
+    // be instantiated as written is an error.
+    let problem = if !is_allowed(&dir, &state.allowed) {
+        Some((
+            Level::Notice,
+            format!(
+                "source \"{}\" is {}, outside the scanned paths and their repository",
+                call.source,
+                display_path(&dir)
+            ),
+        ))
+    } else if state.chain_dirs.contains(&dir) {
+        Some((
+            Level::Error,
+            "calls a module that is already on its call chain (a cycle)".to_string(),
+        ))
     } else if state.chain_dirs.len() > MAX_DEPTH {
-        Some(format!("modules nest deeper than {MAX_DEPTH} levels"))
-    } else if state.budget == 0 {
-        Some(format!(
-            "more than {MAX_INSTANCES} module instances in one configuration"
+        Some((
+            Level::Error,
+            format!("modules nest deeper than {MAX_DEPTH} levels"),
+        ))
+    } else if state.instances_left == 0 {
+        Some((
+            Level::Error,
+            format!("more than {MAX_INSTANCES} module instances in one configuration"),
         ))
     } else {
         None
     };
-    if let Some(problem) = problem {
-        state.diagnostics.push(Diagnostic::error(
-            &call.at.0,
-            call.at.1,
-            1,
-            format!("{} {problem}; not instantiated", call.chain),
-        ));
+    if let Some((level, problem)) = problem {
+        let message = format!("{} {problem}; not instantiated", call.chain);
+        let (file, line) = (&call.at.0, call.at.1);
+        state.diagnostics.push(match level {
+            Level::Error => Diagnostic::error(file, line, 1, message),
+            Level::Notice => Diagnostic::notice(file, line, 1, message),
+        });
         return;
     }
-    state.budget -= 1;
+    state.instances_left -= 1;
     let arguments: Vec<(String, serde_json::Value)> = call
         .arguments
         .iter()
@@ -171,24 +251,50 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
         Some((_, files)) => files.clone(),
         None => {
             let mut loaded = LoadedUnit {
-                files: options
-                    .parsed_modules
-                    .get_or_parse(&dir, &call.dir, options),
+                files: options.parsed_modules.get_or_parse(
+                    &dir,
+                    &call.dir,
+                    &state.allowed,
+                    options,
+                ),
                 ..LoadedUnit::default()
             };
             // The module directory's own scan reports its read and parse
-            // errors; the instance only needs the evaluated files.
-            let _ = evaluate(
+            // errors; what the instance adds is its evaluation's own (a
+            // value over budget with the caller's arguments).
+            let diagnostics = evaluate_with_budget(
                 &mut loaded.files,
                 &call.dir,
                 &options.terraform.roots,
                 Inputs::Call(call.arguments),
+                &state.budget,
             );
+            state
+                .diagnostics
+                .extend(diagnostics.into_iter().map(|mut d| {
+                    d.message = format!("in {}: {}", call.chain, d.message);
+                    d
+                }));
             state.cache.push((cache_key, loaded.files.clone()));
             loaded.files
         }
     };
     if files.is_empty() {
+        return;
+    }
+    // Every instance is a copy of the module's files: counted, so fan-out
+    // (a module calling another twice, eight deep) stays within budget.
+    if !charge_files(&files, &state.budget) {
+        state.diagnostics.push(Diagnostic::error(
+            &call.at.0,
+            call.at.1,
+            1,
+            format!(
+                "{}: the module instances' evaluation budget is spent ({}); not instantiated",
+                call.chain,
+                state.budget.spent_on()
+            ),
+        ));
         return;
     }
     for f in &mut files {
@@ -212,6 +318,14 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     state.chain_dirs.pop();
 }
 
+/// Counts the documents of `files` against `budget`; false when spent.
+fn charge_files(files: &[LoadedFile], budget: &Budget) -> bool {
+    files
+        .iter()
+        .flat_map(|f| &f.documents)
+        .all(|doc| budget.charge_copies(doc, 1))
+}
+
 /// `a/./b/../c` as `a/c`, without touching the file system, so module
 /// files are displayed as a user would write their path.
 fn normalize(path: &Path) -> PathBuf {
@@ -233,8 +347,9 @@ fn normalize(path: &Path) -> PathBuf {
     }
 }
 
-/// The Terraform files of a module directory, in name order.
-fn module_files(dir: &Path) -> Vec<FoundFile> {
+/// The Terraform files of a module directory, in name order; a file that
+/// is a link to somewhere outside the `allowed` directories is not read.
+fn module_files(dir: &Path, allowed: &[PathBuf]) -> Vec<FoundFile> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -244,10 +359,12 @@ fn module_files(dir: &Path) -> Vec<FoundFile> {
             let path = e.path();
             let name = path.file_name()?.to_str()?.to_string();
             let candidate = classify_name(&name)?;
-            matches!(
-                candidate,
-                Candidate::TerraformHcl | Candidate::TerraformJson
-            )
+            let inside = std::fs::canonicalize(&path).is_ok_and(|p| is_allowed(&p, allowed));
+            (inside
+                && matches!(
+                    candidate,
+                    Candidate::TerraformHcl | Candidate::TerraformJson
+                ))
             .then(|| FoundFile {
                 display: display_path(&path),
                 path,
@@ -329,6 +446,7 @@ fn calls(
                                 None => name,
                             },
                             key,
+                            source: source.to_string(),
                             dir: module_dir,
                             arguments,
                             at: (f.display.clone(), entry.key_span.start_line),

@@ -201,3 +201,109 @@ fn network_and_encoding_functions() {
         assert_eq!(eval(expr, &[]), want, "{expr}");
     }
 }
+
+#[test]
+fn ranges_count_their_values() {
+    let cases = [
+        ("range(3)", "[0,1,2]"),
+        ("range(1, 4)", "[1,2,3]"),
+        // Below the start, the step defaults to -1, as in Terraform.
+        ("range(4, 1)", "[4,3,2]"),
+        ("range(1, 2, 0.5)", "[1,1.5]"),
+        ("range(1, 4, -1)", "?"),
+        ("range(0, 1, 0)", "?"),
+        ("range(1025)", "?"),
+        ("range(9007199254740992, 9007199254740994)", "?"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &[]), want, "{expr}");
+    }
+}
+
+/// `expr` evaluated with a budget of these limits: its value (as [`eval`]
+/// shows it) and the diagnostics given.
+fn eval_with(expr: &str, limits: budget::Limits) -> (String, Vec<String>) {
+    let scope = Scope {
+        budget: Rc::new(Budget::new(limits)),
+        file: "main.tf".into(),
+        ..Scope::default()
+    };
+    let source = format!("v = {expr}\n");
+    let index = LineIndex::new(&source);
+    let parsed = crate::parse::hcl::parse(&source, &index);
+    let node = parsed.documents[0].get("v").expect("value");
+    let value = eval_node(node, &scope);
+    let shown = match &value.value {
+        Value::Expr(_) => "?".to_string(),
+        _ => show(&value),
+    };
+    let diagnostics = scope
+        .budget
+        .take_diagnostics()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (shown, diagnostics)
+}
+
+#[test]
+fn functions_that_multiply_are_refused_before_they_build() {
+    let limits = budget::Limits {
+        value_elements: 10,
+        value_bytes: 16,
+        ..budget::Limits::default()
+    };
+    let cases = [
+        // 13 bytes of arguments; the separator repeats: 23 bytes.
+        (
+            "join(\"----------\", [\"a\", \"b\", \"c\"])",
+            "main.tf:1:5: error: `join(\"----------\", [\"a\", \"b\", \"c\"])` is left unknown: its value would be over the evaluation budget (more than 16 bytes)",
+        ),
+        (
+            "replace(\"aaaa\", \"a\", \"bbbbb\")",
+            "main.tf:1:5: error: `replace(\"aaaa\", \"a\", \"bbbbb\")` is left unknown: its value would be over the evaluation budget (more than 16 bytes)",
+        ),
+        (
+            "split(\",\", \",,,,,,,,,,,\")",
+            "main.tf:1:5: error: `split(\",\", \",,,,,,,,,,,\")` is left unknown: its value would be over the evaluation budget (more than 10 elements)",
+        ),
+        (
+            "[for x in range(5) : [x, x]]",
+            "main.tf:1:5: error: `[for x in range(5) : [x, x]]` is left unknown: its value is over the evaluation budget (more than 10 elements)",
+        ),
+    ];
+    for (expr, want) in cases {
+        let (value, diagnostics) = eval_with(expr, limits);
+        assert_eq!(value, "?", "{expr}");
+        assert_eq!(diagnostics, vec![want.to_string()], "{expr}");
+    }
+}
+
+#[test]
+fn a_value_unknown_for_lack_of_budget_does_not_let_try_fall_back() {
+    let limits = budget::Limits {
+        value_elements: 10,
+        ..budget::Limits::default()
+    };
+    // Within the budget, try gives its first known argument...
+    assert_eq!(eval_with("try(range(3), \"x\")", limits).0, "[0,1,2]");
+    // ...past it, whether range(20) would have been the value is unknown.
+    assert_eq!(eval_with("try(range(20), \"x\")", limits).0, "?");
+}
+
+#[test]
+fn sets_and_merges_keep_first_positions_and_last_values() {
+    let cases = [
+        (
+            "toset([\"b\", \"a\", \"b\", 1, \"1\"])",
+            "[\"b\",\"a\",1,\"1\"]",
+        ),
+        (
+            "merge({ a = 1, b = 2 }, { a = 3 }, null, { c = 4 })",
+            "{a:3,b:2,c:4}",
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &[]), want, "{expr}");
+    }
+}
