@@ -5,6 +5,11 @@
 //! with the same settings, and its findings become a baseline for the scan
 //! of the work tree. Fingerprints carry no line numbers, so code that moved
 //! between the two commits does not count as new.
+//!
+//! REF comes from the user (or a CI variable a pull request may set), so it
+//! never reaches git as an option: it is checked, resolved to a commit with
+//! `git rev-parse --verify` after `--end-of-options`, and only the commit id
+//! is handed to `git archive`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,6 +41,36 @@ fn git(args: &[&str], dir: &Path) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// Checks `--diff-base REF` before anything runs: a reference that looks
+/// like an option (`--output=FILE`, `--remote=PATH`) is refused, whatever
+/// git would make of it.
+pub fn check_reference(reference: &str) -> anyhow::Result<()> {
+    if reference.trim().is_empty() {
+        bail!("--diff-base: the reference is empty");
+    }
+    if reference.starts_with('-') {
+        bail!(
+            "--diff-base {reference}: a git reference cannot start with '-' (it would be read as an option)"
+        );
+    }
+    Ok(())
+}
+
+/// The commit `reference` names, as a full object id.
+fn resolve_commit(reference: &str, dir: &Path) -> anyhow::Result<String> {
+    check_reference(reference)?;
+    let revision = format!("{reference}^{{commit}}");
+    let id = git(
+        &["rev-parse", "--verify", "--quiet", "--end-of-options", &revision],
+        dir,
+    )
+    .map_err(|_| anyhow::anyhow!("--diff-base {reference}: not a commit in this repository"))?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("--diff-base {reference}: not a commit in this repository");
+    }
+    Ok(id)
+}
+
 /// The findings of the tree at `reference`, as a baseline for the scan of
 /// the work tree described by `config`.
 pub fn baseline_at(
@@ -49,8 +84,9 @@ pub fn baseline_at(
             .context("--diff-base needs a git repository")?,
     );
     let prefix = git(&["rev-parse", "--show-prefix"], &cwd)?;
+    let commit = resolve_commit(reference, &toplevel)?;
     let archive = Command::new("git")
-        .args(["archive", "--format=tar", reference])
+        .args(["archive", "--format=tar", "--end-of-options", &commit])
         .current_dir(&toplevel)
         .output()
         .context("cannot run git archive")?;
