@@ -106,8 +106,7 @@ fn check_input(input: &mut InputArgs) -> anyhow::Result<()> {
         require("--var-file", path, Expect::File)?;
     }
     if let Some(bytes) = input.max_file_size {
-        config::check_max_file_size(bytes)
-            .map_err(|m| anyhow::anyhow!("--max-file-size: {m}"))?;
+        config::check_max_file_size(bytes).map_err(|m| anyhow::anyhow!("--max-file-size: {m}"))?;
     }
     input.threads = input.threads.map(worker_threads);
     Ok(())
@@ -344,7 +343,13 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     let targets: Vec<Target> = outputs
         .iter()
         .map(|o| o.target.clone())
-        .chain(args.suppress.write_baseline.iter().cloned().map(Target::File))
+        .chain(
+            args.suppress
+                .write_baseline
+                .iter()
+                .cloned()
+                .map(Target::File),
+        )
         .collect();
     report::output::check_targets(&targets)?;
     let color = std::io::stdout().is_terminal()

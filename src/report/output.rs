@@ -87,7 +87,9 @@ fn method(path: &Path) -> anyhow::Result<Method> {
         Err(_) if is_link => {
             bail!("{shown} is a symbolic link to a file that does not exist")
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Method::Create(path.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Method::Create(path.to_path_buf()))
+        }
         Err(e) => Err(e).with_context(|| format!("cannot write {shown}")),
     }
 }
@@ -112,8 +114,8 @@ pub fn check_targets(targets: &[Target]) -> anyhow::Result<()> {
             }
         };
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-            if *first == target {
-                bail!("two outputs write to {}", target.describe());
+            if *target == Target::Stdout {
+                bail!("two outputs write to standard output");
             }
             bail!(
                 "two outputs write to the same file ({} and {})",
@@ -262,11 +264,19 @@ mod tests {
         let again = dir.path().join("./a.json");
         let err = check_targets(&[Target::File(a.clone()), Target::File(again)])
             .expect_err("same file twice");
-        assert!(err.to_string().starts_with("two outputs write to the same file"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("two outputs write to the same file"),
+            "{err}"
+        );
         let err = check_targets(&[Target::Stdout, Target::Stdout]).expect_err("stdout twice");
         assert_eq!(err.to_string(), "two outputs write to standard output");
         let err = check_targets(&[Target::File(dir.path().to_path_buf())]).expect_err("dir");
-        assert!(err.to_string().ends_with("is a directory, not a report file"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("is a directory, not a report file"),
+            "{err}"
+        );
         check_targets(&[Target::Stdout, Target::File(a)]).expect("distinct");
     }
 
