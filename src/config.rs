@@ -512,6 +512,85 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_validated() {
+        let err = parse("c.yaml", "max_file_size: 18446744073709551615\n").expect_err("huge");
+        assert_eq!(err.to_string(), "c.yaml:1:16: \"max_file_size\": too large");
+        let err = parse("c.yaml", "max_file_size: 0\n").expect_err("zero");
+        assert!(
+            err.to_string().contains("0 is not a usable file size"),
+            "{err}"
+        );
+        let err = parse("c.yaml", "threads: -2\n").expect_err("negative");
+        assert_eq!(
+            err.to_string(),
+            "c.yaml:1:10: \"threads\": expected a whole number"
+        );
+        assert_eq!(
+            parse("c.yaml", "max_file_size: 1073741824\n")
+                .expect("the limit itself")
+                .max_file_size,
+            Some(MAX_FILE_SIZE_LIMIT)
+        );
+    }
+
+    #[test]
+    fn a_pinned_file_decides_the_policy_keys() {
+        let pinned = parse("p.yaml", "fail_on: high\nqueries: [team]\n").expect("parses");
+        let repository = parse(
+            "r.yaml",
+            "fail_on: none\nskip: [a]\nexclude: [\"**\"]\nthreads: 2\nqueries: [own]\n",
+        )
+        .expect("parses");
+        let (merged, ignored) = merge(pinned, repository);
+        assert_eq!(ignored, vec!["fail_on", "skip", "exclude"]);
+        assert_eq!(merged.fail_on, Some(Threshold::AtLeast(Severity::High)));
+        assert!(merged.skip.is_empty() && merged.exclude.is_empty());
+        assert_eq!(merged.threads, Some(2));
+        assert_eq!(
+            merged.queries,
+            vec![PathBuf::from("team"), PathBuf::from("own")]
+        );
+    }
+
+    #[test]
+    fn the_search_stops_at_the_repository_or_the_scan_root() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir_all(root.join("repo/infra/app")).expect("dirs");
+        std::fs::write(root.join(".rampart.yaml"), "fail_on: none\n").expect("write");
+        // Outside git: only the scan root itself.
+        assert_eq!(find(&root.join("repo/infra")), None);
+        assert_eq!(
+            find(&root).map(|f| f.path),
+            Some(root.join(".rampart.yaml"))
+        );
+        // In a repository: up to its root, and no further.
+        std::fs::create_dir(root.join("repo/.git")).expect("git");
+        assert_eq!(find(&root.join("repo/infra/app")), None);
+        std::fs::write(root.join("repo/.rampart.yaml"), "fail_on: high\n").expect("write");
+        assert_eq!(
+            find(&root.join("repo/infra/app")),
+            Some(Found {
+                path: root.join("repo/.rampart.yaml"),
+                root: root.join("repo"),
+            })
+        );
+    }
+
+    #[test]
+    fn inside_means_inside_after_dots_and_links() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("reports")).expect("dirs");
+        std::os::unix::fs::symlink(dir.path(), root.join("up")).expect("link");
+        assert!(is_inside(Path::new("reports/new/r.json"), &root, &root));
+        assert!(is_inside(Path::new("a/../r.json"), &root, &root));
+        assert!(!is_inside(Path::new("../r.json"), &root, &root));
+        assert!(!is_inside(Path::new("up/r.json"), &root, &root));
+        assert!(!is_inside(Path::new("/etc/passwd"), &root, &root));
+    }
+
+    #[test]
     fn thresholds() {
         let high = Threshold::AtLeast(Severity::High);
         assert!(high.fails(Severity::Critical));
