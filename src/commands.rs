@@ -76,7 +76,7 @@ fn require(what: &str, path: &Path, expect: Expect) -> anyhow::Result<()> {
 }
 
 /// Worker threads beyond this many per core only cost memory and start-up
-/// time (1,000 threads took 28 s on 2 cores).
+/// time (1,000 threads took 28 to 42 s on 2 cores for one file).
 const THREADS_PER_CORE: usize = 4;
 
 /// The worker threads to use for `requested` (0: one per core), capped at
