@@ -84,10 +84,17 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID")]
     pub sarif_category: Option<String>,
 
-    /// Settings file [default: .rampart.yaml found from the scan root up to
-    /// the repository root].
+    /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
+    /// severity, only, skip and exclude, whatever the repository's
+    /// .rampart.yaml (found from the scan root up to the repository root)
+    /// says.
     #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Read no .rampart.yaml from the scanned tree (a file named by
+    /// --config or RAMPART_CONFIG is still read).
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Which queries run.
     #[command(flatten)]
@@ -193,7 +200,7 @@ pub struct TestArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 
-    /// Worker threads (default: one per core).
+    /// Worker threads, at most 4 per core (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 }
@@ -226,12 +233,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this many bytes (reported as a diagnostic)
-    /// [default: 5242880].
-    #[arg(long, value_name = "BYTES")]
+    /// Skip files larger than this many bytes (reported as a diagnostic),
+    /// 1 to 1073741824 [default: 5242880].
+    #[arg(long, value_name = "BYTES", value_parser = parse_max_file_size)]
     pub max_file_size: Option<u64>,
 
-    /// Worker threads [default: one per core].
+    /// Worker threads, at most 4 per core [default: one per core].
     #[arg(long, value_name = "N", env = "RAMPART_THREADS")]
     pub threads: Option<usize>,
 
@@ -243,6 +250,13 @@ pub struct InputArgs {
     /// A Terraform variable, applied last (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+}
+
+fn parse_max_file_size(text: &str) -> Result<u64, String> {
+    let bytes = text
+        .parse::<u64>()
+        .map_err(|_| format!("\"{text}\" is not a number of bytes"))?;
+    crate::config::check_max_file_size(bytes)
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

@@ -2,7 +2,7 @@
 //! runs the pipeline, and hands the result to a reporter.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
@@ -18,6 +18,7 @@ use crate::query::compile::LoadError;
 use crate::query::registry::Registry;
 use crate::query::{Query, Severity};
 use crate::report::OutputFormat;
+use crate::report::output::{Pending, Target};
 use crate::source::DEFAULT_MAX_FILE_SIZE;
 use crate::{inspect, report, scan, testing};
 
@@ -40,6 +41,75 @@ fn paths_or_cwd(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     } else {
         paths
     }
+}
+
+/// What a path-valued flag or setting must name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// A file (a FIFO or device is read as the user asked).
+    File,
+    /// A directory.
+    Dir,
+}
+
+/// Checks that `path`, named by `what` (`--var-file`, `"exceptions" in
+/// .rampart.yaml`), exists and is what it must be. A missing file is a usage
+/// error: a typo must not let variables, exceptions or queries silently
+/// fall back to nothing.
+fn require(what: &str, path: &Path, expect: Expect) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{what} {}: {}",
+            path.display(),
+            crate::discover::io_reason(&e)
+        )
+    })?;
+    match expect {
+        Expect::File if meta.is_dir() => {
+            bail!("{what} {}: is a directory, expected a file", path.display())
+        }
+        Expect::Dir if !meta.is_dir() => {
+            bail!("{what} {}: is not a directory", path.display())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Worker threads beyond this many per core only cost memory and start-up
+/// time (1,000 threads took 28 to 42 s on 2 cores for one file).
+const THREADS_PER_CORE: usize = 4;
+
+/// The worker threads to use for `requested` (0: one per core), capped at
+/// [`THREADS_PER_CORE`] per core with a warning.
+fn worker_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let limit = cores.saturating_mul(THREADS_PER_CORE);
+    if requested > limit {
+        warn(&format!(
+            "{requested} threads is more than {THREADS_PER_CORE} per core; using {limit} ({cores} cores)"
+        ));
+        limit
+    } else {
+        requested
+    }
+}
+
+/// A warning on stderr: the run goes on.
+fn warn(message: &str) {
+    eprintln!("rampart: warning: {message}");
+}
+
+/// Checks the input flags every reading command shares, and caps the
+/// threads.
+fn check_input(input: &mut InputArgs) -> anyhow::Result<()> {
+    for path in &input.var_files {
+        require("--var-file", path, Expect::File)?;
+    }
+    if let Some(bytes) = input.max_file_size {
+        config::check_max_file_size(bytes).map_err(|m| anyhow::anyhow!("--max-file-size: {m}"))?;
+    }
+    input.threads = input.threads.map(worker_threads);
+    Ok(())
 }
 
 fn discover_options(input: &InputArgs) -> DiscoverOptions {
@@ -69,38 +139,21 @@ fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Output {
     format: OutputFormat,
-    path: Option<PathBuf>,
+    target: Target,
 }
 
-/// Parses `FORMAT[:PATH]`.
+/// Parses `FORMAT[:PATH]`; `-` as the path is standard output.
 fn parse_output(spec: &str) -> anyhow::Result<Output> {
-    let (name, path) = match spec.split_once(':') {
-        Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
-        _ => (spec.trim_end_matches(':'), None),
+    let (name, target) = match spec.split_once(':') {
+        Some((name, path)) if !path.is_empty() => (name, Target::of_path(path)),
+        _ => (spec.trim_end_matches(':'), Target::Stdout),
     };
     let Some(format) = OutputFormat::parse(name) else {
         bail!(
-            "\"{name}\" is not a known format (in -o {spec}): expected human, compact, json, junit"
+            "\"{name}\" is not a known format (in -o {spec}): expected human, compact, json, sarif, junit"
         );
     };
-    Ok(Output { format, path })
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so a reader (a CI step) never sees half a report.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(Output { format, target })
 }
 
 /// The settings of a scan after flags, environment, config file and
@@ -116,27 +169,147 @@ struct ScanSettings {
     report: report::ReportOptions,
 }
 
+/// Checks the paths a settings file names: each must exist.
+fn check_config_paths(file: &config::ConfigFile) -> anyhow::Result<()> {
+    let name = crate::discover::display_path(&file.path);
+    for dir in &file.queries {
+        require(&format!("\"queries\" in {name}:"), dir, Expect::Dir)?;
+    }
+    if let Some(path) = &file.exceptions {
+        require(&format!("\"exceptions\" in {name}:"), path, Expect::File)?;
+    }
+    if let Some(path) = &file.baseline {
+        require(&format!("\"baseline\" in {name}:"), path, Expect::File)?;
+    }
+    Ok(())
+}
+
+/// A repository's settings file may only name paths inside its repository:
+/// it must not make a scan read policy from, or write reports to, anywhere
+/// else on the machine.
+fn confine(file: &config::ConfigFile, root: &Path) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let name = crate::discover::display_path(&file.path);
+    let outside = |key: &str, shown: &str| {
+        anyhow::anyhow!(
+            "\"{key}\" in {name}: {shown} is outside the repository ({}); a repository's settings may only name paths inside it (give it on the command line instead)",
+            root.display()
+        )
+    };
+    for spec in &file.outputs {
+        if let Target::File(path) = parse_output(spec)?.target
+            && !config::is_inside(&path, &cwd, root)
+        {
+            return Err(outside("outputs", spec));
+        }
+    }
+    let reads = file
+        .queries
+        .iter()
+        .map(|p| ("queries", p))
+        .chain(file.exceptions.iter().map(|p| ("exceptions", p)))
+        .chain(file.baseline.iter().map(|p| ("baseline", p)));
+    for (key, path) in reads {
+        if !config::is_inside(path, &cwd, root) {
+            return Err(outside(key, &path.display().to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// A settings file as reports name it: relative to the current directory
+/// when below it.
+fn shown(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    crate::discover::display_path(relative.as_deref().unwrap_or(path))
+}
+
+/// Reads the settings files of a scan of `start`: the pinned one
+/// (`--config`, `RAMPART_CONFIG`) and, unless `--no-config`, the
+/// repository's; merges them so the pinned one decides the policy.
+fn settings_files(
+    pinned: Option<&Path>,
+    no_config: bool,
+    start: &Path,
+) -> anyhow::Result<(config::ConfigFile, config::Sources)> {
+    let pinned = match pinned {
+        Some(path) => {
+            require("--config", path, Expect::File)?;
+            let file = config::load(path)?;
+            check_config_paths(&file)?;
+            Some(file)
+        }
+        None => None,
+    };
+    let found = if no_config { None } else { config::find(start) };
+    let pinned_canonical = pinned
+        .as_ref()
+        .and_then(|f| std::fs::canonicalize(&f.path).ok());
+    let repository = match found {
+        // The same file named twice is pinned, not the repository's.
+        Some(found) if Some(&found.path) != pinned_canonical.as_ref() => {
+            let file = config::load(&found.path)?;
+            confine(&file, &found.root)?;
+            check_config_paths(&file)?;
+            Some(file)
+        }
+        _ => None,
+    };
+    let mut sources = config::Sources {
+        pinned: pinned.as_ref().map(|f| shown(&f.path)),
+        repository: repository.as_ref().map(|f| shown(&f.path)),
+        ignored: Vec::new(),
+    };
+    let merged = match (pinned, repository) {
+        (Some(pinned), Some(repository)) => {
+            let (merged, ignored) = config::merge(pinned, repository);
+            if !ignored.is_empty() {
+                warn(&format!(
+                    "{} sets {}, ignored: the pinned settings file {} decides them",
+                    sources.repository.as_deref().unwrap_or_default(),
+                    ignored.join(", "),
+                    sources.pinned.as_deref().unwrap_or_default()
+                ));
+            }
+            sources.ignored = ignored;
+            merged
+        }
+        (Some(file), None) | (None, Some(file)) => file,
+        (None, None) => config::ConfigFile::default(),
+    };
+    Ok((merged, sources))
+}
+
 fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     let paths = paths_or_cwd(args.paths);
-    let file = match &args.config {
-        Some(path) => Some(config::load(path)?),
-        None => match paths.first().and_then(|p| config::find(p)) {
-            Some(path) => Some(config::load(&path)?),
-            None => None,
-        },
-    }
-    .unwrap_or_default();
+    scan::check_roots(&paths)?;
+    let (file, sources) = settings_files(args.config.as_deref(), args.no_config, &paths[0])?;
     let mut input = args.input;
     input.exclude.extend(file.exclude.iter().cloned());
     input.max_file_size = input.max_file_size.or(file.max_file_size);
     input.threads = input.threads.or(file.threads);
+    check_input(&mut input)?;
     let mut selection = args.queries;
+    for dir in &selection.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
     selection.query_dirs.extend(file.queries.iter().cloned());
     if selection.only.is_empty() {
         selection.only = file.only.clone();
     }
     selection.skip.extend(file.skip.iter().cloned());
     selection.severity = selection.severity.or(file.severity);
+    if let Some(path) = &args.suppress.exceptions {
+        require("--exceptions", path, Expect::File)?;
+    }
+    if let Some(path) = &args.suppress.baseline {
+        require("--baseline", path, Expect::File)?;
+    }
+    if let Some(reference) = &args.suppress.diff_base {
+        crate::diff_base::check_reference(reference)?;
+    }
 
     let stdout_format = if args.compact {
         Some(OutputFormat::Compact)
@@ -153,14 +326,32 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         .map(|s| parse_output(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(format) = stdout_format {
-        outputs.retain(|o| o.path.is_some());
-        outputs.insert(0, Output { format, path: None });
+        outputs.retain(|o| o.target != Target::Stdout);
+        outputs.insert(
+            0,
+            Output {
+                format,
+                target: Target::Stdout,
+            },
+        );
     } else if outputs.is_empty() {
         outputs.push(Output {
             format: OutputFormat::Human,
-            path: None,
+            target: Target::Stdout,
         });
     }
+    let targets: Vec<Target> = outputs
+        .iter()
+        .map(|o| o.target.clone())
+        .chain(
+            args.suppress
+                .write_baseline
+                .iter()
+                .cloned()
+                .map(Target::File),
+        )
+        .collect();
+    report::output::check_targets(&targets)?;
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     Ok(ScanSettings {
@@ -202,6 +393,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             color,
             sarif_category: args.sarif_category.or(file.sarif_category),
             quiet: args.quiet,
+            config: sources,
         },
     })
 }
@@ -250,11 +442,15 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         settings.config.baseline = Some(merged);
     }
     let mut result = scan::scan(&settings.config, &registry)?;
+    let mut pending = Vec::new();
     if let Some(path) = &settings.write_baseline {
         let baseline = crate::suppress::Baseline::of(&result.findings);
         let mut bytes = serde_json::to_vec_pretty(&baseline)?;
         bytes.push(b'\n');
-        write_atomically(path, &bytes)?;
+        pending.push(Pending {
+            target: Target::File(path.clone()),
+            bytes,
+        });
         // What was just recorded is accepted from now on.
         for f in result
             .findings
@@ -270,30 +466,29 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             });
         }
     }
-    let report = report::Report {
-        result: &result,
-        registry: &registry,
-        options: &settings.report,
+    // Files never get terminal colour.
+    let file_options = report::ReportOptions {
+        color: false,
+        ..settings.report.clone()
     };
     for output in &settings.outputs {
-        match &output.path {
-            None => report::render(output.format, &report, out)?,
-            Some(path) => {
-                // Files never get terminal colour.
-                let options = report::ReportOptions {
-                    color: false,
-                    ..settings.report.clone()
-                };
-                let plain = report::Report {
-                    options: &options,
-                    ..report
-                };
-                let mut bytes = Vec::new();
-                report::render(output.format, &plain, &mut bytes)?;
-                write_atomically(path, &bytes)?;
-            }
-        }
+        let options = match output.target {
+            Target::Stdout => &settings.report,
+            Target::File(_) => &file_options,
+        };
+        let report = report::Report {
+            result: &result,
+            registry: &registry,
+            options,
+        };
+        let mut bytes = Vec::new();
+        report::render(output.format, &report, &mut bytes)?;
+        pending.push(Pending {
+            target: output.target.clone(),
+            bytes,
+        });
     }
+    report::output::write_all(&pending, out)?;
     let failing = result
         .findings
         .iter()
@@ -318,8 +513,10 @@ pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> anyhow::Result
 }
 
 /// `rampart inspect`.
-pub fn inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+pub fn inspect(mut args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let paths = paths_or_cwd(args.paths);
+    scan::check_roots(&paths)?;
+    check_input(&mut args.input)?;
     let config = inspect::InspectConfig {
         load: load_options(&args.input, &paths),
         paths,
@@ -336,6 +533,9 @@ pub fn inspect(args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 
 /// `rampart queries`.
 pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    for dir in &args.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
     let listed: Vec<&Query> = registry
         .queries()
@@ -384,6 +584,9 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
 
 /// `rampart explain`.
 pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    for dir in &args.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
     let id = args.id.to_ascii_lowercase();
     let Some(q) = registry.get(&id) else {
@@ -503,13 +706,14 @@ fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String,
 
 /// `rampart test`.
 pub fn test(args: TestArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    scan::check_roots(std::slice::from_ref(&args.dir))?;
     if !args.dir.join("queries").is_dir() {
         bail!(
             "{} has no queries/ directory (a pack holds queries/ and fixtures/ side by side)",
             args.dir.display()
         );
     }
-    let report = testing::run_pack(&args.dir, args.threads)
+    let report = testing::run_pack(&args.dir, worker_threads(args.threads))
         .map_err(LibraryError)
         .context("cannot load the pack's queries")?;
     testing::render(&report, out)?;

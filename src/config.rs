@@ -1,7 +1,13 @@
 //! `.rampart.yaml`: the settings a repository keeps beside its code, the same
 //! ones the flags set. Found by walking up from the scan root to the
-//! repository root, or named with `--config`. Flags (and `RAMPART_*`
-//! variables) override the file; the file overrides the defaults.
+//! repository root (outside git, only the scan root itself is looked at).
+//!
+//! A repository's file is written by the repository's author, so it is
+//! trusted less than a file the person running rampart names
+//! (`--config FILE` or `RAMPART_CONFIG`, a *pinned* file): the pinned file
+//! alone decides the [`POLICY_KEYS`], and a repository's file may only
+//! name paths inside its repository. Precedence, highest first: flags and
+//! `RAMPART_*` variables, the pinned file, the repository's file, defaults.
 //!
 //! ```yaml
 //! exclude: ["test/**", "examples/**"]
@@ -20,6 +26,35 @@ use crate::tree::{LineIndex, Node, Value};
 
 /// File names looked for, in order.
 pub const FILE_NAMES: [&str; 2] = [".rampart.yaml", ".rampart.yml"];
+
+/// Settings that decide what fails the run and what is looked at: when a
+/// file is pinned, the repository's values for these are ignored, so a
+/// repository cannot relax the policy a security team set.
+pub const POLICY_KEYS: [&str; 6] = [
+    "fail_on",
+    "fail_on_parse_error",
+    "severity",
+    "only",
+    "skip",
+    "exclude",
+];
+
+/// The largest `max_file_size` accepted (1 GiB): far above any hand-written
+/// IaC, and small enough that a file read whole stays affordable.
+pub const MAX_FILE_SIZE_LIMIT: u64 = 1 << 30;
+
+/// Checks a `max_file_size` (flag or file): at least one byte, at most
+/// [`MAX_FILE_SIZE_LIMIT`]. A cap of zero would refuse every file, and a
+/// huge one used to wrap around to zero.
+pub fn check_max_file_size(bytes: u64) -> Result<u64, String> {
+    if (1..=MAX_FILE_SIZE_LIMIT).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "{bytes} is not a usable file size: expected 1 to {MAX_FILE_SIZE_LIMIT} bytes (1 GiB)"
+        ))
+    }
+}
 
 /// The severity at which findings fail the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,25 +150,173 @@ const KEYS: [&str; 13] = [
     "baseline",
 ];
 
-/// The config file for a scan of `start`: the first `.rampart.yaml` in
-/// `start` or a parent, stopping at the repository root (the directory with
-/// `.git`).
-pub fn find(start: &Path) -> Option<PathBuf> {
+/// A repository's settings file, and the directory its paths must stay in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The file (canonical).
+    pub path: PathBuf,
+    /// The repository root (the directory with `.git`), or outside git the
+    /// scan root: the file may name paths below it only.
+    pub root: PathBuf,
+}
+
+/// The repository's config file for a scan of `start`: the first
+/// `.rampart.yaml` in `start` or a parent, stopping at the repository root
+/// (the directory with `.git`); outside a git repository only `start`
+/// itself is looked at, so a file in `/tmp` or a home directory above the
+/// scanned tree never sets its policy.
+pub fn find(start: &Path) -> Option<Found> {
     let start = if start.is_file() {
         start.parent()?.to_path_buf()
     } else {
         start.to_path_buf()
     };
-    let mut dir = std::fs::canonicalize(&start).ok()?;
-    loop {
+    let start = if start.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        start
+    };
+    let start = std::fs::canonicalize(&start).ok()?;
+    let root = repository_root(&start).unwrap_or_else(|| start.clone());
+    for dir in start.ancestors() {
         for name in FILE_NAMES {
             let candidate = dir.join(name);
             if candidate.is_file() {
-                return Some(candidate);
+                return Some(Found {
+                    path: candidate,
+                    root,
+                });
             }
         }
-        if dir.join(".git").exists() || !dir.pop() {
-            return None;
+        if dir == root {
+            break;
+        }
+    }
+    None
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory in
+/// a clone, a file in a worktree or submodule).
+pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Whether `path` (relative to `cwd` when relative) is inside `root`, once
+/// `..` and symbolic links are resolved as far as the path exists.
+pub fn is_inside(path: &Path, cwd: &Path, root: &Path) -> bool {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return false;
+    };
+    resolve(&cwd.join(path)).starts_with(root)
+}
+
+/// `path` made absolute without `.` and `..`, its longest existing prefix
+/// resolved through symbolic links (the rest does not exist yet, so no link
+/// can redirect it).
+fn resolve(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut lexical = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = std::fs::canonicalize(existing) {
+            return rest
+                .iter()
+                .rev()
+                .fold(canonical, |acc: PathBuf, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return lexical,
+        }
+    }
+}
+
+/// The settings files of a run, and what was made of them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Sources {
+    /// The file named by `--config` or `RAMPART_CONFIG`, as shown.
+    pub pinned: Option<String>,
+    /// The repository's `.rampart.yaml`, as shown.
+    pub repository: Option<String>,
+    /// The repository's settings ignored because the pinned file decides
+    /// them ([`POLICY_KEYS`] it set).
+    pub ignored: Vec<&'static str>,
+}
+
+impl Sources {
+    /// Whether any settings file was read.
+    pub fn is_empty(&self) -> bool {
+        self.pinned.is_none() && self.repository.is_none()
+    }
+}
+
+/// Merges a pinned file over a repository's: the pinned file alone decides
+/// the [`POLICY_KEYS`]; for the other settings its values win where it sets
+/// them (query directories add up). Returns the settings in force and the
+/// repository's policy keys that were ignored.
+pub fn merge(pinned: ConfigFile, repository: ConfigFile) -> (ConfigFile, Vec<&'static str>) {
+    let ignored: Vec<&'static str> = POLICY_KEYS
+        .into_iter()
+        .filter(|key| repository.sets(key))
+        .collect();
+    let mut queries = pinned.queries;
+    queries.extend(repository.queries);
+    let merged = ConfigFile {
+        path: pinned.path,
+        exclude: pinned.exclude,
+        fail_on: pinned.fail_on,
+        fail_on_parse_error: pinned.fail_on_parse_error,
+        severity: pinned.severity,
+        only: pinned.only,
+        skip: pinned.skip,
+        queries,
+        outputs: if pinned.outputs.is_empty() {
+            repository.outputs
+        } else {
+            pinned.outputs
+        },
+        max_file_size: pinned.max_file_size.or(repository.max_file_size),
+        threads: pinned.threads.or(repository.threads),
+        sarif_category: pinned.sarif_category.or(repository.sarif_category),
+        exceptions: pinned.exceptions.or(repository.exceptions),
+        baseline: pinned.baseline.or(repository.baseline),
+    };
+    (merged, ignored)
+}
+
+impl ConfigFile {
+    /// Whether this file sets `key` (one of [`KEYS`]).
+    fn sets(&self, key: &str) -> bool {
+        match key {
+            "exclude" => !self.exclude.is_empty(),
+            "fail_on" => self.fail_on.is_some(),
+            "fail_on_parse_error" => self.fail_on_parse_error.is_some(),
+            "severity" => self.severity.is_some(),
+            "only" => !self.only.is_empty(),
+            "skip" => !self.skip.is_empty(),
+            "queries" => !self.queries.is_empty(),
+            "outputs" => !self.outputs.is_empty(),
+            "max_file_size" => self.max_file_size.is_some(),
+            "threads" => self.threads.is_some(),
+            "sarif_category" => self.sarif_category.is_some(),
+            "exceptions" => self.exceptions.is_some(),
+            "baseline" => self.baseline.is_some(),
+            _ => false,
         }
     }
 }
@@ -161,6 +344,20 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     }
     config.path = path.to_path_buf();
     Ok(config)
+}
+
+/// A YAML number as a count: a non-negative integer that fits in 64 bits
+/// (a float only when it is whole and exact, below 2^53).
+fn whole_number(n: crate::tree::Number) -> Result<u64, &'static str> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match n {
+        crate::tree::Number::Int(i) => u64::try_from(i).map_err(|_| "expected a whole number"),
+        crate::tree::Number::Float(f) if f < 0.0 || f.fract() != 0.0 => {
+            Err("expected a whole number")
+        }
+        crate::tree::Number::Float(f) if f < EXACT => Ok(f as u64),
+        crate::tree::Number::Float(_) => Err("too large"),
+    }
 }
 
 /// Parses config text; `file` names it in errors.
@@ -206,11 +403,10 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
                 .ok_or_else(|| error(v, format!("\"{key}\": expected a string")))
         };
         let number = || -> Result<u64, ConfigError> {
-            v.as_number()
-                .map(|n| n.as_f64())
-                .filter(|n| *n >= 0.0 && n.fract() == 0.0)
-                .map(|n| n as u64)
-                .ok_or_else(|| error(v, format!("\"{key}\": expected a whole number")))
+            let n = v
+                .as_number()
+                .ok_or_else(|| error(v, format!("\"{key}\": expected a whole number")))?;
+            whole_number(n).map_err(|m| error(v, format!("\"{key}\": {m}")))
         };
         match key {
             "exclude" => config.exclude = strings("a list of globs")?,
@@ -245,8 +441,18 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
                     error(v, "\"fail_on_parse_error\": expected true or false".into())
                 })?)
             }
-            "max_file_size" => config.max_file_size = Some(number()?),
-            "threads" => config.threads = Some(number()? as usize),
+            "max_file_size" => {
+                config.max_file_size = Some(
+                    check_max_file_size(number()?)
+                        .map_err(|m| error(v, format!("\"max_file_size\": {m}")))?,
+                )
+            }
+            "threads" => {
+                config.threads = Some(
+                    usize::try_from(number()?)
+                        .map_err(|_| error(v, "\"threads\": too large".into()))?,
+                )
+            }
             "sarif_category" => config.sarif_category = Some(string()?),
             "exceptions" => config.exceptions = Some(PathBuf::from(string()?)),
             "baseline" => config.baseline = Some(PathBuf::from(string()?)),
@@ -303,6 +509,85 @@ mod tests {
             err.to_string(),
             "c.yaml:1:10: \"threads\": expected a whole number"
         );
+    }
+
+    #[test]
+    fn numbers_are_validated() {
+        let err = parse("c.yaml", "max_file_size: 18446744073709551615\n").expect_err("huge");
+        assert_eq!(err.to_string(), "c.yaml:1:16: \"max_file_size\": too large");
+        let err = parse("c.yaml", "max_file_size: 0\n").expect_err("zero");
+        assert!(
+            err.to_string().contains("0 is not a usable file size"),
+            "{err}"
+        );
+        let err = parse("c.yaml", "threads: -2\n").expect_err("negative");
+        assert_eq!(
+            err.to_string(),
+            "c.yaml:1:10: \"threads\": expected a whole number"
+        );
+        assert_eq!(
+            parse("c.yaml", "max_file_size: 1073741824\n")
+                .expect("the limit itself")
+                .max_file_size,
+            Some(MAX_FILE_SIZE_LIMIT)
+        );
+    }
+
+    #[test]
+    fn a_pinned_file_decides_the_policy_keys() {
+        let pinned = parse("p.yaml", "fail_on: high\nqueries: [team]\n").expect("parses");
+        let repository = parse(
+            "r.yaml",
+            "fail_on: none\nskip: [a]\nexclude: [\"**\"]\nthreads: 2\nqueries: [own]\n",
+        )
+        .expect("parses");
+        let (merged, ignored) = merge(pinned, repository);
+        assert_eq!(ignored, vec!["fail_on", "skip", "exclude"]);
+        assert_eq!(merged.fail_on, Some(Threshold::AtLeast(Severity::High)));
+        assert!(merged.skip.is_empty() && merged.exclude.is_empty());
+        assert_eq!(merged.threads, Some(2));
+        assert_eq!(
+            merged.queries,
+            vec![PathBuf::from("team"), PathBuf::from("own")]
+        );
+    }
+
+    #[test]
+    fn the_search_stops_at_the_repository_or_the_scan_root() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir_all(root.join("repo/infra/app")).expect("dirs");
+        std::fs::write(root.join(".rampart.yaml"), "fail_on: none\n").expect("write");
+        // Outside git: only the scan root itself.
+        assert_eq!(find(&root.join("repo/infra")), None);
+        assert_eq!(
+            find(&root).map(|f| f.path),
+            Some(root.join(".rampart.yaml"))
+        );
+        // In a repository: up to its root, and no further.
+        std::fs::create_dir(root.join("repo/.git")).expect("git");
+        assert_eq!(find(&root.join("repo/infra/app")), None);
+        std::fs::write(root.join("repo/.rampart.yaml"), "fail_on: high\n").expect("write");
+        assert_eq!(
+            find(&root.join("repo/infra/app")),
+            Some(Found {
+                path: root.join("repo/.rampart.yaml"),
+                root: root.join("repo"),
+            })
+        );
+    }
+
+    #[test]
+    fn inside_means_inside_after_dots_and_links() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("reports")).expect("dirs");
+        std::os::unix::fs::symlink(dir.path(), root.join("up")).expect("link");
+        assert!(is_inside(Path::new("reports/new/r.json"), &root, &root));
+        assert!(is_inside(Path::new("a/../r.json"), &root, &root));
+        assert!(!is_inside(Path::new("../r.json"), &root, &root));
+        assert!(!is_inside(Path::new("up/r.json"), &root, &root));
+        assert!(!is_inside(Path::new("/etc/passwd"), &root, &root));
     }
 
     #[test]

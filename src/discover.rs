@@ -678,7 +678,8 @@ fn walk_error(err: &ignore::Error) -> Diagnostic {
     )
 }
 
-fn io_reason(err: &std::io::Error) -> String {
+/// An I/O error in the words diagnostics use.
+pub fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

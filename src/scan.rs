@@ -67,6 +67,34 @@ where
     }
 }
 
+/// A path given to scan that cannot be: a usage error, since a scan of
+/// nothing is an empty, successful report that would pass a gate (and, as
+/// SARIF, close every open alert).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason} (a path to read must exist and be readable)")]
+pub struct RootError {
+    /// The path as given.
+    pub path: String,
+    /// Why it cannot be scanned.
+    pub reason: String,
+}
+
+/// Checks the paths given on the command line before anything is read:
+/// each must exist, and a directory must be listable.
+pub fn check_roots(paths: &[std::path::PathBuf]) -> Result<(), RootError> {
+    for path in paths {
+        let error = |e: std::io::Error| RootError {
+            path: crate::discover::display_path(path),
+            reason: crate::discover::io_reason(&e),
+        };
+        let meta = std::fs::metadata(path).map_err(error)?;
+        if meta.is_dir() {
+            std::fs::read_dir(path).map_err(error)?;
+        }
+    }
+    Ok(())
+}
+
 /// What to scan and how.
 #[derive(Clone, Debug)]
 pub struct ScanConfig {

@@ -239,12 +239,16 @@ fn bad_input_is_reported_and_the_rest_is_read() {
 }
 
 #[test]
-fn missing_path_is_a_diagnostic_not_a_crash() {
+fn missing_path_is_a_usage_error_not_a_crash() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let report = inspect_json(dir.path(), &["nope"]);
+    let output = rampart(dir.path())
+        .args(["inspect", "--format", "json", "nope"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        diagnostics(&report),
-        vec!["nope:0:0 error cannot read path: no such file or directory"]
+        String::from_utf8_lossy(&output.stderr),
+        "rampart: error: nope: no such file or directory (a path to read must exist and be readable)\n"
     );
 }
 

@@ -50,4 +50,15 @@ case "$out" in
   *"infra/bad/main.tf:3:12: high tf-aws-s3-public-acl"*) echo "ok: bad file blocked with its finding" ;;
   *) echo "FAIL: unexpected hook output:"; echo "$out"; exit 1 ;;
 esac
-echo "pre-commit: 2 passed, 0 failed"
+# A staged file named like an option must be read as a file: without the
+# entry's `--`, `--config=evil.yaml` (fail_on: none) turned failing off.
+printf 'fail_on: none\n' > ./--config=evil.yaml
+git add -- ./--config=evil.yaml
+if out=$(pre-commit try-repo "$here" rampart --all-files 2>&1); then
+  echo "FAIL: a file named --config=evil.yaml turned failing off:"; echo "$out"; exit 1
+fi
+case "$out" in
+  *"infra/bad/main.tf:3:12: high tf-aws-s3-public-acl"*) echo "ok: a file named like a flag is a file" ;;
+  *) echo "FAIL: unexpected hook output:"; echo "$out"; exit 1 ;;
+esac
+echo "pre-commit: 3 passed, 0 failed"

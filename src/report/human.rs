@@ -224,7 +224,31 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
         if s.queries == 1 { "y" } else { "ies" },
         s.seconds,
         if errors == 1 { "" } else { "s" },
-    )
+    )?;
+    write_settings_line(&report.options.config, out)
+}
+
+/// Which settings files decided the run, so a policy a repository's own
+/// file set is never invisible.
+fn write_settings_line(config: &crate::config::Sources, out: &mut dyn Write) -> io::Result<()> {
+    let mut used = Vec::new();
+    if let Some(pinned) = &config.pinned {
+        used.push(format!("{pinned} (pinned)"));
+    }
+    if let Some(repository) = &config.repository {
+        used.push(if config.ignored.is_empty() {
+            format!("{repository} (repository)")
+        } else {
+            format!(
+                "{repository} (repository; its {} ignored)",
+                config.ignored.join(", ")
+            )
+        });
+    }
+    if used.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "settings: {}", used.join(", "))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The JSON report, version 1: `version`, `tool`, `findings`,
-//! `diagnostics`, `stats`. `docs/json-format.md` documents every field;
+//! `diagnostics`, `stats`, `config`. `docs/json-format.md` documents every field;
 //! fields are only ever added within a version, never renamed or removed.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,8 @@ struct Report<'a> {
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
+    /// The settings files the run used.
+    config: &'a crate::config::Sources,
 }
 
 #[derive(Serialize)]
@@ -92,6 +94,7 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         diagnostics: &result.diagnostics,
         stats: &result.stats,
+        config: &report.options.config,
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

@@ -6,6 +6,7 @@ pub mod compact;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod output;
 pub mod sarif;
 
 use std::io::{self, Write};
@@ -34,6 +35,9 @@ pub struct ReportOptions {
     pub sarif_category: Option<String>,
     /// Findings only: no summary, no diagnostics (`--quiet`).
     pub quiet: bool,
+    /// The settings files the run used, shown in the summary and in the
+    /// JSON and SARIF run properties.
+    pub config: crate::config::Sources,
 }
 
 /// The output formats.

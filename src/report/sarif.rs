@@ -146,6 +146,7 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
         .results(results)
         .invocations(vec![invocation])
         .column_kind(Value::from(ResultColumnKind::UnicodeCodePoints.to_string()))
+        .properties(run_properties(&report.options.config))
         .build();
     run.automation_details = automation_id(report.options.sarif_category.as_deref())
         .map(|id| RunAutomationDetails::builder().id(id).build());
@@ -155,6 +156,17 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
         .version(Value::from(Version::V2_1_0.to_string()))
         .runs(vec![run])
         .build()
+}
+
+/// The run's property bag: the settings files used (`config`, as in the
+/// JSON report), so an uploaded result says which policy produced it.
+fn run_properties(config: &crate::config::Sources) -> PropertyBag {
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "config".to_string(),
+        serde_json::to_value(config).unwrap_or(Value::Null),
+    );
+    PropertyBag::builder().additional_properties(extra).build()
 }
 
 /// `automationDetails.id` for a category: what `upload-sarif` would make of
