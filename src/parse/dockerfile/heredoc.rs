@@ -25,12 +25,12 @@ pub(super) struct Marker {
 
 /// A heredoc with its body read.
 pub(super) struct Heredoc {
-    pub(super) marker: Marker,
+    marker: Marker,
     /// The body lines in the file, terminator excluded.
     pub(super) body: (usize, usize),
     /// The terminator line in the file (the body's end when unterminated).
     pub(super) terminator: (usize, usize),
-    pub(super) content: String,
+    content: String,
 }
 
 /// Finds heredoc markers among the words of `s[a..b]`, as BuildKit's

@@ -20,21 +20,22 @@
 //!
 //! The parts, each in its own file, and what flows between them:
 //!
-//! - [`lines`]: physical lines, parser directives, continuations joined
-//!   into one instruction text ([`spans::Src`], whose offsets map back to
-//!   the file through [`spans`]);
-//! - [`instruction`]: the instruction line split into keyword, flags and
-//!   the rest; [`heredoc`]: the bodies of its heredocs, read from the lines
-//!   after it;
-//! - [`build`]: the instruction's node, using [`words`] (BuildKit's word
-//!   splitting and unquoting), [`json_array`] (the exec form), [`shell`]
-//!   (RUN's text split into commands) and [`stage`] (FROM's facts);
+//! - `lines.rs`: physical lines, parser directives, and continuations
+//!   joined into one instruction text (a `Src`, whose offsets `spans.rs`
+//!   maps back to the file);
+//! - `instruction.rs`: the instruction line split into keyword, flags and
+//!   the rest; `heredoc.rs`: the bodies of its heredocs, read from the
+//!   lines after it;
+//! - `build.rs`: the instruction's node, using `words.rs` (BuildKit's word
+//!   splitting and unquoting), `json_array.rs` (the exec form), `shell.rs`
+//!   (RUN's text split into commands) and `stage.rs` (FROM's facts);
 //! - this file: the driver, which walks the lines, files each instruction
-//!   under its stage and assembles the root; [`stage`] then resolves each
+//!   under its stage and assembles the root; `stage.rs` then resolves each
 //!   stage's base image.
 //!
-//! Imports flow one way: the driver uses the parts, the parts never use the
-//! driver; [`scan`], [`nodes`] and [`spans`] are leaves everyone uses.
+//! Imports flow one way: the driver uses the parts and the parts never use
+//! the driver; `scan.rs` (bytes), `nodes.rs` (node constructors) and
+//! `spans.rs` are leaves the others use.
 
 mod build;
 mod heredoc;

@@ -31,7 +31,7 @@ pub(super) struct Token {
     pub(super) end: usize,
     /// The unquoted text, when it differs from the source slice: most words
     /// need no unquoting, and not copying them saves an allocation each.
-    pub(super) text: Option<String>,
+    text: Option<String>,
 }
 
 impl Token {
@@ -464,13 +464,14 @@ struct Link {
     previous: Option<String>,
 }
 
+/// Buffers the shell lexer and [`commands`] reuse from one RUN to the next.
 #[derive(Default)]
 pub(super) struct ShellScratch {
     pub(super) tokens: Vec<Token>,
     pub(super) word: String,
     /// Token indexes of the command being grouped: its assignments, then
     /// its arguments.
-    pub(super) words: Vec<usize>,
+    words: Vec<usize>,
 }
 
 /// Groups shell tokens into simple commands; true when any was found.

@@ -64,7 +64,7 @@ impl<'a> Spanner<'a> {
         spanner
     }
 
-    pub(super) fn position(&self, off: usize) -> (u32, u32) {
+    fn position(&self, off: usize) -> (u32, u32) {
         let mut off = off.min(self.text.len());
         while off > 0 && !self.text.is_char_boundary(off) {
             off -= 1;

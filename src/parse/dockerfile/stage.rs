@@ -6,9 +6,8 @@
 //! Takes what the instruction builder found in each `FROM`; returns stage
 //! nodes, and completes them in the finished tree.
 
-use crate::tree::{Entry, Node, Number, Object, Span, Value};
-
 use super::nodes::{array, cover, object, synth};
+use crate::tree::{Entry, Node, Number, Object, Span, Value};
 
 /// Works out what each stage is built on, as BuildKit would:
 ///

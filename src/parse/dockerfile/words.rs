@@ -120,3 +120,39 @@ pub(super) fn quoted_words(s: &str, a: usize, b: usize, esc: u8) -> Vec<(usize, 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_follows_buildkit_word_expansion() {
+        for (raw, esc, want) in [
+            (r#"a"b c"'d e'\f"#, b'\\', "ab cd ef"),
+            // Inside double quotes only `"`, `$` and the escape are escaped.
+            (r#""a\"b\x\$""#, b'\\', r#"a"b\x$"#),
+            // Inside single quotes nothing is.
+            (r#"'a\b'"#, b'\\', r#"a\b"#),
+            (r"C:\src", b'`', r"C:\src"),
+            ("a`\"b", b'`', "a\"b"),
+        ] {
+            assert_eq!(unquote(raw, esc), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn words_split_on_whitespace_with_or_without_quotes() {
+        let text = " a  \"b c\"\td='e f' ";
+        let texts = |ranges: Vec<(usize, usize)>| -> Vec<&str> {
+            ranges.into_iter().map(|(a, b)| &text[a..b]).collect()
+        };
+        assert_eq!(
+            texts(ws_words(text, 0, text.len())),
+            ["a", "\"b", "c\"", "d='e", "f'"]
+        );
+        assert_eq!(
+            texts(quoted_words(text, 0, text.len(), b'\\')),
+            ["a", "\"b c\"", "d='e f'"]
+        );
+    }
+}
