@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use super::condition::{Condition, Ordering, PortRange, Quantifier, Scalar, Test, scalar_of};
+use super::condition::{
+    Condition, Ordering, PortRange, Quantifier, ReportAt, Scalar, Test, scalar_of,
+};
 use super::path::Path;
 use super::{Message, Query, Severity};
 use crate::parse::yaml;
@@ -30,7 +32,7 @@ pub struct LoadError {
     pub message: String,
 }
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "id",
     "title",
     "severity",
@@ -42,6 +44,7 @@ const FIELDS: [&str; 15] = [
     "aliases",
     "select",
     "flag",
+    "report_at",
     "message",
     "deprecated",
     "platform",
@@ -121,7 +124,15 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let aliases = c.aliases(root);
     let (platform, select) = c.select(root).unzip();
     let condition = match root.entry("flag") {
-        Some(e) => c.condition(&e.value, "flag"),
+        Some(e) => c
+            .condition(&e.value, "flag")
+            .and_then(|flag| match root.get("report_at") {
+                Some(at) => Some(Condition::ReportAt {
+                    condition: Box::new(flag),
+                    at: c.report_at(at, "report_at")?,
+                }),
+                None => Some(flag),
+            }),
         None => {
             c.error(
                 root.span,
@@ -467,8 +478,41 @@ impl Compiler<'_> {
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
+        let condition = self.operator(node, obj, operator, allowed, &here, field)?;
+        match obj.get("report_at") {
+            Some(at) => Some(Condition::ReportAt {
+                condition: Box::new(condition),
+                at: self.report_at(at, &format!("{field}.report_at"))?,
+            }),
+            None => Some(condition),
+        }
+    }
+
+    /// `report_at:` where a finding points when the condition beside it
+    /// matches: `entity`, `.` (what is in scope), or a path.
+    fn report_at(&mut self, node: &Node, field: &str) -> Option<ReportAt> {
+        match node.as_str() {
+            Some("entity") => Some(ReportAt::Entity),
+            Some(".") => Some(ReportAt::Scope),
+            Some(_) => self.path(node, field).map(ReportAt::Path),
+            None => {
+                self.error(node.span, format!("{field}: expected entity, . or a path"));
+                None
+            }
+        }
+    }
+
+    fn operator(
+        &mut self,
+        node: &Node,
+        obj: &crate::tree::Object,
+        operator: &crate::tree::Entry,
+        allowed: &[&str],
+        here: &str,
+        field: &str,
+    ) -> Option<Condition> {
         for e in &obj.entries {
-            if e.key != operator.key && !allowed.contains(&e.key.as_str()) {
+            if e.key != operator.key && e.key != "report_at" && !allowed.contains(&e.key.as_str()) {
                 self.error(
                     e.key_span,
                     format!(
@@ -502,10 +546,35 @@ impl Compiler<'_> {
                     Condition::Any(parts)
                 })
             }
-            "not" => Some(Condition::Not(Box::new(
-                self.condition(&operator.value, &here)?,
-            ))),
-            "path" => self.test(node, obj, &operator.value, &here),
+            "not" => {
+                // Double negations once steered where a finding points;
+                // `report_at` says it plainly.
+                let inner = operator.value.as_object();
+                let nested = inner
+                    .and_then(|o| o.entries.first())
+                    .map(|e| e.key.as_str());
+                match nested {
+                    Some("not") => {
+                        self.error(
+                            operator.value.span,
+                            format!("{here}: \"not\" of \"not\" is the condition itself: write it, with report_at: to say where the finding points"),
+                        );
+                        return None;
+                    }
+                    Some("no_item") => {
+                        self.error(
+                            operator.value.span,
+                            format!("{here}: \"not\" of \"no_item\": write \"any_item\" (with report_at: to say where the finding points)"),
+                        );
+                        return None;
+                    }
+                    _ => {}
+                }
+                Some(Condition::Not(Box::new(
+                    self.condition(&operator.value, here)?,
+                )))
+            }
+            "path" => self.test(node, obj, &operator.value, here),
             "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" | "all_but_last" => {
                 let quantifier = match operator.key.as_str() {
                     "any_item" => Quantifier::AnyItem,
@@ -515,7 +584,7 @@ impl Compiler<'_> {
                     "no_item" => Quantifier::NoItem,
                     _ => Quantifier::LastItem,
                 };
-                let path = self.path(&operator.value, &here)?;
+                let path = self.path(&operator.value, here)?;
                 let filter = match obj.get("matching") {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.matching"))?)),
                     None => None,
@@ -538,7 +607,7 @@ impl Compiler<'_> {
                     condition,
                 })
             }
-            "port_range_includes" => self.port_range(&operator.value, &here),
+            "port_range_includes" => self.port_range(&operator.value, here),
             "referenced_by" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
@@ -821,6 +890,17 @@ message: acl is {value}
                 GOOD.replace("select: terraform", "select: terraform2"),
                 "q.yaml:10:9: field \"select\": unknown platform \"terraform2\"",
             ),
+            (
+                GOOD.replace(
+                    "flag:\n  path: acl",
+                    "flag:\n  not: {not: {path: acl}}\n  x: acl",
+                ),
+                "q.yaml:12:8: flag.not: \"not\" of \"not\" is the condition itself",
+            ),
+            (
+                GOOD.replace("message:", "report_at: 3\nmessage:"),
+                "q.yaml:14:12: report_at: expected entity, . or a path",
+            ),
         ];
         for (text, want) in cases {
             let got = errors(&text);
@@ -829,6 +909,34 @@ message: acl is {value}
                 "want {want}\n got {got:#?}"
             );
         }
+    }
+
+    #[test]
+    fn report_at_wraps_the_condition() {
+        let q = compile(
+            "q.yaml",
+            &GOOD.replace("message:", "report_at: entity\nmessage:"),
+        )
+        .expect("compiles");
+        assert!(matches!(
+            q.condition,
+            Condition::ReportAt {
+                at: ReportAt::Entity,
+                ..
+            }
+        ));
+        let q = compile(
+            "q.yaml",
+            &GOOD.replace("  in: [public-read", "  report_at: .\n  in: [public-read"),
+        )
+        .expect("compiles");
+        assert!(matches!(
+            q.condition,
+            Condition::ReportAt {
+                at: ReportAt::Scope,
+                ..
+            }
+        ));
     }
 
     #[test]
