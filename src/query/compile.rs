@@ -13,7 +13,7 @@ use super::condition::{
     Condition, Ordering, PortRange, Quantifier, ReportAt, Scalar, Test, scalar_of,
 };
 use super::path::Path;
-use super::{Message, Query, Severity};
+use super::{Message, Query, Rule, Severity};
 use crate::parse::yaml;
 use crate::platform::Platform;
 use crate::tree::{LineIndex, Node, Span, Value};
@@ -32,7 +32,10 @@ pub struct LoadError {
     pub message: String,
 }
 
-const FIELDS: [&str; 16] = [
+/// The fields of one rule of a query with `rules:`.
+const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
+
+const FIELDS: [&str; 17] = [
     "id",
     "title",
     "severity",
@@ -45,6 +48,7 @@ const FIELDS: [&str; 16] = [
     "select",
     "flag",
     "report_at",
+    "rules",
     "message",
     "deprecated",
     "platform",
@@ -122,35 +126,33 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let cwe = c.cwe(root);
     let references = c.string_list(root, "references");
     let aliases = c.aliases(root);
-    let (platform, select) = c.select(root).unzip();
-    let condition = match root.entry("flag") {
-        Some(e) => c
-            .condition(&e.value, "flag")
-            .and_then(|flag| match root.get("report_at") {
-                Some(at) => Some(Condition::ReportAt {
-                    condition: Box::new(flag),
-                    at: c.report_at(at, "report_at")?,
-                }),
-                None => Some(flag),
-            }),
-        None => {
-            c.error(
-                root.span,
-                "missing field \"flag\": the condition under which the query fires".into(),
-            );
-            None
-        }
-    };
-    let message = c.required_string(root, "message").and_then(|m| {
-        Message::parse(&m)
-            .map_err(|e| {
+    let default_message = root.get("message");
+    let rules: Vec<Rule> = match root.entry("rules") {
+        Some(entry) => {
+            for key in ["select", "flag", "report_at"] {
+                if let Some(e) = root.entry(key) {
+                    c.error(
+                        e.key_span,
+                        format!("field \"{key}\": goes inside each of \"rules\""),
+                    );
+                }
+            }
+            let items = entry.value.as_array().unwrap_or_default();
+            if items.is_empty() {
                 c.error(
-                    field_span(root, "message"),
-                    format!("field \"message\": {e}"),
-                )
-            })
-            .ok()
-    });
+                    entry.value.span,
+                    "field \"rules\": expected a list of rules (select, flag, report_at, message)"
+                        .into(),
+                );
+            }
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| c.rule(item, &format!("rules[{i}]."), default_message))
+                .collect()
+        }
+        None => c.rule(root, "", None).into_iter().collect(),
+    };
     let deprecated = match root.get("deprecated") {
         None => false,
         Some(n) => n.as_bool().unwrap_or_else(|| {
@@ -161,7 +163,23 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             false
         }),
     };
-    if let (Some(id), Some(platform)) = (&id, platform) {
+    let mut platforms: Vec<Platform> = rules.iter().map(|r| r.platform).collect();
+    platforms.sort();
+    platforms.dedup();
+    for pair in rules.windows(2) {
+        if pair[0].platform == pair[1].platform {
+            c.error(
+                field_span(root, "rules"),
+                format!(
+                    "field \"rules\": two rules for {}: one rule per platform (a rule may select several kinds)",
+                    pair[1].platform
+                ),
+            );
+        }
+    }
+    // A query for one platform is prefixed by it; a concept checked on
+    // several platforms (one id for Terraform and CloudFormation) is not.
+    if let (Some(id), [platform]) = (&id, platforms.as_slice()) {
         let prefix = platform.model().id_prefix();
         if !id.starts_with(prefix) {
             c.error(
@@ -172,21 +190,23 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             );
         }
     }
+    if let (Some(id), [_, _, ..]) = (&id, platforms.as_slice())
+        && let Some(p) = platforms
+            .iter()
+            .find(|p| id.starts_with(p.model().id_prefix()))
+    {
+        c.error(
+            field_span(root, "id"),
+            format!(
+                "field \"id\": \"{id}\" checks several platforms; its id names the concept, without the {p} prefix \"{}\"",
+                p.model().id_prefix()
+            ),
+        );
+    }
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    match (
-        id,
-        title,
-        severity,
-        category,
-        description,
-        remediation,
-        platform,
-        select,
-        condition,
-        message,
-    ) {
+    match (id, title, severity, category, description, remediation) {
         (
             Some(id),
             Some(title),
@@ -194,11 +214,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             Some(category),
             Some(description),
             Some(remediation),
-            Some(platform),
-            Some(select),
-            Some(condition),
-            Some(message),
-        ) => Ok(Query {
+        ) if !rules.is_empty() => Ok(Query {
             id,
             title,
             severity,
@@ -208,10 +224,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             remediation,
             references,
             aliases,
-            platform,
-            select,
-            condition,
-            message,
+            rules,
             deprecated,
             source: source.to_string(),
         }),
@@ -381,12 +394,86 @@ impl Compiler<'_> {
         out
     }
 
+    /// One rule: `select`, `flag`, optional `report_at` and `message`, read
+    /// from `node` (a query without `rules:` is its own one rule). Field
+    /// names in errors start with `prefix` (`rules[1].`).
+    fn rule(&mut self, node: &Node, prefix: &str, default_message: Option<&Node>) -> Option<Rule> {
+        if !prefix.is_empty() {
+            for e in node
+                .as_object()
+                .map(|o| o.entries.as_slice())
+                .unwrap_or_default()
+            {
+                if !RULE_FIELDS.contains(&e.key.as_str()) {
+                    self.error(
+                        e.key_span,
+                        format!(
+                            "{prefix}{}: unknown field: a rule has {}",
+                            e.key,
+                            RULE_FIELDS.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let selected = self.select(node, prefix);
+        let condition = match node.entry("flag") {
+            Some(e) => {
+                self.condition(&e.value, &format!("{prefix}flag"))
+                    .and_then(|flag| match node.get("report_at") {
+                        Some(at) => Some(Condition::ReportAt {
+                            condition: Box::new(flag),
+                            at: self.report_at(at, &format!("{prefix}report_at"))?,
+                        }),
+                        None => Some(flag),
+                    })
+            }
+            None => {
+                self.error(
+                    node.span,
+                    format!(
+                        "missing field \"{prefix}flag\": the condition under which the query fires"
+                    ),
+                );
+                None
+            }
+        };
+        let message_node = node.get("message").or(default_message);
+        let message = match message_node {
+            Some(m) => match m.as_str().map(Message::parse) {
+                Some(Ok(message)) => Some(message),
+                Some(Err(e)) => {
+                    self.error(m.span, format!("field \"{prefix}message\": {e}"));
+                    None
+                }
+                None => {
+                    self.error(m.span, format!("field \"{prefix}message\": expected text"));
+                    None
+                }
+            },
+            None => {
+                self.error(
+                    node.span,
+                    format!("missing field \"{prefix}message\": what the finding says"),
+                );
+                None
+            }
+        };
+        let (platform, select) = selected?;
+        Some(Rule {
+            platform,
+            select,
+            condition: condition?,
+            message: message?,
+        })
+    }
+
     /// `select: <platform> <kind>` or a list of such.
-    fn select(&mut self, root: &Node) -> Option<(Platform, Vec<String>)> {
+    fn select(&mut self, root: &Node, prefix: &str) -> Option<(Platform, Vec<String>)> {
         let Some(n) = root.get("select") else {
             self.error(
                 root.span,
-                "missing field \"select\": \"<platform> <entity kind>\"".into(),
+                format!("missing field \"{prefix}select\": \"<platform> <entity kind>\""),
             );
             return None;
         };
@@ -396,7 +483,7 @@ impl Compiler<'_> {
             let Some(text) = item.as_str() else {
                 self.error(
                     item.span,
-                    "field \"select\": expected \"<platform> <entity kind>\"".into(),
+                    format!("field \"{prefix}select\": expected \"<platform> <entity kind>\""),
                 );
                 continue;
             };
@@ -404,7 +491,9 @@ impl Compiler<'_> {
             let (Some(p), Some(kind), None) = (words.next(), words.next(), words.next()) else {
                 self.error(
                     item.span,
-                    format!("field \"select\": \"{text}\" is not \"<platform> <entity kind>\""),
+                    format!(
+                        "field \"{prefix}select\": \"{text}\" is not \"<platform> <entity kind>\""
+                    ),
                 );
                 continue;
             };
@@ -412,7 +501,7 @@ impl Compiler<'_> {
                 self.error(
                     item.span,
                     format!(
-                        "field \"select\": unknown platform \"{p}\": expected {}",
+                        "field \"{prefix}select\": unknown platform \"{p}\": expected {}",
                         Platform::ALL.map(Platform::name).join(", ")
                     ),
                 );
@@ -421,14 +510,14 @@ impl Compiler<'_> {
             if platform.is_some_and(|q| q != p) {
                 self.error(
                     item.span,
-                    "field \"select\": one query selects entities of one platform".into(),
+                    format!("field \"{prefix}select\": a rule selects entities of one platform (give each platform its own rule under \"rules\")"),
                 );
             }
             platform = Some(p);
             kinds.push(kind.to_string());
         }
         if kinds.is_empty() && self.errors.is_empty() {
-            self.error(n.span, "field \"select\": selects nothing".into());
+            self.error(n.span, format!("field \"{prefix}select\": selects nothing"));
         }
         platform.map(|p| (p, kinds))
     }
@@ -847,8 +936,8 @@ message: acl is {value}
         let q = compile("q.yaml", GOOD).expect("compiles");
         assert_eq!(q.id, "tf-aws-s3-public-acl");
         assert_eq!(q.severity, Severity::High);
-        assert_eq!(q.platform, Platform::Terraform);
-        assert_eq!(q.select, vec!["resource.aws_s3_bucket"]);
+        assert_eq!(q.platforms(), vec![Platform::Terraform]);
+        assert_eq!(q.rules[0].select, vec!["resource.aws_s3_bucket"]);
         assert_eq!(q.aliases["trivy"], vec!["AVD-AWS-0092"]);
         assert_eq!(q.cwe, vec![732]);
     }
@@ -919,7 +1008,7 @@ message: acl is {value}
         )
         .expect("compiles");
         assert!(matches!(
-            q.condition,
+            q.rules[0].condition,
             Condition::ReportAt {
                 at: ReportAt::Entity,
                 ..
@@ -931,7 +1020,7 @@ message: acl is {value}
         )
         .expect("compiles");
         assert!(matches!(
-            q.condition,
+            q.rules[0].condition,
             Condition::ReportAt {
                 at: ReportAt::Scope,
                 ..
