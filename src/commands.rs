@@ -403,21 +403,18 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
 /// a typo must not silently disable a policy.
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
     let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
-    for id in selection.only.iter().chain(&selection.skip) {
-        if registry.get(&id.to_ascii_lowercase()).is_none() {
-            bail!("unknown query id \"{id}\" (see `rampart queries`)");
-        }
-    }
-    let only: Vec<String> = selection
-        .only
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let skip: Vec<String> = selection
-        .skip
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
+    // An id or a former id (a query merged into a concept keeps answering
+    // to its old id).
+    let resolve = |ids: &[String]| -> anyhow::Result<Vec<String>> {
+        ids.iter()
+            .map(|id| match registry.find(id) {
+                Some(q) => Ok(q.id.clone()),
+                None => bail!("unknown query id \"{id}\" (see `rampart queries`)"),
+            })
+            .collect()
+    };
+    let only = resolve(&selection.only)?;
+    let skip = resolve(&selection.skip)?;
     let minimum = selection.severity.unwrap_or(Severity::Info);
     Ok(registry.retain(|q| {
         (only.is_empty() || only.contains(&q.id)) && !skip.contains(&q.id) && q.severity >= minimum
@@ -551,10 +548,10 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "id": q.id,
                         "title": q.title,
                         "severity": q.severity,
-                        "platform": q.platform,
+                        "platforms": q.platforms(),
                         "category": q.category,
                         "cwe": q.cwe,
-                        "select": q.select,
+                        "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
                             (tool.clone(), v)
@@ -572,7 +569,11 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                     "{:<44} {:<8} {:<15} {}",
                     q.id,
                     q.severity,
-                    q.platform.name(),
+                    q.platforms()
+                        .iter()
+                        .map(|p| p.name())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     q.title
                 )?;
             }
@@ -588,15 +589,17 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
-    let id = args.id.to_ascii_lowercase();
-    let Some(q) = registry.get(&id) else {
+    let Some(q) = registry.find(&args.id) else {
         bail!("unknown query id \"{}\" (see `rampart queries`)", args.id);
     };
+    if !q.id.eq_ignore_ascii_case(&args.id) {
+        writeln!(out, "{} is now {}", args.id, q.id)?;
+    }
     writeln!(out, "{}: {}", q.id, q.title)?;
     let cwe: Vec<String> = q.cwe.iter().map(|c| format!("CWE-{c}")).collect();
     writeln!(
         out,
-        "severity {}, category {}, {}; selects {} {}",
+        "severity {}, category {}, {}; selects {}",
         q.severity,
         q.category,
         if cwe.is_empty() {
@@ -604,8 +607,11 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         } else {
             cwe.join(", ")
         },
-        q.platform,
-        q.select.join(", ")
+        q.rules
+            .iter()
+            .map(|r| format!("{} {}", r.platform, r.select.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
     )?;
     if !q.aliases.is_empty() {
         let aliases: Vec<String> = q

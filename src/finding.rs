@@ -15,6 +15,8 @@ pub struct Finding {
     pub severity: Severity,
     /// The file (display path).
     pub file: String,
+    /// The platform the file was read as.
+    pub platform: crate::platform::Platform,
     /// The offending value, or the header of the entity (or block) that
     /// lacks something.
     pub span: Span,

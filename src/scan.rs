@@ -260,7 +260,7 @@ pub fn scan(
         result.diagnostics.retain(|d| !context.contains(&d.file));
         result.sources.retain(|file, _| !context.contains(file));
     }
-    apply_exceptions_and_baseline(config, &mut result);
+    apply_exceptions_and_baseline(config, registry, &mut result);
     crate::finding::sort(&mut result.findings);
     result.diagnostics.sort();
     result.diagnostics.dedup();
@@ -272,7 +272,11 @@ pub fn scan(
 /// Marks the findings the exceptions file or the baseline accept. Inline
 /// suppressions were applied by the engine and take precedence; an expired
 /// exception that would have matched is reported.
-fn apply_exceptions_and_baseline(config: &ScanConfig, result: &mut ScanResult) {
+fn apply_exceptions_and_baseline(
+    config: &ScanConfig,
+    registry: &crate::query::registry::Registry,
+    result: &mut ScanResult,
+) {
     let today = config.engine.today;
     let baseline = config.baseline.as_ref().map(|b| b.fingerprints());
     for f in result
@@ -280,8 +284,10 @@ fn apply_exceptions_and_baseline(config: &ScanConfig, result: &mut ScanResult) {
         .iter_mut()
         .filter(|f| f.suppressed.is_none())
     {
-        if let Some(exceptions) = &config.exceptions {
-            match exceptions.find(&f.query_id, &f.file, &f.entity, today) {
+        if let Some(exceptions) = &config.exceptions
+            && let Some(query) = registry.get(&f.query_id)
+        {
+            match exceptions.find(query, &f.file, &f.entity, today) {
                 Some((e, true)) => {
                     f.suppressed = Some(e.suppression());
                     continue;

@@ -109,7 +109,7 @@ impl Directive {
             return true;
         }
         self.ids.iter().any(|id| {
-            id.eq_ignore_ascii_case(&query.id)
+            query.answers_to(id)
                 || (self.peer
                     && query.aliases.values().flatten().any(|alias| {
                         let alias = alias.to_ascii_lowercase();
@@ -480,7 +480,7 @@ impl Exceptions {
     /// The exception covering a finding, or the expired one that would have.
     pub fn find(
         &self,
-        query_id: &str,
+        query: &Query,
         file: &str,
         entity: &str,
         today: Date,
@@ -488,7 +488,7 @@ impl Exceptions {
         let file = file.trim_start_matches("./");
         let mut expired = None;
         for e in &self.entries {
-            if e.query != query_id.to_ascii_lowercase()
+            if !query.answers_to(&e.query)
                 || !e.paths.is_match(file)
                 || e.entity.as_deref().is_some_and(|x| x != entity)
             {
@@ -638,9 +638,12 @@ mod tests {
     fn exceptions_need_reason_and_expiry() {
         let ok = "exceptions:\n  - query: tf-aws-s3-public-acl\n    paths: [\"web/**\"]\n    reason: website\n    approved_by: sec\n    expires: 2099-01-01\n";
         let e = Exceptions::parse("x.yaml", ok).expect("parses");
+        let registry = crate::query::registry::Registry::load(true, &[] as &[&Path])
+            .expect("the library loads");
+        let query = registry.find("tf-aws-s3-public-acl").expect("a query");
         let (hit, live) = e
             .find(
-                "tf-aws-s3-public-acl",
+                query,
                 "web/main.tf",
                 "aws_s3_bucket.b",
                 Date(2026, 1, 1),
@@ -649,11 +652,11 @@ mod tests {
         assert!(live);
         assert_eq!(hit.suppression().approved_by.as_deref(), Some("sec"));
         assert!(
-            e.find("tf-aws-s3-public-acl", "api/main.tf", "x", Date(2026, 1, 1))
+            e.find(query, "api/main.tf", "x", Date(2026, 1, 1))
                 .is_none()
         );
         let (_, live) = e
-            .find("tf-aws-s3-public-acl", "web/a.tf", "x", Date(2100, 1, 1))
+            .find(query, "web/a.tf", "x", Date(2100, 1, 1))
             .expect("expired match");
         assert!(!live);
         let err = Exceptions::parse("x.yaml", &ok.replace("    reason: website\n", ""))

@@ -514,7 +514,7 @@ fn queries_and_explain() {
         .iter()
         .find(|q| q["id"] == "tf-aws-s3-public-acl")
         .expect("listed");
-    assert_eq!(acl["platform"], "terraform");
+    assert_eq!(acl["platforms"], serde_json::json!(["terraform"]));
     assert_eq!(acl["severity"], "high");
     assert_eq!(acl["category"], "access-control");
     assert_eq!(acl["aliases"]["checkov"], "CKV_AWS_20");

@@ -408,3 +408,80 @@ fn a_value_written_as_an_expression_is_present() {
     );
     assert_eq!(exists, vec!["main.tf:3:27 aws_acm_certificate.site.arn"]);
 }
+
+const SETTINGS: &str = r#"resource "aws_api_gateway_method_settings" "s" {
+  settings {
+    caching_enabled      = true
+    cache_data_encrypted = false
+  }
+}
+
+resource "aws_api_gateway_method_settings" "t" {
+  settings {
+    caching_enabled = true
+  }
+}
+"#;
+
+#[test]
+fn report_at_a_path_points_at_its_value_or_the_nearest_part_that_exists() {
+    // The condition matches on caching_enabled, but the query says the
+    // finding is about cache_data_encrypted: its value where written, the
+    // settings block (the deepest part of the path that exists) where not.
+    let got = run(
+        "terraform resource.aws_api_gateway_method_settings",
+        "any_item: settings\nwhere:\n  all:\n    - { path: cache_data_encrypted, not_equals: true }\n    - { path: caching_enabled, is_true: true }\n  report_at: cache_data_encrypted",
+        "{path} is {value}",
+        &[("main.tf", SETTINGS)],
+    );
+    assert_eq!(
+        got,
+        vec!["main.tf:4:28 settings.cache_data_encrypted is false"]
+    );
+    let got = run(
+        "terraform resource.aws_api_gateway_method_settings",
+        "any_item: settings\nwhere:\n  all:\n    - { path: cache_data_encrypted, missing: true }\n    - { path: caching_enabled, is_true: true }\n  report_at: cache_data_encrypted",
+        "{path} is {value}",
+        &[("main.tf", SETTINGS)],
+    );
+    assert_eq!(
+        got,
+        vec!["main.tf:9:3 settings.cache_data_encrypted is not set"]
+    );
+}
+
+#[test]
+fn report_at_entity_and_scope() {
+    let flag = "any_item: settings\nwhere: { path: caching_enabled, is_true: true }";
+    let got = run(
+        "terraform resource.aws_api_gateway_method_settings",
+        &format!("{flag}\nreport_at: entity"),
+        "caching on",
+        &[("main.tf", SETTINGS)],
+    );
+    assert_eq!(
+        got,
+        vec!["main.tf:1:1 caching on", "main.tf:8:1 caching on"]
+    );
+    let got = run(
+        "terraform resource.aws_api_gateway_method_settings",
+        &format!("{flag}\nreport_at: ."),
+        "caching on",
+        &[("main.tf", SETTINGS)],
+    );
+    assert_eq!(
+        got,
+        vec!["main.tf:1:1 caching on", "main.tf:8:1 caching on"]
+    );
+    // Inside the quantifier, `.` is the element being visited.
+    let got = run(
+        "terraform resource.aws_api_gateway_method_settings",
+        "any_item: settings\nwhere: { path: caching_enabled, is_true: true, report_at: . }",
+        "caching on",
+        &[("main.tf", SETTINGS)],
+    );
+    assert_eq!(
+        got,
+        vec!["main.tf:2:3 caching on", "main.tf:9:3 caching on"]
+    );
+}

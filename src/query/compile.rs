@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use super::condition::{Condition, Ordering, PortRange, Quantifier, Scalar, Test, scalar_of};
+use super::condition::{
+    Condition, Ordering, PortRange, Quantifier, ReportAt, Scalar, Test, scalar_of,
+};
 use super::path::Path;
-use super::{Message, Query, Severity};
+use super::{Message, Query, Rule, Severity};
 use crate::parse::yaml;
 use crate::platform::Platform;
 use crate::tree::{LineIndex, Node, Span, Value};
@@ -30,7 +32,10 @@ pub struct LoadError {
     pub message: String,
 }
 
-const FIELDS: [&str; 15] = [
+/// The fields of one rule of a query with `rules:`.
+const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
+
+const FIELDS: [&str; 17] = [
     "id",
     "title",
     "severity",
@@ -42,6 +47,8 @@ const FIELDS: [&str; 15] = [
     "aliases",
     "select",
     "flag",
+    "report_at",
+    "rules",
     "message",
     "deprecated",
     "platform",
@@ -119,27 +126,33 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let cwe = c.cwe(root);
     let references = c.string_list(root, "references");
     let aliases = c.aliases(root);
-    let (platform, select) = c.select(root).unzip();
-    let condition = match root.entry("flag") {
-        Some(e) => c.condition(&e.value, "flag"),
-        None => {
-            c.error(
-                root.span,
-                "missing field \"flag\": the condition under which the query fires".into(),
-            );
-            None
-        }
-    };
-    let message = c.required_string(root, "message").and_then(|m| {
-        Message::parse(&m)
-            .map_err(|e| {
+    let default_message = root.get("message");
+    let rules: Vec<Rule> = match root.entry("rules") {
+        Some(entry) => {
+            for key in ["select", "flag", "report_at"] {
+                if let Some(e) = root.entry(key) {
+                    c.error(
+                        e.key_span,
+                        format!("field \"{key}\": goes inside each of \"rules\""),
+                    );
+                }
+            }
+            let items = entry.value.as_array().unwrap_or_default();
+            if items.is_empty() {
                 c.error(
-                    field_span(root, "message"),
-                    format!("field \"message\": {e}"),
-                )
-            })
-            .ok()
-    });
+                    entry.value.span,
+                    "field \"rules\": expected a list of rules (select, flag, report_at, message)"
+                        .into(),
+                );
+            }
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| c.rule(item, &format!("rules[{i}]."), default_message))
+                .collect()
+        }
+        None => c.rule(root, "", None).into_iter().collect(),
+    };
     let deprecated = match root.get("deprecated") {
         None => false,
         Some(n) => n.as_bool().unwrap_or_else(|| {
@@ -150,7 +163,23 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             false
         }),
     };
-    if let (Some(id), Some(platform)) = (&id, platform) {
+    let mut platforms: Vec<Platform> = rules.iter().map(|r| r.platform).collect();
+    platforms.sort();
+    platforms.dedup();
+    for pair in rules.windows(2) {
+        if pair[0].platform == pair[1].platform {
+            c.error(
+                field_span(root, "rules"),
+                format!(
+                    "field \"rules\": two rules for {}: one rule per platform (a rule may select several kinds)",
+                    pair[1].platform
+                ),
+            );
+        }
+    }
+    // A query for one platform is prefixed by it; a concept checked on
+    // several platforms (one id for Terraform and CloudFormation) is not.
+    if let (Some(id), [platform]) = (&id, platforms.as_slice()) {
         let prefix = platform.model().id_prefix();
         if !id.starts_with(prefix) {
             c.error(
@@ -161,21 +190,23 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             );
         }
     }
+    if let (Some(id), [_, _, ..]) = (&id, platforms.as_slice())
+        && let Some(p) = platforms
+            .iter()
+            .find(|p| id.starts_with(p.model().id_prefix()))
+    {
+        c.error(
+            field_span(root, "id"),
+            format!(
+                "field \"id\": \"{id}\" checks several platforms; its id names the concept, without the {p} prefix \"{}\"",
+                p.model().id_prefix()
+            ),
+        );
+    }
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    match (
-        id,
-        title,
-        severity,
-        category,
-        description,
-        remediation,
-        platform,
-        select,
-        condition,
-        message,
-    ) {
+    match (id, title, severity, category, description, remediation) {
         (
             Some(id),
             Some(title),
@@ -183,11 +214,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             Some(category),
             Some(description),
             Some(remediation),
-            Some(platform),
-            Some(select),
-            Some(condition),
-            Some(message),
-        ) => Ok(Query {
+        ) if !rules.is_empty() => Ok(Query {
             id,
             title,
             severity,
@@ -197,10 +224,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             remediation,
             references,
             aliases,
-            platform,
-            select,
-            condition,
-            message,
+            rules,
             deprecated,
             source: source.to_string(),
         }),
@@ -370,12 +394,86 @@ impl Compiler<'_> {
         out
     }
 
+    /// One rule: `select`, `flag`, optional `report_at` and `message`, read
+    /// from `node` (a query without `rules:` is its own one rule). Field
+    /// names in errors start with `prefix` (`rules[1].`).
+    fn rule(&mut self, node: &Node, prefix: &str, default_message: Option<&Node>) -> Option<Rule> {
+        if !prefix.is_empty() {
+            for e in node
+                .as_object()
+                .map(|o| o.entries.as_slice())
+                .unwrap_or_default()
+            {
+                if !RULE_FIELDS.contains(&e.key.as_str()) {
+                    self.error(
+                        e.key_span,
+                        format!(
+                            "{prefix}{}: unknown field: a rule has {}",
+                            e.key,
+                            RULE_FIELDS.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let selected = self.select(node, prefix);
+        let condition = match node.entry("flag") {
+            Some(e) => {
+                self.condition(&e.value, &format!("{prefix}flag"))
+                    .and_then(|flag| match node.get("report_at") {
+                        Some(at) => Some(Condition::ReportAt {
+                            condition: Box::new(flag),
+                            at: self.report_at(at, &format!("{prefix}report_at"))?,
+                        }),
+                        None => Some(flag),
+                    })
+            }
+            None => {
+                self.error(
+                    node.span,
+                    format!(
+                        "missing field \"{prefix}flag\": the condition under which the query fires"
+                    ),
+                );
+                None
+            }
+        };
+        let message_node = node.get("message").or(default_message);
+        let message = match message_node {
+            Some(m) => match m.as_str().map(Message::parse) {
+                Some(Ok(message)) => Some(message),
+                Some(Err(e)) => {
+                    self.error(m.span, format!("field \"{prefix}message\": {e}"));
+                    None
+                }
+                None => {
+                    self.error(m.span, format!("field \"{prefix}message\": expected text"));
+                    None
+                }
+            },
+            None => {
+                self.error(
+                    node.span,
+                    format!("missing field \"{prefix}message\": what the finding says"),
+                );
+                None
+            }
+        };
+        let (platform, select) = selected?;
+        Some(Rule {
+            platform,
+            select,
+            condition: condition?,
+            message: message?,
+        })
+    }
+
     /// `select: <platform> <kind>` or a list of such.
-    fn select(&mut self, root: &Node) -> Option<(Platform, Vec<String>)> {
+    fn select(&mut self, root: &Node, prefix: &str) -> Option<(Platform, Vec<String>)> {
         let Some(n) = root.get("select") else {
             self.error(
                 root.span,
-                "missing field \"select\": \"<platform> <entity kind>\"".into(),
+                format!("missing field \"{prefix}select\": \"<platform> <entity kind>\""),
             );
             return None;
         };
@@ -385,7 +483,7 @@ impl Compiler<'_> {
             let Some(text) = item.as_str() else {
                 self.error(
                     item.span,
-                    "field \"select\": expected \"<platform> <entity kind>\"".into(),
+                    format!("field \"{prefix}select\": expected \"<platform> <entity kind>\""),
                 );
                 continue;
             };
@@ -393,7 +491,9 @@ impl Compiler<'_> {
             let (Some(p), Some(kind), None) = (words.next(), words.next(), words.next()) else {
                 self.error(
                     item.span,
-                    format!("field \"select\": \"{text}\" is not \"<platform> <entity kind>\""),
+                    format!(
+                        "field \"{prefix}select\": \"{text}\" is not \"<platform> <entity kind>\""
+                    ),
                 );
                 continue;
             };
@@ -401,7 +501,7 @@ impl Compiler<'_> {
                 self.error(
                     item.span,
                     format!(
-                        "field \"select\": unknown platform \"{p}\": expected {}",
+                        "field \"{prefix}select\": unknown platform \"{p}\": expected {}",
                         Platform::ALL.map(Platform::name).join(", ")
                     ),
                 );
@@ -410,14 +510,14 @@ impl Compiler<'_> {
             if platform.is_some_and(|q| q != p) {
                 self.error(
                     item.span,
-                    "field \"select\": one query selects entities of one platform".into(),
+                    format!("field \"{prefix}select\": a rule selects entities of one platform (give each platform its own rule under \"rules\")"),
                 );
             }
             platform = Some(p);
             kinds.push(kind.to_string());
         }
         if kinds.is_empty() && self.errors.is_empty() {
-            self.error(n.span, "field \"select\": selects nothing".into());
+            self.error(n.span, format!("field \"{prefix}select\": selects nothing"));
         }
         platform.map(|p| (p, kinds))
     }
@@ -467,8 +567,41 @@ impl Compiler<'_> {
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
+        let condition = self.operator(node, obj, operator, allowed, &here, field)?;
+        match obj.get("report_at") {
+            Some(at) => Some(Condition::ReportAt {
+                condition: Box::new(condition),
+                at: self.report_at(at, &format!("{field}.report_at"))?,
+            }),
+            None => Some(condition),
+        }
+    }
+
+    /// `report_at:` where a finding points when the condition beside it
+    /// matches: `entity`, `.` (what is in scope), or a path.
+    fn report_at(&mut self, node: &Node, field: &str) -> Option<ReportAt> {
+        match node.as_str() {
+            Some("entity") => Some(ReportAt::Entity),
+            Some(".") => Some(ReportAt::Scope),
+            Some(_) => self.path(node, field).map(ReportAt::Path),
+            None => {
+                self.error(node.span, format!("{field}: expected entity, . or a path"));
+                None
+            }
+        }
+    }
+
+    fn operator(
+        &mut self,
+        node: &Node,
+        obj: &crate::tree::Object,
+        operator: &crate::tree::Entry,
+        allowed: &[&str],
+        here: &str,
+        field: &str,
+    ) -> Option<Condition> {
         for e in &obj.entries {
-            if e.key != operator.key && !allowed.contains(&e.key.as_str()) {
+            if e.key != operator.key && e.key != "report_at" && !allowed.contains(&e.key.as_str()) {
                 self.error(
                     e.key_span,
                     format!(
@@ -502,10 +635,35 @@ impl Compiler<'_> {
                     Condition::Any(parts)
                 })
             }
-            "not" => Some(Condition::Not(Box::new(
-                self.condition(&operator.value, &here)?,
-            ))),
-            "path" => self.test(node, obj, &operator.value, &here),
+            "not" => {
+                // Double negations once steered where a finding points;
+                // `report_at` says it plainly.
+                let inner = operator.value.as_object();
+                let nested = inner
+                    .and_then(|o| o.entries.first())
+                    .map(|e| e.key.as_str());
+                match nested {
+                    Some("not") => {
+                        self.error(
+                            operator.value.span,
+                            format!("{here}: \"not\" of \"not\" is the condition itself: write it, with report_at: to say where the finding points"),
+                        );
+                        return None;
+                    }
+                    Some("no_item") => {
+                        self.error(
+                            operator.value.span,
+                            format!("{here}: \"not\" of \"no_item\": write \"any_item\" (with report_at: to say where the finding points)"),
+                        );
+                        return None;
+                    }
+                    _ => {}
+                }
+                Some(Condition::Not(Box::new(
+                    self.condition(&operator.value, here)?,
+                )))
+            }
+            "path" => self.test(node, obj, &operator.value, here),
             "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" | "all_but_last" => {
                 let quantifier = match operator.key.as_str() {
                     "any_item" => Quantifier::AnyItem,
@@ -515,7 +673,7 @@ impl Compiler<'_> {
                     "no_item" => Quantifier::NoItem,
                     _ => Quantifier::LastItem,
                 };
-                let path = self.path(&operator.value, &here)?;
+                let path = self.path(&operator.value, here)?;
                 let filter = match obj.get("matching") {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.matching"))?)),
                     None => None,
@@ -538,7 +696,7 @@ impl Compiler<'_> {
                     condition,
                 })
             }
-            "port_range_includes" => self.port_range(&operator.value, &here),
+            "port_range_includes" => self.port_range(&operator.value, here),
             "referenced_by" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
@@ -778,8 +936,8 @@ message: acl is {value}
         let q = compile("q.yaml", GOOD).expect("compiles");
         assert_eq!(q.id, "tf-aws-s3-public-acl");
         assert_eq!(q.severity, Severity::High);
-        assert_eq!(q.platform, Platform::Terraform);
-        assert_eq!(q.select, vec!["resource.aws_s3_bucket"]);
+        assert_eq!(q.platforms(), vec![Platform::Terraform]);
+        assert_eq!(q.rules[0].select, vec!["resource.aws_s3_bucket"]);
         assert_eq!(q.aliases["trivy"], vec!["AVD-AWS-0092"]);
         assert_eq!(q.cwe, vec![732]);
     }
@@ -821,6 +979,17 @@ message: acl is {value}
                 GOOD.replace("select: terraform", "select: terraform2"),
                 "q.yaml:10:9: field \"select\": unknown platform \"terraform2\"",
             ),
+            (
+                GOOD.replace(
+                    "flag:\n  path: acl",
+                    "flag:\n  not: {not: {path: acl}}\n  x: acl",
+                ),
+                "q.yaml:12:8: flag.not: \"not\" of \"not\" is the condition itself",
+            ),
+            (
+                GOOD.replace("message:", "report_at: 3\nmessage:"),
+                "q.yaml:14:12: report_at: expected entity, . or a path",
+            ),
         ];
         for (text, want) in cases {
             let got = errors(&text);
@@ -829,6 +998,34 @@ message: acl is {value}
                 "want {want}\n got {got:#?}"
             );
         }
+    }
+
+    #[test]
+    fn report_at_wraps_the_condition() {
+        let q = compile(
+            "q.yaml",
+            &GOOD.replace("message:", "report_at: entity\nmessage:"),
+        )
+        .expect("compiles");
+        assert!(matches!(
+            q.rules[0].condition,
+            Condition::ReportAt {
+                at: ReportAt::Entity,
+                ..
+            }
+        ));
+        let q = compile(
+            "q.yaml",
+            &GOOD.replace("  in: [public-read", "  report_at: .\n  in: [public-read"),
+        )
+        .expect("compiles");
+        assert!(matches!(
+            q.rules[0].condition,
+            Condition::ReportAt {
+                at: ReportAt::Scope,
+                ..
+            }
+        ));
     }
 
     #[test]

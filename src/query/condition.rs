@@ -41,6 +41,14 @@ pub enum Condition {
     },
     /// A port range, or a protocol meaning all ports, includes `port`.
     PortRange(PortRange),
+    /// The condition, with the finding pointing where the query says
+    /// (`report_at:`) rather than where the condition matched.
+    ReportAt {
+        /// The condition.
+        condition: Box<Condition>,
+        /// Where its findings point.
+        at: ReportAt,
+    },
     /// Another entity of the unit, of a kind, exists (`any_entity`) or
     /// refers to this one (`referenced_by`), and matches a condition.
     Related {
@@ -52,6 +60,19 @@ pub enum Condition {
         /// A condition on the other entity.
         condition: Option<Box<Condition>>,
     },
+}
+
+/// Where a finding points, as a query states it.
+#[derive(Clone, Debug)]
+pub enum ReportAt {
+    /// The entity's header (its block or resource name).
+    Entity,
+    /// The header of what is in scope: the entity, or the element a
+    /// quantifier is visiting.
+    Scope,
+    /// The value at a path from the scope; when it is missing, the deepest
+    /// part of the path that exists, naming the path.
+    Path(Path),
 }
 
 /// Quantifiers over array elements.
@@ -250,11 +271,48 @@ impl Condition {
                 ctx,
             ),
             Condition::PortRange(range) => eval_port_range(range, scope, ctx),
+            Condition::ReportAt { condition, at } => match condition.eval(scope, ctx) {
+                Outcome::Match(_) => Outcome::Match(report_at(at, scope, ctx)),
+                other => other,
+            },
             Condition::Related {
                 kind,
                 reference,
                 condition,
             } => eval_related(kind, reference.as_ref(), condition.as_deref(), scope, ctx),
+        }
+    }
+}
+
+/// The hits a `report_at:` names.
+fn report_at<'a>(at: &'a ReportAt, scope: &Scope<'a>, ctx: &Context<'a>) -> Vec<Hit<'a>> {
+    match at {
+        ReportAt::Entity => match ctx.entities.get(ctx.entity) {
+            Some(e) => vec![Hit {
+                span: e.header,
+                path: Vec::new(),
+                value: None,
+            }],
+            None => vec![header_hit(scope)],
+        },
+        ReportAt::Scope => vec![header_hit(scope)],
+        ReportAt::Path(path) => {
+            let resolution = resolve(path, scope, ctx);
+            let present: Vec<Hit<'a>> = resolution
+                .found
+                .iter()
+                .filter(|f| !matches!(f.node.value, Value::Null))
+                .chain(&resolution.present_unknown)
+                .map(hit)
+                .collect();
+            if !present.is_empty() {
+                return present;
+            }
+            vec![Hit {
+                span: resolution.nearest.map_or(scope.header, |(span, _)| span),
+                path: path.trail_from(&scope.path),
+                value: None,
+            }]
         }
     }
 }

@@ -97,8 +97,8 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                 path: Vec::new(),
                 key: None,
             };
-            for query in queries {
-                let Outcome::Match(hits) = query.condition.eval(&scope, &ctx) else {
+            for (query, rule) in queries {
+                let Outcome::Match(hits) = rule.condition.eval(&scope, &ctx) else {
                     continue;
                 };
                 let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
@@ -130,9 +130,10 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                         query_id: query.id.clone(),
                         severity: query.severity,
                         file: loaded.display.clone(),
+                        platform: file.platform,
                         span: hit.span,
                         entity: entity.identity.clone(),
-                        message: query.message.render(
+                        message: rule.message.render(
                             hit.value.as_deref(),
                             &path_text,
                             &entity.identity,
@@ -243,7 +244,7 @@ fn annotation_suppression(
             let named = ids
                 .split(',')
                 .map(str::trim)
-                .any(|id| id.eq_ignore_ascii_case(&query.id));
+                .any(|id| query.answers_to(id));
             return named.then(|| Suppression {
                 kind: SuppressionKind::Inline,
                 reason: None,

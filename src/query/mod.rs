@@ -94,6 +94,51 @@ pub struct Query {
     pub references: Vec<String>,
     /// The same check in other tools: tool name to its ids.
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// What it checks on each platform: one rule per platform, all under
+    /// this one id (a concept checked on Terraform and CloudFormation alike).
+    pub rules: Vec<Rule>,
+    /// Retired: kept so its id stays taken, never run.
+    pub deprecated: bool,
+    /// Where it was loaded from (`queries/<platform>/.../x.yaml`, or a path
+    /// under a `--queries` directory).
+    pub source: String,
+}
+
+impl Query {
+    /// The platforms it has rules for, in report order.
+    pub fn platforms(&self) -> Vec<Platform> {
+        let mut out: Vec<Platform> = self.rules.iter().map(|r| r.platform).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Its rule for `platform`.
+    pub fn rule_for(&self, platform: Platform) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.platform == platform)
+    }
+
+    /// The ids it answers to: its own and the former ids it replaced
+    /// (`aliases: {rampart: [...]}`), so suppressions, exceptions, `--only`
+    /// and `explain` written with a former id keep working.
+    pub fn former_ids(&self) -> &[String] {
+        self.aliases.get(FORMER_IDS).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether a user-written id names this query: its id or a former one,
+    /// case-insensitively.
+    pub fn answers_to(&self, id: &str) -> bool {
+        self.id.eq_ignore_ascii_case(id)
+            || self.former_ids().iter().any(|f| f.eq_ignore_ascii_case(id))
+    }
+}
+
+/// The `aliases` key listing a query's former rampart ids.
+pub const FORMER_IDS: &str = "rampart";
+
+/// What a query checks on one platform.
+#[derive(Clone, Debug)]
+pub struct Rule {
     /// The platform of the entities it selects.
     pub platform: Platform,
     /// The entity kinds it selects (`resource.<type>`); a kind also
@@ -103,11 +148,6 @@ pub struct Query {
     pub condition: Condition,
     /// The finding message.
     pub message: Message,
-    /// Retired: kept so its id stays taken, never run.
-    pub deprecated: bool,
-    /// Where it was loaded from (`queries/<platform>/.../x.yaml`, or a path
-    /// under a `--queries` directory).
-    pub source: String,
 }
 
 /// A message template: text with `{value}`, `{path}` and `{entity}`.

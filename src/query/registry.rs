@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::Query;
 use super::compile::{LoadError, compile};
+use super::{Query, Rule};
 use crate::platform::Platform;
 
 /// Query files built into the binary: (path under `queries/`, text).
@@ -18,7 +18,8 @@ pub fn embedded_queries() -> &'static [(&'static str, &'static str)] {
 #[derive(Debug, Default)]
 pub struct Registry {
     queries: Vec<Query>,
-    index: HashMap<(Platform, String), Vec<usize>>,
+    /// (platform, kind) to (query, rule) indices.
+    index: HashMap<(Platform, String), Vec<(usize, usize)>>,
 }
 
 impl Registry {
@@ -37,15 +38,24 @@ impl Registry {
             }
         }
         queries.sort_by(|a, b| a.id.cmp(&b.id));
-        for pair in queries.windows(2) {
-            if pair[0].id == pair[1].id {
+        // Ids and former ids share one namespace: a former id names the
+        // query that replaced it, and nothing else.
+        let mut names: Vec<(String, usize)> = Vec::new();
+        for (i, q) in queries.iter().enumerate() {
+            names.push((q.id.to_ascii_lowercase(), i));
+            names.extend(q.former_ids().iter().map(|f| (f.to_ascii_lowercase(), i)));
+        }
+        names.sort();
+        for pair in names.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                let (first, second) = (&queries[pair[0].1], &queries[pair[1].1]);
                 errors.push(LoadError {
-                    file: pair[1].source.clone(),
+                    file: second.source.clone(),
                     line: 1,
                     column: 1,
                     message: format!(
                         "duplicate query id \"{}\": also defined in {}",
-                        pair[1].id, pair[0].source
+                        pair[1].0, first.source
                     ),
                 });
             }
@@ -79,13 +89,18 @@ impl Registry {
     }
 
     fn new(queries: Vec<Query>) -> Registry {
-        let mut index: HashMap<(Platform, String), Vec<usize>> = HashMap::new();
+        let mut index: HashMap<(Platform, String), Vec<(usize, usize)>> = HashMap::new();
         for (i, q) in queries.iter().enumerate() {
             if q.deprecated {
                 continue;
             }
-            for kind in &q.select {
-                index.entry((q.platform, kind.clone())).or_default().push(i);
+            for (r, rule) in q.rules.iter().enumerate() {
+                for kind in &rule.select {
+                    index
+                        .entry((rule.platform, kind.clone()))
+                        .or_default()
+                        .push((i, r));
+                }
             }
         }
         Registry { queries, index }
@@ -114,11 +129,18 @@ impl Registry {
             .map(|i| &self.queries[i])
     }
 
+    /// The query a user-written id names: its id or a former id,
+    /// case-insensitively.
+    pub fn find(&self, id: &str) -> Option<&Query> {
+        self.get(id)
+            .or_else(|| self.queries.iter().find(|q| q.answers_to(id)))
+    }
+
     /// The queries that select an entity of `kind`: those naming the kind
     /// itself or a less specific kind (`resource` for
     /// `resource.<type>`), each once, in id order.
-    pub fn for_kind(&self, platform: Platform, kind: &str) -> Vec<&Query> {
-        let mut hits: Vec<usize> = Vec::new();
+    pub fn for_kind(&self, platform: Platform, kind: &str) -> Vec<(&Query, &Rule)> {
+        let mut hits: Vec<(usize, usize)> = Vec::new();
         let mut prefix_end = kind.len();
         loop {
             if let Some(found) = self.index.get(&(platform, kind[..prefix_end].to_string())) {
@@ -131,7 +153,9 @@ impl Registry {
         }
         hits.sort_unstable();
         hits.dedup();
-        hits.into_iter().map(|i| &self.queries[i]).collect()
+        hits.into_iter()
+            .map(|(q, r)| (&self.queries[q], &self.queries[q].rules[r]))
+            .collect()
     }
 
     /// Number of queries (deprecated ones included).

@@ -37,11 +37,13 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     type Cases<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'a Finding>>>;
     let mut suites: BTreeMap<Platform, Cases> = BTreeMap::new();
     for q in report.registry.queries().iter().filter(|q| !q.deprecated) {
-        suites
-            .entry(q.platform)
-            .or_default()
-            .entry(&q.id)
-            .or_default();
+        for platform in q.platforms() {
+            suites
+                .entry(platform)
+                .or_default()
+                .entry(&q.id)
+                .or_default();
+        }
     }
     for f in report
         .result
@@ -53,7 +55,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             continue;
         };
         suites
-            .entry(q.platform)
+            .entry(f.platform)
             .or_default()
             .entry(&q.id)
             .or_default()

@@ -268,7 +268,7 @@ pub fn security_severity(severity: Severity) -> &'static str {
 fn rule(q: &Query) -> ReportingDescriptor {
     let mut tags = vec!["security".to_string()];
     let candidates = std::iter::once(q.category.trim().to_string())
-        .chain(std::iter::once(q.platform.name().to_string()))
+        .chain(q.platforms().into_iter().map(|p| p.name().to_string()))
         .chain(q.cwe.iter().map(|c| format!("external/cwe/cwe-{c}")));
     for tag in candidates {
         if !tag.is_empty() && !tags.contains(&tag) {
@@ -369,7 +369,7 @@ fn help_markdown(q: &Query) -> String {
         out,
         "{}\n\n## How to fix\n\n{}",
         q.description.trim(),
-        fence_snippets(&q.remediation, q.platform.model().snippet_language())
+        fence_snippets(&q.remediation, snippet_language(q))
     );
     if !q.references.is_empty() || !q.cwe.is_empty() {
         out.push_str("\n## References\n\n");
@@ -385,6 +385,15 @@ fn help_markdown(q: &Query) -> String {
 
 /// Rewrites `text`'s indented blocks (query files indent their snippets
 /// under the prose) as fenced code blocks, dedented. Ends with a newline.
+/// The language of a query's snippets: its platform's, or none for a query
+/// whose remediation shows several platforms.
+fn snippet_language(q: &Query) -> &'static str {
+    match q.platforms().as_slice() {
+        [one] => one.model().snippet_language(),
+        _ => "",
+    }
+}
+
 fn fence_snippets(text: &str, language: &str) -> String {
     fn indented(line: &str) -> bool {
         line.starts_with([' ', '\t']) && !line.trim().is_empty()
@@ -1110,6 +1119,7 @@ message: acl is {value}
 
     fn finding(query_id: &str, severity: Severity, line: u32) -> Finding {
         Finding {
+            platform: crate::platform::Platform::Terraform,
             query_id: query_id.to_string(),
             severity,
             file: "main.tf".to_string(),
