@@ -642,12 +642,7 @@ mod tests {
             .expect("the library loads");
         let query = registry.find("tf-aws-s3-public-acl").expect("a query");
         let (hit, live) = e
-            .find(
-                query,
-                "web/main.tf",
-                "aws_s3_bucket.b",
-                Date(2026, 1, 1),
-            )
+            .find(query, "web/main.tf", "aws_s3_bucket.b", Date(2026, 1, 1))
             .expect("found");
         assert!(live);
         assert_eq!(hit.suppression().approved_by.as_deref(), Some("sec"));

@@ -241,10 +241,7 @@ fn annotation_suppression(
     while let Some(i) = at {
         let e = entities.get(i)?;
         if let Some((ids, line)) = model.declared_ignores(e) {
-            let named = ids
-                .split(',')
-                .map(str::trim)
-                .any(|id| query.answers_to(id));
+            let named = ids.split(',').map(str::trim).any(|id| query.answers_to(id));
             return named.then(|| Suppression {
                 kind: SuppressionKind::Inline,
                 reason: None,
