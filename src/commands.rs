@@ -379,6 +379,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 Some(path) => Some(read_baseline(path)?),
                 None => None,
             },
+            fingerprint_root: None,
         },
         write_baseline: args.suppress.write_baseline,
         diff_base: args.suppress.diff_base,

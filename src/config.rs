@@ -177,7 +177,7 @@ pub fn find(start: &Path) -> Option<Found> {
         start
     };
     let start = std::fs::canonicalize(&start).ok()?;
-    let root = repository_root(&start).unwrap_or_else(|| start.clone());
+    let root = crate::discover::repository_root(&start).unwrap_or_else(|| start.clone());
     for dir in start.ancestors() {
         for name in FILE_NAMES {
             let candidate = dir.join(name);
@@ -193,14 +193,6 @@ pub fn find(start: &Path) -> Option<Found> {
         }
     }
     None
-}
-
-/// The nearest directory at or above `dir` holding `.git` (a directory in
-/// a clone, a file in a worktree or submodule).
-pub fn repository_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
 }
 
 /// Whether `path` (relative to `cwd` when relative) is inside `root`, once

@@ -18,7 +18,6 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 
 use crate::discover::display_path;
-use crate::finding::fingerprint;
 use crate::query::registry::Registry;
 use crate::scan::{ScanConfig, scan};
 use crate::suppress::Baseline;
@@ -156,11 +155,15 @@ pub fn baseline_at(
     if old_paths.is_empty() {
         return Ok(Baseline::default());
     }
+    // The unpacked tree's root stands for the repository root: the old
+    // findings' fingerprints name the same repository paths as the work
+    // tree's.
     let old_config = ScanConfig {
         paths: old_paths,
         progress: false,
         exceptions: None,
         baseline: None,
+        fingerprint_root: Some(old_root.path().to_path_buf()),
         ..config.clone()
     };
     let old = scan(&old_config, registry)?;
@@ -168,14 +171,9 @@ pub fn baseline_at(
         .findings
         .into_iter()
         .filter_map(|mut f| {
+            // Named as in the work tree, for people reading a written
+            // baseline.
             f.file = renamed(&f.file, &pairs)?;
-            f.fingerprint = fingerprint(
-                &f.query_id,
-                &f.file,
-                &f.entity,
-                &f.path.to_string(),
-                f.value.as_deref(),
-            );
             Some(f)
         })
         .collect();

@@ -707,6 +707,83 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
+/// The nearest directory at or above `dir` holding `.git` (a directory in
+/// a clone, a file in a worktree or submodule).
+pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Turns the paths findings are reported under into the paths their
+/// fingerprints name: relative to the repository root, or outside git to
+/// the scan root, whatever directory rampart runs from and however the
+/// path was typed (`infra/`, `./infra`, `/home/x/repo/infra`).
+#[derive(Debug, Default)]
+pub struct FingerprintPaths {
+    /// Canonical directories a key is relative to, longest first.
+    bases: Vec<PathBuf>,
+    /// Canonical form of each directory seen.
+    canonical_dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl FingerprintPaths {
+    /// For a scan of `paths`; `fixed` names the one base to use instead
+    /// (the root of an old tree unpacked for `--diff-base`, which stands
+    /// for the repository root).
+    pub fn new(paths: &[PathBuf], fixed: Option<&Path>) -> FingerprintPaths {
+        let mut bases: Vec<PathBuf> = match fixed {
+            Some(root) => std::fs::canonicalize(root).into_iter().collect(),
+            None => paths
+                .iter()
+                .filter_map(|p| {
+                    let dir = if p.is_dir() {
+                        p.as_path()
+                    } else {
+                        p.parent()
+                            .filter(|d| !d.as_os_str().is_empty())
+                            .unwrap_or(Path::new("."))
+                    };
+                    let dir = std::fs::canonicalize(dir).ok()?;
+                    Some(repository_root(&dir).unwrap_or(dir))
+                })
+                .collect(),
+        };
+        bases.sort_by_key(|b| std::cmp::Reverse(b.as_os_str().len()));
+        bases.dedup();
+        FingerprintPaths {
+            bases,
+            canonical_dirs: Default::default(),
+        }
+    }
+
+    /// The key of a file reported as `display` (a path usable from the
+    /// working directory). A file under no base keeps its display path.
+    pub fn key(&mut self, display: &str) -> String {
+        let path = Path::new(display);
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return display.to_string();
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let canonical = self
+            .canonical_dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| std::fs::canonicalize(dir).ok());
+        let Some(canonical) = canonical else {
+            return display.to_string();
+        };
+        let full = canonical.join(name);
+        self.bases
+            .iter()
+            .find_map(|base| full.strip_prefix(base).ok())
+            .map_or_else(|| display.to_string(), display_path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

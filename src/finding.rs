@@ -27,11 +27,17 @@ pub struct Finding {
     pub path: FieldPath,
     /// What was found, and what was expected.
     pub message: String,
-    /// Stable across edits elsewhere in the file: a hash of query id, file,
-    /// entity identity, attribute path and the offending value (whitespace
-    /// removed), never of line numbers. Moving or reformatting code keeps
-    /// it; changing the offending value makes a new finding.
+    /// Stable across edits elsewhere in the file and across working
+    /// directories: see [`FingerprintInputs`]. Moving or reformatting code
+    /// keeps it; changing the offending value makes a new finding. Empty
+    /// until the scan fills it in.
     pub fingerprint: String,
+    /// The path from the entity with each array position replaced by what
+    /// identifies the element: `ingress[#3f2a…].cidr_blocks[="0.0.0.0/0"]`,
+    /// `containers[name=web].image`. Part of the fingerprint, so adding a
+    /// block above another does not make the other new.
+    #[serde(skip)]
+    pub anchor: String,
     /// For a finding inside a module instance: the `module` block that
     /// called it (file, line), so a user knows which call made it bad.
     pub called_from: Option<CallSite>,
@@ -161,29 +167,92 @@ pub struct Suppression {
     pub approved_by: Option<String>,
 }
 
-/// The fingerprint of a finding.
-pub fn fingerprint(
+/// FNV-1a, 64 bits, over fields each ended by a zero byte: stable across
+/// platforms and releases (unlike std's hasher); collisions within one
+/// repository are vanishingly rare.
+pub(crate) fn fnv<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for field in fields {
+        for &byte in field.iter().chain(std::iter::once(&0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// The offending value with whitespace removed: reformatting (a heredoc
+/// policy reindented) must not change a fingerprint.
+fn squeezed(value: Option<&str>) -> Vec<u8> {
+    value
+        .unwrap_or("")
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect()
+}
+
+/// What a fingerprint (version 2) is made of. Nothing in it moves when
+/// nothing about the finding changed: not the directory rampart runs from,
+/// not a line number, not the position of a repeated block.
+#[derive(Clone, Copy, Debug)]
+pub struct FingerprintInputs<'a> {
+    /// The query id.
+    pub query_id: &'a str,
+    /// The file, relative to the repository root (outside git, to the scan
+    /// root), whatever path the scan was given.
+    pub file: &'a str,
+    /// The entity's identity (`aws_s3_bucket.logs`,
+    /// `module.site.aws_s3_bucket.this`).
+    pub entity: &'a str,
+    /// For a module instance, the file of the root module that called it
+    /// (relative like `file`): the same module line reached from two
+    /// example directories is two findings.
+    pub caller: Option<&'a str>,
+    /// The path from the entity with every array position replaced by what
+    /// identifies the element (its `name`, or its content): see
+    /// [`Finding::anchor`].
+    pub anchor: &'a str,
+    /// The offending value as the message shows it.
+    pub value: Option<&'a str>,
+}
+
+/// The fingerprint (version 2) of a finding.
+pub fn fingerprint(inputs: FingerprintInputs) -> String {
+    let value = squeezed(inputs.value);
+    let hash = fnv([
+        FINGERPRINT_VERSION.as_bytes(),
+        inputs.query_id.as_bytes(),
+        inputs.file.as_bytes(),
+        inputs.entity.as_bytes(),
+        inputs.caller.unwrap_or("").as_bytes(),
+        inputs.anchor.as_bytes(),
+        &value,
+    ]);
+    format!("{hash:016x}")
+}
+
+/// The name of the fingerprint scheme, in SARIF's `fingerprints` and in
+/// baseline files.
+pub const FINGERPRINT_VERSION: &str = "rampart/v2";
+
+/// The fingerprint of the first release (query id, file as typed on the
+/// command line, entity, path with positions, value): still matched in
+/// baseline files written by it, for one release.
+pub fn fingerprint_v1(
     query_id: &str,
     file: &str,
     entity: &str,
     path: &str,
     value: Option<&str>,
 ) -> String {
-    // FNV-1a, 64 bits: stable across platforms and releases (unlike std's
-    // hasher), and collisions within one repository are vanishingly rare.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &mut dyn Iterator<Item = u8>| {
-        for byte in bytes.chain(std::iter::once(0)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    for part in [query_id, file, entity, path] {
-        feed(&mut part.bytes());
-    }
-    // Reformatting (a heredoc policy reindented) must not change it.
-    let value = value.unwrap_or("");
-    feed(&mut value.bytes().filter(|b| !b.is_ascii_whitespace()));
+    let value = squeezed(value);
+    let hash = fnv([
+        query_id.as_bytes(),
+        file.as_bytes(),
+        entity.as_bytes(),
+        path.as_bytes(),
+        &value,
+    ]);
     format!("{hash:016x}")
 }
 
@@ -212,52 +281,75 @@ pub fn sort(findings: &mut [Finding]) {
 mod tests {
     use super::*;
 
+    fn inputs<'a>(
+        entity: &'a str,
+        anchor: &'a str,
+        value: Option<&'a str>,
+    ) -> FingerprintInputs<'a> {
+        FingerprintInputs {
+            query_id: "q",
+            file: "main.tf",
+            entity,
+            caller: None,
+            anchor,
+            value,
+        }
+    }
+
     #[test]
     fn fingerprints_are_stable_and_separate_fields() {
-        let a = fingerprint(
-            "q",
-            "main.tf",
-            "aws_s3_bucket.b",
-            "acl",
-            Some("\"public-read\""),
-        );
+        let a = fingerprint(inputs("aws_s3_bucket.b", "acl", Some("\"public-read\"")));
         assert_eq!(
             a,
-            fingerprint(
-                "q",
-                "main.tf",
-                "aws_s3_bucket.b",
-                "acl",
-                Some("\"public-read\"")
-            )
+            fingerprint(inputs("aws_s3_bucket.b", "acl", Some("\"public-read\"")))
         );
         assert_eq!(a.len(), 16);
         assert_ne!(
             a,
-            fingerprint(
-                "q",
-                "main.tf",
-                "aws_s3_bucket.ba",
-                "cl",
-                Some("\"public-read\"")
-            )
+            fingerprint(inputs("aws_s3_bucket.ba", "cl", Some("\"public-read\"")))
         );
         // A new value is a new finding; whitespace is not a change.
         assert_ne!(
             a,
-            fingerprint(
-                "q",
-                "main.tf",
+            fingerprint(inputs(
                 "aws_s3_bucket.b",
                 "acl",
                 Some("\"public-read-write\"")
-            )
+            ))
         );
         assert_eq!(
-            fingerprint("q", "f", "e", "p", Some("{\"a\": 1}")),
-            fingerprint("q", "f", "e", "p", Some("{\n  \"a\":1\n}"))
+            fingerprint(inputs("e", "p", Some("{\"a\": 1}"))),
+            fingerprint(inputs("e", "p", Some("{\n  \"a\":1\n}")))
         );
+        // The same module line called from two root modules is two findings.
+        let from = |caller| {
+            fingerprint(FingerprintInputs {
+                caller: Some(caller),
+                ..inputs("module.m.aws_s3_bucket.b", "acl", None)
+            })
+        };
+        assert_ne!(from("examples/a/main.tf"), from("examples/b/main.tf"));
         // Pinned: a change here changes every baseline users have written.
-        assert_eq!(fingerprint("", "", "", "", None), "e4bc4fd9252be94f");
+        assert_eq!(fingerprint(inputs("", "", None)), "4d2809c452c177d5");
+    }
+
+    #[test]
+    fn the_first_release_fingerprint_is_unchanged() {
+        assert_eq!(fingerprint_v1("", "", "", "", None), "e4bc4fd9252be94f");
+    }
+
+    #[test]
+    fn field_paths_quote_what_needs_it() {
+        let path = FieldPath(vec![
+            Segment::Key("metadata".into()),
+            Segment::Key("annotations".into()),
+            Segment::Key("a.b/c]".into()),
+            Segment::Index(2),
+        ]);
+        assert_eq!(path.to_string(), "metadata.annotations.\"a.b/c]\"[2]");
+        assert_eq!(
+            FieldPath(vec![Segment::Parent, Segment::Key("spec".into())]).to_string(),
+            "$parent.spec"
+        );
     }
 }

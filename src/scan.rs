@@ -114,6 +114,10 @@ pub struct ScanConfig {
     pub exceptions: Option<crate::suppress::Exceptions>,
     /// Findings already accepted (`--baseline`).
     pub baseline: Option<crate::suppress::Baseline>,
+    /// The directory fingerprint paths are relative to, instead of the
+    /// repository root of the scanned paths (`--diff-base` scans an old
+    /// tree unpacked elsewhere).
+    pub fingerprint_root: Option<std::path::PathBuf>,
 }
 
 /// Scans with fewer units than this finish before a bar would help.
@@ -260,6 +264,7 @@ pub fn scan(
         result.diagnostics.retain(|d| !context.contains(&d.file));
         result.sources.retain(|file, _| !context.contains(file));
     }
+    fill_fingerprints(config, &mut result.findings);
     apply_exceptions_and_baseline(config, registry, &mut result);
     crate::finding::sort(&mut result.findings);
     result.diagnostics.sort();
@@ -267,6 +272,44 @@ pub fn scan(
     result.stats.queries = registry.queries().iter().filter(|q| !q.deprecated).count();
     result.stats.seconds = started.elapsed().as_secs_f64();
     Ok(result)
+}
+
+/// A finding's fingerprint as the first release computed it, for baselines
+/// it wrote: under the id the query had then on the finding's platform (a
+/// merged concept answers to its former per-platform ids).
+fn first_release_fingerprint(query: &crate::query::Query, f: &crate::finding::Finding) -> String {
+    let prefix = f.platform.model().id_prefix();
+    let id = query
+        .former_ids()
+        .iter()
+        .find(|id| id.starts_with(prefix))
+        .unwrap_or(&query.id);
+    crate::finding::fingerprint_v1(
+        id,
+        &f.file,
+        &f.entity,
+        &f.path.to_string(),
+        f.value.as_deref(),
+    )
+}
+
+/// Gives each finding its fingerprint, now that the paths it is relative
+/// to are known.
+fn fill_fingerprints(config: &ScanConfig, findings: &mut [crate::finding::Finding]) {
+    let mut paths =
+        crate::discover::FingerprintPaths::new(&config.paths, config.fingerprint_root.as_deref());
+    for f in findings {
+        let file = paths.key(&f.file);
+        let caller = f.called_from.as_ref().map(|c| paths.key(&c.file));
+        f.fingerprint = crate::finding::fingerprint(crate::finding::FingerprintInputs {
+            query_id: &f.query_id,
+            file: &file,
+            entity: &f.entity,
+            caller: caller.as_deref(),
+            anchor: &f.anchor,
+            value: f.value.as_deref(),
+        });
+    }
 }
 
 /// Marks the findings the exceptions file or the baseline accept. Inline
@@ -278,7 +321,8 @@ fn apply_exceptions_and_baseline(
     result: &mut ScanResult,
 ) {
     let today = config.engine.today;
-    let baseline = config.baseline.as_ref().map(|b| b.fingerprints());
+    let baseline = config.baseline.as_ref();
+    let accepted = baseline.map(|b| b.fingerprints());
     for f in result
         .findings
         .iter_mut()
@@ -306,8 +350,12 @@ fn apply_exceptions_and_baseline(
                 None => {}
             }
         }
-        if let Some(fingerprints) = &baseline
-            && fingerprints.contains(f.fingerprint.as_str())
+        if let (Some(baseline), Some(fingerprints)) = (baseline, &accepted)
+            && (fingerprints.contains(f.fingerprint.as_str())
+                || (baseline.is_first_release()
+                    && registry.get(&f.query_id).is_some_and(|q| {
+                        fingerprints.contains(first_release_fingerprint(q, f).as_str())
+                    })))
         {
             f.suppressed = Some(crate::finding::Suppression {
                 kind: crate::finding::SuppressionKind::Baseline,

@@ -543,6 +543,10 @@ pub struct Baseline {
     pub findings: Vec<BaselineEntry>,
 }
 
+/// The baseline format written now: 2, with fingerprints of the second
+/// scheme.
+pub const BASELINE_VERSION: u32 = 2;
+
 /// One baselined finding.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BaselineEntry {
@@ -572,9 +576,16 @@ impl Baseline {
         entries.sort();
         entries.dedup();
         Baseline {
-            version: 1,
+            version: BASELINE_VERSION,
             findings: entries,
         }
+    }
+
+    /// Written by the first release: its fingerprints are the first
+    /// scheme's ([`crate::finding::fingerprint_v1`]), still matched for one
+    /// release.
+    pub fn is_first_release(&self) -> bool {
+        self.version < BASELINE_VERSION
     }
 
     /// The fingerprints.

@@ -161,6 +161,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         engine: Default::default(),
         exceptions: None,
         baseline: None,
+        fingerprint_root: None,
     };
     let mut result = CaseResult {
         query_id: query.id.clone(),

@@ -40,6 +40,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
         engine: Default::default(),
         exceptions: None,
         baseline: None,
+        fingerprint_root: None,
     };
     let result = scan(&config, &registry).expect("scan");
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);

@@ -390,7 +390,7 @@ fn baseline_survives_moved_code_and_catches_changed_values() {
     let baseline: Value =
         serde_json::from_str(&fs::read_to_string(root.join("baseline.json")).expect("written"))
             .expect("json");
-    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["version"], 2);
     assert_eq!(baseline["findings"].as_array().map(Vec::len), Some(2));
     assert!(
         !fs::read_to_string(root.join("baseline.json"))
@@ -445,6 +445,139 @@ fn baseline_survives_moved_code_and_catches_changed_values() {
         vec![
             "main.tf:22 tf-aws-s3-public-acl -",
             "main.tf:26 tf-aws-s3-public-acl baseline"
+        ]
+    );
+}
+
+const SECURITY_GROUP: &str = r#"resource "aws_security_group" "web" {
+  name = "web"
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#;
+
+/// A baseline is written once, in CI or by a person, from wherever they
+/// stand; it must hold however the same tree is scanned later, and when a
+/// block unrelated to a baselined finding is added above it.
+#[test]
+fn baselines_hold_from_any_directory_and_past_inserted_blocks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, "infra/main.tf", SECURITY_GROUP);
+    let only = ["--only", "tf-aws-security-group-open-ssh"];
+    let (code, findings, _) = scan(
+        root,
+        &[&["infra", "--write-baseline", "baseline.json"][..], &only].concat(),
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let baselined = |findings: &[String]| findings.iter().all(|f| f.ends_with(" baseline"));
+
+    // From the subdirectory, and by absolute path.
+    let (code, findings, _) = scan(
+        &root.join("infra"),
+        &[&[".", "--baseline", "../baseline.json"][..], &only].concat(),
+    );
+    assert_eq!(
+        (code, baselined(&findings)),
+        (Some(0), true),
+        "{findings:?}"
+    );
+    let absolute = root.join("infra").display().to_string();
+    let (code, findings, _) = scan(
+        root,
+        &[
+            &[absolute.as_str(), "--baseline", "baseline.json"][..],
+            &only,
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        (code, baselined(&findings)),
+        (Some(0), true),
+        "{findings:?}"
+    );
+
+    // An unrelated ingress block inserted above the open one: its index
+    // moves, its fingerprint does not.
+    write(
+        root,
+        "infra/main.tf",
+        &SECURITY_GROUP.replacen(
+            "  ingress {",
+            "  ingress {
+    from_port   = 80
+    to_port     = 80
+    protocol    = \"tcp\"
+    cidr_blocks = [\"10.0.0.0/8\"]
+  }
+  ingress {",
+            1,
+        ),
+    );
+    let (code, findings, _) = scan(
+        root,
+        &[&["infra", "--baseline", "baseline.json"][..], &only].concat(),
+    );
+    assert_eq!(
+        (code, findings),
+        (
+            Some(0),
+            vec!["infra/main.tf:19 tf-aws-security-group-open-ssh baseline".to_string()]
+        )
+    );
+}
+
+/// Baselines written by the first release (fingerprints of the first
+/// scheme) still match, for one release.
+#[test]
+fn first_release_baselines_still_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "main.tf", BUCKETS);
+    let old = |entity: &str| {
+        rampart::finding::fingerprint_v1(
+            "tf-aws-s3-public-acl",
+            "main.tf",
+            entity,
+            "acl",
+            Some("\"public-read\""),
+        )
+    };
+    let baseline = serde_json::json!({
+        "version": 1,
+        "findings": [
+            {"fingerprint": old("aws_s3_bucket.site"), "query_id": "tf-aws-s3-public-acl", "file": "main.tf", "entity": "aws_s3_bucket.site"},
+        ]
+    });
+    write(root, "old.json", &baseline.to_string());
+    let (code, findings, _) = scan(
+        root,
+        &[
+            "main.tf",
+            "--only",
+            "tf-aws-s3-public-acl",
+            "--baseline",
+            "old.json",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        findings,
+        vec![
+            "main.tf:2 tf-aws-s3-public-acl baseline",
+            "main.tf:6 tf-aws-s3-public-acl -"
         ]
     );
 }

@@ -103,6 +103,9 @@ struct State {
     /// Instances already evaluated, by (directory, arguments): a module
     /// called the same way twice is read and evaluated once.
     cache: Vec<((PathBuf, String), Vec<LoadedFile>)>,
+    /// The call written in the root module that the current chain started
+    /// from: what a finding deep in nested modules names as its caller.
+    outermost: Option<(String, u32)>,
 
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
@@ -118,6 +121,7 @@ pub fn instantiate(unit: &mut LoadedUnit, root: &Path, options: &LoadOptions) {
         chain_dirs: vec![canonical(root)],
         manifest: manifest(root),
         cache: Vec::new(),
+        outermost: None,
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -193,6 +197,9 @@ fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
 }
 
 fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
+    if state.chain_dirs.len() == 1 {
+        state.outermost = Some(call.at.clone());
+    }
     let dir = canonical(&call.dir);
     // A module that is not there (a partial checkout, a test fixture) has
     // nothing to read, as before.
@@ -300,9 +307,7 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     for f in &mut files {
         f.module = Some(call.chain.clone());
         // The outermost call is what the user wrote in the scanned module.
-        if f.module_call.is_none() {
-            f.module_call = Some(call.at.clone());
-        }
+        f.module_call = state.outermost.clone().or_else(|| Some(call.at.clone()));
     }
     let nested = calls(
         &files,

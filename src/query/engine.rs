@@ -6,7 +6,7 @@ use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::diagnostic::Diagnostic;
-use crate::finding::{Finding, fingerprint};
+use crate::finding::Finding;
 use crate::finding::{Suppression, SuppressionKind};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, Model, entities};
@@ -138,13 +138,10 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                             &path_text,
                             &entity.identity,
                         ),
-                        fingerprint: fingerprint(
-                            &query.id,
-                            &loaded.display,
-                            &entity.identity,
-                            &path_text,
-                            hit.value.as_deref(),
-                        ),
+                        // Filled in by the scan, which knows where the
+                        // repository root is.
+                        fingerprint: String::new(),
+                        anchor: anchor(&hit.path, &file.entities, index, &ctx),
                         path,
                         suppressed,
                         value: hit.value.clone(),
@@ -253,6 +250,72 @@ fn annotation_suppression(
         at = e.parent;
     }
     None
+}
+
+/// A finding's path with each array position replaced by what identifies
+/// the element, for its fingerprint: an object's `name` (containers, env
+/// variables, ports, listeners by name) or else a hash of its content, so a
+/// block added above another leaves the other's fingerprint as it was.
+fn anchor(trail: &[Seg], entities: &[Entity], index: usize, ctx: &Context) -> String {
+    let Some(entity) = entities.get(index) else {
+        return String::new();
+    };
+    let mut node: Option<&Node> = Some(entity.node);
+    let mut at = index;
+    let mut out = String::new();
+    for seg in trail {
+        match *seg {
+            Seg::Parent => {
+                at = entities.get(at).and_then(|e| e.parent).unwrap_or(at);
+                node = entities.get(at).map(|e| e.node);
+                out.push_str("$parent.");
+            }
+            Seg::Document => {
+                node = Some(ctx.document);
+                out.push_str("$document.");
+            }
+            Seg::Key(key) => {
+                node = node.and_then(|n| n.get(key));
+                if !out.is_empty() && !out.ends_with('.') {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Seg::Each => out.push_str("[*]"),
+            Seg::Index(i) => {
+                let array = node.and_then(|n| n.as_array());
+                let element = array.and_then(|a| a.get(i));
+                match (array, element) {
+                    (Some(array), Some(e)) => {
+                        let identity = element_identity(e);
+                        // Identical elements (two equal statements) are
+                        // told apart by their order among themselves.
+                        let twins_before = array[..i]
+                            .iter()
+                            .filter(|other| element_identity(other) == identity)
+                            .count();
+                        out.push_str(&identity);
+                        if twins_before > 0 {
+                            out.push_str(&format!("~{twins_before}"));
+                        }
+                    }
+                    _ => out.push_str(&format!("[{i}]")),
+                }
+                node = element;
+            }
+        }
+    }
+    out
+}
+
+/// How an array element is known in an anchor: `[name=web]`, or
+/// `[#<hash of its content>]`.
+fn element_identity(element: &Node) -> String {
+    if let Some(name) = element.get("name").and_then(Node::as_str) {
+        return format!("[name={name}]");
+    }
+    let content = element.to_json().to_string();
+    format!("[#{:016x}]", crate::finding::fnv([content.as_bytes()]))
 }
 
 /// The lines an inline suppression may name to cover a finding: where the

@@ -7,7 +7,7 @@
 //!   `precision`, `tags`);
 //! - one result per finding, in report order, each with a relative
 //!   `artifactLocation` under `%SRCROOT%`, a full region, our own stable
-//!   fingerprint (`fingerprints["rampart/v1"]`) and GitHub's
+//!   fingerprint (`fingerprints["rampart/v2"]`) and GitHub's
 //!   `partialFingerprints.primaryLocationLineHash`, computed here exactly as
 //!   the upload action would compute it (see [`line_hashes`]);
 //! - read problems as `invocations[0].toolExecutionNotifications`.
@@ -67,9 +67,9 @@ pub const SCHEMA_URL: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// directory rampart ran in, which `upload-sarif` takes to be the checkout.
 pub const SRCROOT: &str = "%SRCROOT%";
 
-/// Our own fingerprint's key in `result.fingerprints`. The version suffix
-/// lets a future fingerprint scheme live beside this one.
-pub const FINGERPRINT_KEY: &str = "rampart/v1";
+/// Our own fingerprint's key in `result.fingerprints`: the scheme's name,
+/// so a later scheme lives beside this one.
+pub const FINGERPRINT_KEY: &str = crate::finding::FINGERPRINT_VERSION;
 
 /// GitHub's partial fingerprint key for the hash of the primary location's
 /// line.
@@ -1127,13 +1127,15 @@ message: acl is {value}
             entity: "aws_s3_bucket.b".to_string(),
             path: crate::finding::FieldPath(vec![crate::finding::Segment::Key("acl".into())]),
             message: "acl is \"public-read\"".to_string(),
-            fingerprint: crate::finding::fingerprint(
+            fingerprint: crate::finding::fingerprint(crate::finding::FingerprintInputs {
                 query_id,
-                "main.tf",
-                "aws_s3_bucket.b",
-                "acl",
-                Some("\"public-read\""),
-            ),
+                file: "main.tf",
+                entity: "aws_s3_bucket.b",
+                caller: None,
+                anchor: "acl",
+                value: Some("\"public-read\""),
+            }),
+            anchor: "acl".to_string(),
             suppressed: None,
             value: Some("\"public-read\"".to_string()),
             called_from: None,
