@@ -4,13 +4,14 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use rampart::load::{LoadedFile, LoadedUnit};
+use rampart::load::LoadedUnit;
 use rampart::parse;
+use rampart::platform::LoadedFile;
 use rampart::platform::{Platform, entities};
 use rampart::query::engine::run_unit;
 use rampart::query::registry::Registry;
-use rampart::source::SourceText;
 use rampart::tree::LineIndex;
+use rampart::tree::SourceText;
 
 fn main() {
     divan::main();

@@ -121,18 +121,15 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
 }
 
 fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
-    LoadOptions {
-        max_file_size: input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
-        terraform: std::sync::Arc::new(crate::eval::module::TerraformInputs {
-            var_files: input.var_files.clone(),
-            vars: input.vars.clone(),
-            roots: paths
-                .iter()
-                .filter_map(|p| std::fs::canonicalize(p).ok())
-                .collect(),
-        }),
-        parsed_modules: Default::default(),
-    }
+    LoadOptions::new(
+        input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        input.var_files.clone(),
+        input.vars.clone(),
+        paths
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .collect(),
+    )
 }
 
 /// Where a report goes.

@@ -16,7 +16,6 @@ pub mod diagnostic;
 pub mod diff_base;
 pub mod discover;
 mod embedded;
-pub mod eval;
 pub mod finding;
 pub mod inspect;
 pub mod load;

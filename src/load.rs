@@ -13,7 +13,15 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, FoundFile};
 use crate::parse::{self, Parsed, json::Strings};
 use crate::platform::Platform;
-use crate::source::{ReadError, SourceText, read_source};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::discover::{Origin, classify_name, display_path};
+use crate::platform::LoadedFile;
+use crate::platform::terraform::eval::Disk;
+use crate::platform::terraform::eval::module::{Inputs, TerraformInputs, evaluate};
+use crate::platform::terraform::eval::modules::instantiate;
+use crate::source::{ReadError, read_source};
 use crate::tree::{LineIndex, Node};
 
 /// Files scanned together.
@@ -28,42 +36,135 @@ pub struct Unit {
 pub struct LoadOptions {
     /// Files larger than this many bytes are reported and not read.
     pub max_file_size: u64,
-    /// Terraform variable values from the command line.
-    pub terraform: std::sync::Arc<crate::eval::module::TerraformInputs>,
-    /// Module directories already parsed, shared by every unit of a scan:
-    /// the root module of a repository is called by each of its examples.
-    pub parsed_modules: std::sync::Arc<crate::eval::modules::ParsedModules>,
+    /// Terraform variable values from the command line, and the loader's
+    /// reads that evaluation is handed.
+    pub terraform: Arc<TerraformInputs>,
 }
 
 impl LoadOptions {
     /// Options with this size cap and no Terraform inputs.
     pub fn with_max_file_size(max_file_size: u64) -> Self {
+        LoadOptions::new(max_file_size, Vec::new(), Vec::new(), Vec::new())
+    }
+
+    /// Options with this size cap, Terraform variable files and values from
+    /// the command line, and the scanned paths (canonical) that `file()`
+    /// and module sources stay inside.
+    pub fn new(
+        max_file_size: u64,
+        var_files: Vec<PathBuf>,
+        vars: Vec<(String, String)>,
+        roots: Vec<PathBuf>,
+    ) -> Self {
         LoadOptions {
             max_file_size,
-            terraform: Default::default(),
-            parsed_modules: Default::default(),
+            terraform: Arc::new(TerraformInputs {
+                disk: Arc::new(LoaderDisk::new(max_file_size)),
+                var_files,
+                vars,
+                roots,
+            }),
         }
     }
 }
 
-/// A file that was read and recognised.
-#[derive(Clone, Debug)]
-pub struct LoadedFile {
-    /// The path as reports show it.
-    pub display: String,
-    /// The platform its content belongs to.
-    pub platform: Platform,
-    /// Its text (kept for source snippets in reports).
-    pub source: SourceText,
-    /// The documents that parsed; those that are not of the platform (a
-    /// YAML stream's ConfigMap-less junk) are left out.
-    pub documents: Vec<Node>,
-    /// For a Terraform file read as part of a module call: the call chain
-    /// (`module.network.module.sg`) its entities are named under.
-    pub module: Option<String>,
-    /// For a module instance: where the call that made it is written
-    /// (file, line), shown beside its findings.
-    pub module_call: Option<(String, u32)>,
+/// The loader's side of [`Disk`]: what Terraform evaluation reads, through
+/// the one safe reader; module directories listed and parsed once per scan
+/// (the root module of a repository is called by each of its examples).
+#[derive(Debug)]
+pub struct LoaderDisk {
+    max_file_size: u64,
+    /// Parsed module directories by canonical path, bounded: past
+    /// [`MAX_PARSED_MODULES`] directories it stops remembering.
+    parsed: Mutex<HashMap<PathBuf, Vec<LoadedFile>>>,
+}
+
+/// How many module directories [`LoaderDisk`] keeps parsed.
+pub const MAX_PARSED_MODULES: usize = 256;
+
+impl LoaderDisk {
+    fn new(max_file_size: u64) -> LoaderDisk {
+        LoaderDisk {
+            max_file_size,
+            parsed: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Disk for LoaderDisk {
+    fn read(&self, path: &Path, cap: u64) -> Result<String, String> {
+        read_source(path, cap).map(|s| s.text).map_err(|e| match e {
+            // The caller's own cap, which `--max-file-size` does not move:
+            // do not suggest it.
+            ReadError::TooLarge { size, cap } => {
+                format!("file is {size} bytes, over the {cap}-byte limit")
+            }
+            other => other.to_string(),
+        })
+    }
+
+    fn list(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn module_files(&self, dir: &Path, allowed: &[PathBuf]) -> Vec<LoadedFile> {
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if let Ok(parsed) = self.parsed.lock()
+            && let Some(files) = parsed.get(&canonical)
+        {
+            return files.clone();
+        }
+        let options = LoadOptions::with_max_file_size(self.max_file_size);
+        let mut loaded = LoadedUnit::default();
+        for file in module_files(dir, allowed) {
+            load_file(&file, &options, &mut loaded);
+        }
+        if let Ok(mut parsed) = self.parsed.lock()
+            && parsed.len() < MAX_PARSED_MODULES
+        {
+            parsed.insert(canonical, loaded.files.clone());
+        }
+        loaded.files
+    }
+
+    fn display(&self, path: &Path) -> String {
+        display_path(path)
+    }
+}
+
+/// The Terraform files of a module directory, in name order; a file that
+/// is a link to somewhere outside the `allowed` directories is not read.
+fn module_files(dir: &Path, allowed: &[PathBuf]) -> Vec<FoundFile> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<FoundFile> = entries
+        .flatten()
+        .filter_map(|e| {
+            let path = e.path();
+            let name = path.file_name()?.to_str()?.to_string();
+            let candidate = classify_name(&name)?;
+            let inside = std::fs::canonicalize(&path)
+                .is_ok_and(|p| allowed.iter().any(|a| p.starts_with(a)));
+            (inside
+                && matches!(
+                    candidate,
+                    Candidate::TerraformHcl | Candidate::TerraformJson
+                ))
+            .then(|| FoundFile {
+                display: display_path(&path),
+                path,
+                candidate,
+                origin: Origin::ModuleContext,
+            })
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// The result of loading one unit.
@@ -132,11 +233,14 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
         } else {
             dir
         };
-        let inputs = crate::eval::module::Inputs::Root(&options.terraform);
-        let diagnostics =
-            crate::eval::module::evaluate(&mut loaded.files, dir, &options.terraform.roots, inputs);
+        let diagnostics = evaluate(&mut loaded.files, dir, &options.terraform, Inputs::Root);
         loaded.diagnostics.extend(diagnostics);
-        crate::eval::modules::instantiate(&mut loaded, dir, options);
+        instantiate(
+            &mut loaded.files,
+            &mut loaded.diagnostics,
+            dir,
+            &options.terraform,
+        );
     }
     loaded
 }

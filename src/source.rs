@@ -7,6 +7,7 @@
 //! tree, or named on the command line, is refused with a diagnostic instead
 //! of hanging the scan (issue 21, item 15).
 
+use crate::tree::SourceText;
 use std::io::Read;
 use std::path::Path;
 
@@ -19,16 +20,6 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 /// objects and CloudFormation templates say what they are in their first
 /// lines.
 pub const HEAD_SIZE: u64 = 64 * 1024;
-
-/// A file's text, ready to parse.
-#[derive(Clone, Debug)]
-pub struct SourceText {
-    /// The text without any UTF-8 byte-order mark.
-    pub text: String,
-    /// Bytes removed from the front (3 per byte-order mark, else 0); spans
-    /// add it back so byte ranges index the file on disk.
-    pub bom_len: u32,
-}
 
 /// Why a file was not read. Messages are what the diagnostic says.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

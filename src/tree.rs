@@ -84,6 +84,16 @@ impl Serialize for Span {
     }
 }
 
+/// A file's text, ready to parse.
+#[derive(Clone, Debug)]
+pub struct SourceText {
+    /// The text without any UTF-8 byte-order mark.
+    pub text: String,
+    /// Bytes removed from the front (3 per byte-order mark, else 0); spans
+    /// add it back so byte ranges index the file on disk.
+    pub bom_len: u32,
+}
+
 /// Turns byte offsets into lines and columns for one source text.
 ///
 /// Built once per file; every parser uses it, so all spans agree on what a

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use rampart::discover::{DiscoverOptions, discover};
-use rampart::load::{LoadOptions, LoadedFile, load_unit, units};
+use rampart::load::{LoadOptions, load_unit, units};
+use rampart::platform::LoadedFile;
 use rampart::platform::{Platform, entities};
 use rampart::source::DEFAULT_MAX_FILE_SIZE;
 use rampart::tree::Node;

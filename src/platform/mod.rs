@@ -21,7 +21,7 @@ pub mod terraform;
 
 use serde::Serialize;
 
-use crate::tree::{Node, Span, Value};
+use crate::tree::{Node, SourceText, Span, Value};
 
 /// The platforms rampart reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,6 +61,26 @@ impl std::fmt::Display for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// A file that was read and recognised.
+#[derive(Clone, Debug)]
+pub struct LoadedFile {
+    /// The path as reports show it.
+    pub display: String,
+    /// The platform its content belongs to.
+    pub platform: Platform,
+    /// Its text (kept for source snippets in reports).
+    pub source: SourceText,
+    /// The documents that parsed; those that are not of the platform (a
+    /// YAML stream's ConfigMap-less junk) are left out.
+    pub documents: Vec<Node>,
+    /// For a Terraform file read as part of a module call: the call chain
+    /// (`module.network.module.sg`) its entities are named under.
+    pub module: Option<String>,
+    /// For a module instance: where the call that made it is written
+    /// (file, line), shown beside its findings.
+    pub module_call: Option<(String, u32)>,
 }
 
 /// Something a query can select.

@@ -7,9 +7,11 @@
 //! A module directory is one scan unit; its files' entities together are the
 //! module.
 
+pub mod eval;
+
 use super::{CommentSyntax, Entity, Model, Names, Platform, Truth, literal_name};
-use crate::eval::module::INSTANCE_KEY;
 use crate::tree::{Node, Span, Value};
+use eval::module::INSTANCE_KEY;
 
 /// The Terraform model.
 pub struct Terraform;

@@ -21,11 +21,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::budget::Budget;
+use super::module::TerraformInputs;
 use super::module::{Inputs, evaluate_with_budget};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::discover::{Candidate, FoundFile, Origin, classify_name, display_path};
-use crate::load::{LoadOptions, LoadedFile, LoadedUnit, load_file};
-use crate::platform::Platform;
+use crate::platform::{LoadedFile, Platform};
 use crate::tree::Node;
 
 /// Module calls nest at most this deep.
@@ -33,44 +32,6 @@ pub const MAX_DEPTH: usize = 8;
 
 /// A unit instantiates at most this many modules, however they nest.
 pub const MAX_INSTANCES: usize = 256;
-
-/// Module directories already read and parsed (before evaluation), shared
-/// by the units of a scan. Bounded: past [`MAX_PARSED_MODULES`] directories
-/// it stops remembering, so memory stays flat.
-#[derive(Debug, Default)]
-pub struct ParsedModules {
-    parsed: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<LoadedFile>>>,
-}
-
-/// How many module directories [`ParsedModules`] keeps.
-pub const MAX_PARSED_MODULES: usize = 256;
-
-impl ParsedModules {
-    /// The parsed files of the module in `dir` (`canonical` names it).
-    fn get_or_parse(
-        &self,
-        canonical: &Path,
-        dir: &Path,
-        allowed: &[PathBuf],
-        options: &LoadOptions,
-    ) -> Vec<LoadedFile> {
-        if let Ok(parsed) = self.parsed.lock()
-            && let Some(files) = parsed.get(canonical)
-        {
-            return files.clone();
-        }
-        let mut loaded = LoadedUnit::default();
-        for file in module_files(dir, allowed) {
-            load_file(&file, options, &mut loaded);
-        }
-        if let Ok(mut parsed) = self.parsed.lock()
-            && parsed.len() < MAX_PARSED_MODULES
-        {
-            parsed.insert(canonical.to_path_buf(), loaded.files.clone());
-        }
-        loaded.files
-    }
-}
 
 /// A module call found in a module's files.
 struct Call {
@@ -113,23 +74,28 @@ struct State {
 
 /// Instantiates the module calls of a loaded root module, appending each
 /// instance's files (named under their call chain) to `unit`.
-pub fn instantiate(unit: &mut LoadedUnit, root: &Path, options: &LoadOptions) {
+pub fn instantiate(
+    files: &mut Vec<LoadedFile>,
+    diagnostics: &mut Vec<Diagnostic>,
+    root: &Path,
+    context: &TerraformInputs,
+) {
     let mut state = State {
         instances_left: MAX_INSTANCES,
-        allowed: allowed_dirs(&options.terraform.roots, root),
+        allowed: allowed_dirs(&context.roots, root),
         budget: Rc::new(Budget::default()),
         chain_dirs: vec![canonical(root)],
-        manifest: manifest(root),
+        manifest: manifest(root, context),
         cache: Vec::new(),
         outermost: None,
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for call in calls(&unit.files, root, None, &state.manifest) {
-        instantiate_call(call, options, &mut state);
+    for call in calls(files, root, None, &state.manifest) {
+        instantiate_call(call, context, &mut state);
     }
-    unit.files.extend(state.out);
-    unit.diagnostics.extend(state.diagnostics);
+    files.extend(state.out);
+    diagnostics.extend(state.diagnostics);
 }
 
 fn canonical(dir: &Path) -> PathBuf {
@@ -169,15 +135,17 @@ fn repository_root(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// A `modules.json` larger than this is not read.
+const MANIFEST_CAP: u64 = 5 * 1024 * 1024;
+
 /// `.terraform/modules/modules.json`, written by `terraform init`: where
 /// each downloaded module is, by call key.
-fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
+fn manifest(root: &Path, context: &TerraformInputs) -> Vec<(String, PathBuf)> {
     // Through the safe reader: a FIFO there must not hang the scan.
     let path = root.join(".terraform/modules/modules.json");
-    let Ok(source) = crate::source::read_source(&path, crate::source::DEFAULT_MAX_FILE_SIZE) else {
+    let Ok(text) = context.disk.read(&path, MANIFEST_CAP) else {
         return Vec::new();
     };
-    let text = source.text;
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Vec::new();
     };
@@ -196,7 +164,7 @@ fn manifest(root: &Path) -> Vec<(String, PathBuf)> {
         .unwrap_or_default()
 }
 
-fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
+fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
     if state.chain_dirs.len() == 1 {
         state.outermost = Some(call.at.clone());
     }
@@ -214,7 +182,7 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
             format!(
                 "source \"{}\" is {}, outside the scanned paths and their repository",
                 call.source,
-                display_path(&dir)
+                context.disk.display(&dir)
             ),
         ))
     } else if state.chain_dirs.contains(&dir) {
@@ -257,22 +225,14 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     let mut files = match state.cache.iter().find(|(k, _)| *k == cache_key) {
         Some((_, files)) => files.clone(),
         None => {
-            let mut loaded = LoadedUnit {
-                files: options.parsed_modules.get_or_parse(
-                    &dir,
-                    &call.dir,
-                    &state.allowed,
-                    options,
-                ),
-                ..LoadedUnit::default()
-            };
+            let mut module_files = context.disk.module_files(&call.dir, &state.allowed);
             // The module directory's own scan reports its read and parse
             // errors; what the instance adds is its evaluation's own (a
             // value over budget with the caller's arguments).
             let diagnostics = evaluate_with_budget(
-                &mut loaded.files,
+                &mut module_files,
                 &call.dir,
-                &options.terraform.roots,
+                context,
                 Inputs::Call(call.arguments),
                 &state.budget,
             );
@@ -282,8 +242,8 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
                     d.message = format!("in {}: {}", call.chain, d.message);
                     d
                 }));
-            state.cache.push((cache_key, loaded.files.clone()));
-            loaded.files
+            state.cache.push((cache_key, module_files.clone()));
+            module_files
         }
     };
     if files.is_empty() {
@@ -318,7 +278,7 @@ fn instantiate_call(call: Call, options: &LoadOptions, state: &mut State) {
     state.out.extend(files);
     state.chain_dirs.push(dir);
     for inner in nested {
-        instantiate_call(inner, options, state);
+        instantiate_call(inner, context, state);
     }
     state.chain_dirs.pop();
 }
@@ -350,36 +310,6 @@ fn normalize(path: &Path) -> PathBuf {
     } else {
         out.iter().collect()
     }
-}
-
-/// The Terraform files of a module directory, in name order; a file that
-/// is a link to somewhere outside the `allowed` directories is not read.
-fn module_files(dir: &Path, allowed: &[PathBuf]) -> Vec<FoundFile> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<FoundFile> = entries
-        .flatten()
-        .filter_map(|e| {
-            let path = e.path();
-            let name = path.file_name()?.to_str()?.to_string();
-            let candidate = classify_name(&name)?;
-            let inside = std::fs::canonicalize(&path).is_ok_and(|p| is_allowed(&p, allowed));
-            (inside
-                && matches!(
-                    candidate,
-                    Candidate::TerraformHcl | Candidate::TerraformJson
-                ))
-            .then(|| FoundFile {
-                display: display_path(&path),
-                path,
-                candidate,
-                origin: Origin::ModuleContext,
-            })
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 /// Arguments of a `module` block that are not module inputs.

@@ -11,15 +11,16 @@ use std::rc::Rc;
 use super::budget::Budget;
 use super::{Scope, eval_node, is_known, order};
 use crate::diagnostic::Diagnostic;
-use crate::load::LoadedFile;
 use crate::parse;
+use crate::platform::LoadedFile;
 use crate::platform::Platform;
-use crate::source::read_source;
 use crate::tree::{LineIndex, Node, Value};
 
-/// Values given on the command line.
-#[derive(Clone, Debug, Default)]
+/// Values given on the command line, and the reads evaluation may make.
+#[derive(Clone, Debug)]
 pub struct TerraformInputs {
+    /// Where evaluation reads files and modules.
+    pub disk: std::sync::Arc<dyn super::Disk>,
     /// `--var-file FILE`, in order.
     pub var_files: Vec<PathBuf>,
     /// `--var name=value`, in order.
@@ -30,49 +31,52 @@ pub struct TerraformInputs {
 
 /// The tfvars files Terraform loads automatically from a module directory,
 /// in the order it loads them.
-fn automatic_var_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
-        let p = dir.join(name);
-        // Any kind of file: reading refuses one that is not regular (a
-        // FIFO) with a diagnostic instead of it being ignored silently.
-        if p.exists() {
-            files.push(p);
-        }
-    }
-    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+fn automatic_var_files(dir: &Path, disk: &dyn super::Disk) -> Vec<PathBuf> {
+    let names = disk.list(dir);
+    let named = |suffix: &str| -> Vec<PathBuf> {
+        names
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(suffix))
+            })
+            .cloned()
+            .collect()
+    };
+    // Any kind of file: reading refuses one that is not regular (a FIFO)
+    // with a diagnostic instead of it being ignored silently.
+    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| names.contains(p))
+        .collect();
+    let mut auto = named(".auto.tfvars");
+    auto.extend(named(".auto.tfvars.json"));
     auto.sort();
     files.extend(auto);
     files
 }
 
 /// The attributes of a tfvars file (HCL or JSON).
-fn read_var_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, Node)> {
-    let display = crate::discover::display_path(path);
-    let source = match read_source(path, crate::source::DEFAULT_MAX_FILE_SIZE) {
-        Ok(s) => s,
+fn read_var_file(
+    path: &Path,
+    disk: &dyn super::Disk,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, Node)> {
+    let display = disk.display(path);
+    let text = match disk.read(path, VAR_FILE_CAP) {
+        Ok(text) => text,
         Err(e) => {
-            diagnostics.push(Diagnostic::error(display, 0, 0, e.to_string()));
+            diagnostics.push(Diagnostic::error(display, 0, 0, e));
             return Vec::new();
         }
     };
-    let index = LineIndex::with_base(&source.text, source.bom_len);
+    let index = LineIndex::new(&text);
     let parsed = if display.ends_with(".json") {
-        parse::json::parse(&source.text, &index, parse::json::Strings::Plain)
+        parse::json::parse(&text, &index, parse::json::Strings::Plain)
     } else {
-        parse::hcl::parse(&source.text, &index)
+        parse::hcl::parse(&text, &index)
     };
     for e in &parsed.errors {
         diagnostics.push(Diagnostic::error(
@@ -93,6 +97,9 @@ fn read_var_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String,
         .unwrap_or_default()
 }
 
+/// Variable files larger than this are not read.
+const VAR_FILE_CAP: u64 = 5 * 1024 * 1024;
+
 /// A `--var` value: HCL for lists and maps, a string otherwise (as
 /// Terraform reads primitive values given on the command line).
 fn cli_value(text: &str) -> Node {
@@ -109,9 +116,9 @@ fn cli_value(text: &str) -> Node {
 }
 
 /// Where a module's input variables get their values, besides defaults.
-pub enum Inputs<'a> {
+pub enum Inputs {
     /// The root module of a scan: its tfvars files and the command line.
-    Root(&'a TerraformInputs),
+    Root,
     /// A module called by another: the arguments of the `module` block,
     /// already evaluated in the caller (unknown ones stay unknown).
     Call(Vec<(String, Node)>),
@@ -123,10 +130,10 @@ pub enum Inputs<'a> {
 pub fn evaluate(
     files: &mut [LoadedFile],
     dir: &Path,
-    roots: &[PathBuf],
+    context: &TerraformInputs,
     inputs: Inputs,
 ) -> Vec<Diagnostic> {
-    evaluate_with_budget(files, dir, roots, inputs, &Rc::new(Budget::default()))
+    evaluate_with_budget(files, dir, context, inputs, &Rc::new(Budget::default()))
 }
 
 /// [`evaluate`], spending from `budget` (shared by the module instances
@@ -134,7 +141,7 @@ pub fn evaluate(
 pub fn evaluate_with_budget(
     files: &mut [LoadedFile],
     dir: &Path,
-    roots: &[PathBuf],
+    context: &TerraformInputs,
     inputs: Inputs,
     budget: &Rc<Budget>,
 ) -> Vec<Diagnostic> {
@@ -144,8 +151,9 @@ pub fn evaluate_with_budget(
     }
     let mut scope = Scope {
         files: Some(std::sync::Arc::new(super::FileAccess {
+            disk: context.disk.clone(),
             module_dir: dir.to_path_buf(),
-            roots: roots.to_vec(),
+            roots: context.roots.clone(),
             refused: Default::default(),
         })),
         budget: budget.clone(),
@@ -182,11 +190,15 @@ pub fn evaluate_with_budget(
     // Variable files and the command line, later ones winning.
     let mut assignments: Vec<(String, Node)> = Vec::new();
     match inputs {
-        Inputs::Root(cli) => {
-            for path in automatic_var_files(dir).iter().chain(&cli.var_files) {
-                assignments.extend(read_var_file(path, &mut diagnostics));
+        Inputs::Root => {
+            let disk = context.disk.as_ref();
+            for path in automatic_var_files(dir, disk)
+                .iter()
+                .chain(&context.var_files)
+            {
+                assignments.extend(read_var_file(path, disk, &mut diagnostics));
             }
-            assignments.extend(cli.vars.iter().map(|(k, v)| (k.clone(), cli_value(v))));
+            assignments.extend(context.vars.iter().map(|(k, v)| (k.clone(), cli_value(v))));
         }
         Inputs::Call(arguments) => assignments = arguments,
     }
@@ -216,7 +228,9 @@ pub fn evaluate_with_budget(
                 for (name, body) in data_bodies(doc, "aws_iam_policy_document") {
                     let mut body = body.clone();
                     evaluate_body(&mut body, &scope);
-                    if let Some(json) = crate::eval::policy::document_json(&body) {
+                    if let Some(json) =
+                        crate::platform::terraform::eval::policy::document_json(&body)
+                    {
                         let span = body.span;
                         let attrs = Node::new(
                             Value::Object(crate::tree::Object {

@@ -61,10 +61,33 @@ pub struct Scope {
     pub file: Rc<str>,
 }
 
+/// Everything evaluation reads, handed to it by the loader: evaluation
+/// never opens a file or lists a directory itself, so it stays a step from
+/// parsed documents to evaluated ones, and every read goes through the one
+/// safe reader (no FIFO, no device, a size cap).
+pub trait Disk: std::fmt::Debug + Send + Sync {
+    /// The text of `path`, at most `cap` bytes; the error says why not.
+    fn read(&self, path: &std::path::Path, cap: u64) -> Result<String, String>;
+    /// The names in directory `dir` (files Terraform loads by name:
+    /// `*.auto.tfvars`), sorted.
+    fn list(&self, dir: &std::path::Path) -> Vec<std::path::PathBuf>;
+    /// The parsed Terraform files of the module in `dir`, read only where
+    /// `allowed` (canonical directories) permits.
+    fn module_files(
+        &self,
+        dir: &std::path::Path,
+        allowed: &[std::path::PathBuf],
+    ) -> Vec<crate::platform::LoadedFile>;
+    /// How a path is named to users.
+    fn display(&self, path: &std::path::Path) -> String;
+}
+
 /// What `file()` and `templatefile()` may read: files of the module's
 /// directory tree inside the scanned paths, never outside them.
 #[derive(Debug)]
 pub struct FileAccess {
+    /// Where reads go.
+    pub disk: std::sync::Arc<dyn Disk>,
     /// The module directory (`path.module`), as the user reaches it.
     pub module_dir: std::path::PathBuf,
     /// The scanned paths, canonical: reads are refused outside them.
@@ -79,25 +102,18 @@ const MAX_READ: u64 = 1024 * 1024;
 
 impl FileAccess {
     /// The text of `path` (relative to the working directory, as Terraform
-    /// reads it), when it lies inside a scanned path. Read through
-    /// [`crate::source::read_source`], which refuses a FIFO or device
-    /// without blocking (issue 21, item 15).
+    /// reads it), when it lies inside a scanned path. Read through the
+    /// loader's safe reader, which refuses a FIFO or device without
+    /// blocking (issue 21, item 15).
     fn read(&self, path: &str) -> Option<String> {
         let canonical = std::fs::canonicalize(path).ok()?;
         if !self.roots.iter().any(|r| canonical.starts_with(r)) {
             return None;
         }
-        match crate::source::read_source(&canonical, MAX_READ) {
-            Ok(source) => Some(source.text),
-            Err(err) => {
-                let display = crate::discover::display_path(std::path::Path::new(path));
-                // `--max-file-size` does not move this cap: do not suggest it.
-                let reason = match err {
-                    crate::source::ReadError::TooLarge { size, cap } => {
-                        format!("file is {size} bytes, over the {cap}-byte limit")
-                    }
-                    other => other.to_string(),
-                };
+        match self.disk.read(&canonical, MAX_READ) {
+            Ok(text) => Some(text),
+            Err(reason) => {
+                let display = self.disk.display(std::path::Path::new(path));
                 if let Ok(mut refused) = self.refused.lock() {
                     refused.insert(crate::diagnostic::Diagnostic::error(
                         display,
@@ -779,9 +795,9 @@ impl Evaluator<'_> {
                 };
                 let files = self.scope.files.as_ref()?;
                 match name.as_str() {
-                    "module" => Cow::Owned(self.node(Value::String(
-                        crate::discover::display_path(&files.module_dir),
-                    ))),
+                    "module" => {
+                        Cow::Owned(self.node(Value::String(files.disk.display(&files.module_dir))))
+                    }
                     _ => return None,
                 }
             }
