@@ -19,59 +19,10 @@ pub mod resolve;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 
+pub use crate::finding::Severity;
 use crate::platform::Platform;
 use condition::Condition;
-
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; not a risk by itself.
-    Info,
-    /// Defence in depth.
-    Low,
-    /// A weakness an attacker needs something else to use.
-    Medium,
-    /// Directly exploitable or exposing data.
-    High,
-    /// Exposes the system to anyone, now.
-    Critical,
-}
-
-impl Severity {
-    /// Every severity, most severe first.
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
-
-    /// The lowercase name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Parses a lowercase name.
-    pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.name() == text)
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A compiled query.
 #[derive(Clone, Debug)]
