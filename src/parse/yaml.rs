@@ -96,6 +96,11 @@ impl<'a> Stream<'a> {
         }
     }
 
+    /// The whole text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Number of pieces (documents, empty or not).
     pub fn len(&self) -> usize {
         self.pieces.len()

@@ -190,6 +190,34 @@ fn header_hit(scope: &Scope) -> Hit {
 }
 
 impl Condition {
+    /// The entity kinds the condition's relations look for (`any_entity`,
+    /// `referenced_by`), so that a stream read in batches can keep those
+    /// entities in view of every batch.
+    pub fn related_kinds(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.related_kinds(out));
+            }
+            Condition::Not(inner) => inner.related_kinds(out),
+            Condition::Items {
+                filter, condition, ..
+            } => {
+                for inner in [filter, condition].into_iter().flatten() {
+                    inner.related_kinds(out);
+                }
+            }
+            Condition::Related {
+                kind, condition, ..
+            } => {
+                out.push(kind.clone());
+                if let Some(inner) = condition {
+                    inner.related_kinds(out);
+                }
+            }
+            Condition::Test { .. } | Condition::PortRange(_) => {}
+        }
+    }
+
     /// Evaluates the condition with `scope` in view.
     pub fn eval(&self, scope: &Scope, ctx: &Context) -> Outcome {
         match self {
