@@ -254,7 +254,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
 /// Kubernetes streams larger than this many bytes are read and queried a
 /// batch of documents of about this size at a time, so memory follows one
 /// batch's trees (plus the text, which reports quote), not the stream's.
-pub const STREAM_BATCH_BYTES: usize = 1 << 20;
+pub const STREAM_BATCH_BYTES: usize = 256 * 1024;
 
 /// Reads a streamed file ([`LoadedFile::streamed`]) for `run`: first the
 /// documents holding entities of `context_kinds` (what relations look for,
@@ -303,7 +303,8 @@ pub fn read_streamed_whole(unit: &mut LoadedUnit) {
             .collect();
         file.streamed = false;
     }
-    unit.files.retain(|f| f.platform != Platform::Kubernetes || !f.documents.is_empty());
+    unit.files
+        .retain(|f| f.platform != Platform::Kubernetes || !f.documents.is_empty());
 }
 
 /// The documents of a stream holding an entity of one of `kinds`. A piece

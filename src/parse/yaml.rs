@@ -905,7 +905,10 @@ impl<'a, 'b> Builder<'a, 'b> {
     /// document, up to the next document marker.
     fn skipped(&mut self, error: ParseError, piece: &std::ops::Range<usize>) -> ParseError {
         let first = self.loc.position(piece.start).0;
-        let last = self.loc.position(piece.end.saturating_sub(1).max(piece.start)).0;
+        let last = self
+            .loc
+            .position(piece.end.saturating_sub(1).max(piece.start))
+            .0;
         let lines = if first == last {
             format!("line {first}")
         } else {
@@ -983,7 +986,13 @@ impl<'a, 'b> Builder<'a, 'b> {
     /// being built: saphyr wants what is inside a flow collection or a
     /// quoted scalar there to be indented past it.
     fn block_column(&mut self) -> usize {
-        let Some(start) = self.stack.iter().rev().find(|f| f.open.is_none()).map(|f| f.start) else {
+        let Some(start) = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| f.open.is_none())
+            .map(|f| f.start)
+        else {
             return 0;
         };
         self.loc.position(start).1 as usize - 1
@@ -1869,7 +1878,10 @@ Condition:
         assert_eq!(enc.items()[1].as_str(), Some("AES256"));
         assert_eq!(pos(enc.span), (3, 40, 6, 6));
         let a = like.at("other.a").unwrap();
-        assert_eq!((a.as_number(), pos(a.span)), (Some(Number::Int(1)), (8, 10, 8, 11)));
+        assert_eq!(
+            (a.as_number(), pos(a.span)),
+            (Some(Number::Int(1)), (8, 10, 8, 11))
+        );
         let b = like.at("last.b").unwrap();
         assert_eq!(b.items()[1].span.start_line, 11);
         assert_eq!(pos(b.items()[1].span), (11, 5, 11, 6));

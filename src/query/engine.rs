@@ -61,7 +61,16 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
     let mut result = UnitResult::default();
     for (i, loaded) in unit.files.iter().enumerate() {
         let mut inline = FileSuppressions::new(loaded, options);
-        run_file(registry, &files, i, loaded, &scratch, &mut inline, options, &mut result);
+        run_file(
+            registry,
+            &files,
+            i,
+            loaded,
+            &scratch,
+            &mut inline,
+            options,
+            &mut result,
+        );
         inline.report_unused(loaded, options, &mut result);
     }
     result
@@ -87,7 +96,16 @@ pub fn run_batches_with(
             documents_file(loaded.platform, None, &documents),
             documents_file(loaded.platform, None, context),
         ];
-        run_file(registry, &files, 0, loaded, &scratch, &mut inline, options, &mut result);
+        run_file(
+            registry,
+            &files,
+            0,
+            loaded,
+            &scratch,
+            &mut inline,
+            options,
+            &mut result,
+        );
     }
     inline.report_unused(loaded, options, &mut result);
     result
