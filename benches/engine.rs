@@ -52,6 +52,7 @@ fn unit(platform: Platform, text: String) -> LoadedUnit {
             platform,
             source: SourceText { text, bom_len: 0 },
             documents,
+            streamed: false,
             module: None,
             module_call: None,
         }],

@@ -93,7 +93,9 @@ pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, 
     let candidates = discovery.files.len();
     let units = units(discovery.files);
     let with_tree = config.tree;
-    let results = for_each_unit(&units, &config.load, threads, |unit| {
+    let results = for_each_unit(&units, &config.load, threads, |mut unit| {
+        // Every tree is shown, so a large stream is read whole.
+        crate::load::read_streamed_whole(&mut unit);
         describe_unit(unit, with_tree)
     });
 

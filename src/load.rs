@@ -265,6 +265,23 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         }
         return;
     };
+    if platform == Platform::Kubernetes
+        && syntax == Syntax::Yaml
+        && source.text.len() > STREAM_BATCH_BYTES
+    {
+        // Its trees would take some twenty times its size if held whole
+        // (issue 21, item 14): read when queries run, a batch at a time.
+        out.files.push(LoadedFile {
+            display: file.display.clone(),
+            platform,
+            source,
+            documents: Vec::new(),
+            streamed: true,
+            module: None,
+            module_call: None,
+        });
+        return;
+    }
     let index = LineIndex::with_base(&source.text, source.bom_len);
     let parsed = match syntax {
         Syntax::Hcl => parse::hcl::parse(&source.text, &index),
@@ -310,6 +327,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         platform,
         source,
         documents,
+        streamed: false,
         module: None,
         module_call: None,
     });
@@ -354,6 +372,137 @@ fn unread(file: &FoundFile, err: &ReadError) -> Option<Diagnostic> {
 
 fn is_too_large(err: &ReadError) -> bool {
     matches!(err, ReadError::TooLarge { .. })
+}
+
+/// Kubernetes streams larger than this many bytes are read and queried a
+/// batch of documents of about this size at a time, so memory follows one
+/// batch's trees (plus the text, which reports quote), not the stream's.
+pub const STREAM_BATCH_BYTES: usize = 256 * 1024;
+
+/// Reads a streamed file ([`LoadedFile::streamed`]) for `run`: first the
+/// documents holding entities of `context_kinds` (what relations look for,
+/// kept in view of every batch), then every document a batch at a time.
+/// Returns what `run` returned, the parse errors as diagnostics, and the
+/// number of documents read.
+pub fn read_streamed<R>(
+    file: &LoadedFile,
+    context_kinds: &[String],
+    run: impl FnOnce(&[Node], &mut dyn Iterator<Item = Vec<Node>>) -> R,
+) -> (R, Vec<Diagnostic>, usize) {
+    let text = &file.source.text;
+    let index = LineIndex::with_base(text, file.source.bom_len);
+    let stream = parse::yaml::Stream::new(text, &index);
+    let context = context_documents(&stream, file.platform, context_kinds);
+    let mut batches = Batches {
+        stream: &stream,
+        next: 0,
+        budget: parse::yaml::Budget::for_text(text),
+        errors: Vec::new(),
+        documents: 0,
+    };
+    let result = run(&context, &mut batches);
+    let diagnostics = batches
+        .errors
+        .into_iter()
+        .map(|e| Diagnostic::error(&file.display, e.line, e.column, e.message))
+        .collect();
+    (result, diagnostics, batches.documents)
+}
+
+/// Parses the documents of the streamed files of `unit` at once, for
+/// commands that show every tree (`inspect`); a file with no Kubernetes
+/// document left is dropped, as [`load_file`] drops it.
+pub fn read_streamed_whole(unit: &mut LoadedUnit) {
+    for file in unit.files.iter_mut().filter(|f| f.streamed) {
+        let index = LineIndex::with_base(&file.source.text, file.source.bom_len);
+        let Parsed { documents, errors } = parse::yaml::parse(&file.source.text, &index);
+        for e in errors {
+            let d = Diagnostic::error(&file.display, e.line, e.column, e.message);
+            unit.diagnostics.push(d);
+        }
+        file.documents = documents
+            .into_iter()
+            .filter(|d| crate::platform::kubernetes::object_kind(d).is_some())
+            .collect();
+        file.streamed = false;
+    }
+    unit.files
+        .retain(|f| f.platform != Platform::Kubernetes || !f.documents.is_empty());
+}
+
+/// The documents of a stream holding an entity of one of `kinds`. A piece
+/// whose text cannot name the object kind a selector asks for (no
+/// `ServiceAccount` in it, and no escape that could spell it) is not parsed.
+fn context_documents(
+    stream: &parse::yaml::Stream<'_>,
+    platform: Platform,
+    kinds: &[String],
+) -> Vec<Node> {
+    let mut kept = Vec::new();
+    if kinds.is_empty() {
+        return kept;
+    }
+    let names: Option<Vec<&str>> = kinds.iter().map(|k| k.strip_prefix("object.")).collect();
+    let mut budget = parse::yaml::Budget::for_text(stream.text());
+    for i in 0..stream.len() {
+        let piece = stream.piece_text(i);
+        if let Some(names) = &names
+            && !piece.contains('\\')
+            && !names.iter().any(|name| piece.contains(name))
+        {
+            continue;
+        }
+        stream.read(i..i + 1, &mut budget, |doc| {
+            let wanted = crate::platform::entities(platform, std::slice::from_ref(&doc))
+                .iter()
+                .any(|e| {
+                    kinds
+                        .iter()
+                        .any(|k| crate::platform::kind_covers(k, &e.kind))
+                });
+            if wanted {
+                kept.push(doc);
+            }
+        });
+    }
+    kept
+}
+
+/// A streamed file's Kubernetes documents, about [`STREAM_BATCH_BYTES`] of
+/// source at a time, with the parse errors met on the way.
+struct Batches<'s, 'a> {
+    stream: &'s parse::yaml::Stream<'a>,
+    /// The next piece to read.
+    next: usize,
+    budget: parse::yaml::Budget,
+    errors: Vec<crate::parse::ParseError>,
+    /// Documents handed out.
+    documents: usize,
+}
+
+impl Iterator for Batches<'_, '_> {
+    type Item = Vec<Node>;
+
+    fn next(&mut self) -> Option<Vec<Node>> {
+        if self.next >= self.stream.len() {
+            return None;
+        }
+        let start = self.next;
+        let mut bytes = 0;
+        while self.next < self.stream.len() && (self.next == start || bytes < STREAM_BATCH_BYTES) {
+            bytes += self.stream.piece_text(self.next).len();
+            self.next += 1;
+        }
+        let mut batch = Vec::new();
+        let errors = self.stream.read(start..self.next, &mut self.budget, |doc| {
+            if crate::platform::kubernetes::object_kind(&doc).is_some() {
+                batch.push(doc);
+            }
+        });
+        self.errors.extend(errors);
+        self.documents += batch.len();
+        Some(batch)
+    }
 }
 
 /// The syntax a file is parsed with.

@@ -168,14 +168,31 @@ struct UnitSummary {
 
 fn summarize(
     registry: &crate::query::registry::Registry,
-    unit: LoadedUnit,
+    mut unit: LoadedUnit,
     options: crate::query::engine::EngineOptions,
 ) -> UnitSummary {
-    let run = crate::query::engine::run_unit_with(registry, &unit, options);
+    let mut streamed_documents = 0;
+    let run = match unit.files.iter().find(|f| f.streamed) {
+        // A large Kubernetes stream, alone in its unit: queried a batch of
+        // documents at a time (issue 21, item 14).
+        Some(file) => {
+            let kinds = related_kinds(registry, file.platform);
+            let (run, diagnostics, documents) =
+                crate::load::read_streamed(file, &kinds, |context, batches| {
+                    crate::query::engine::run_batches_with(
+                        registry, file, context, batches, options,
+                    )
+                });
+            unit.diagnostics.extend(diagnostics);
+            streamed_documents = documents;
+            run
+        }
+        None => crate::query::engine::run_unit_with(registry, &unit, options),
+    };
     // Module instances are the module's files again: counted once, where
     // they are.
     let own = || unit.files.iter().filter(|f| f.module.is_none());
-    let documents = own().map(|f| f.documents.len()).sum();
+    let documents = own().map(|f| f.documents.len()).sum::<usize>() + streamed_documents;
     // Files that failed to parse count as what they were read as, so the
     // summary says what the parse errors are about (issue 21, item 7).
     let platforms = own()
@@ -197,6 +214,22 @@ fn summarize(
         bytes: unit.bytes_read,
         sources,
     }
+}
+
+/// The entity kinds that relations of `platform`'s queries look for.
+fn related_kinds(
+    registry: &crate::query::registry::Registry,
+    platform: crate::platform::Platform,
+) -> Vec<String> {
+    let mut kinds = Vec::new();
+    for query in registry.queries().iter().filter(|q| !q.deprecated) {
+        if let Some(rule) = query.rule_for(platform) {
+            rule.condition.related_kinds(&mut kinds);
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
 }
 
 /// Discovers, loads and runs `registry` over everything under the paths.

@@ -219,7 +219,7 @@ fn bad_input_is_reported_and_the_rest_is_read() {
     );
     assert_eq!(
         diags[3],
-        "stream.yaml:22:1 error while parsing a flow sequence, expected ',' or ']'"
+        "stream.yaml:22:1 error while parsing a flow sequence, expected ',' or ']' (the document at lines 18\u{2013}21 is skipped)"
     );
     assert!(
         diags[4].starts_with("syntax/main.tf:3:1 error invalid HCL syntax"),

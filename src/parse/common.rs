@@ -7,8 +7,9 @@ use crate::tree::Node;
 /// over an adversarial file must not exhaust the stack.
 pub const MAX_DEPTH: usize = 128;
 
-/// A YAML document whose aliases would expand to more nodes than this is
-/// refused (the "billion laughs" attack), whatever its size on disk.
+/// A YAML file whose aliases would expand to more nodes than this, over all
+/// its documents, is refused from the document that crosses it on (the
+/// "billion laughs" attack), whatever its size on disk.
 pub const MAX_ALIAS_EXPANSION: usize = 1_000_000;
 
 /// A syntax error at a position in the source.

@@ -23,9 +23,174 @@ use crate::tree::{Entry, LineIndex, Node, Number, Object, Span, Value};
 
 /// Parses a YAML stream into one node per document. `index` was built over `text`.
 pub fn parse(text: &str, index: &LineIndex) -> Parsed {
-    let mut builder = Builder::new(text, index);
-    builder.run();
-    builder.out
+    let stream = Stream::new(text, index);
+    let mut documents = Vec::new();
+    let mut budget = Budget::for_text(text);
+    let errors = stream.read(0..stream.len(), &mut budget, |doc| documents.push(doc));
+    Parsed { documents, errors }
+}
+
+/// A YAML stream cut at its document markers, so that its documents can be
+/// read one at a time (a large Kubernetes stream is never held as trees all
+/// at once) and a broken document costs only itself: reading resumes at the
+/// next `---` (issue 21, item 9).
+///
+/// A `---` or `...` line at column 0 ends whatever is open (a block scalar,
+/// a flow collection, a quoted scalar) in every YAML reader, so each piece
+/// parses alone exactly as it would inside the stream. Each piece holds at
+/// most one document, with the comments and directives before it.
+pub struct Stream<'a> {
+    text: &'a str,
+    index: &'a LineIndex<'a>,
+    /// Byte ranges of the pieces, in order, covering the text.
+    pieces: Vec<std::ops::Range<usize>>,
+    /// A column is then a byte distance.
+    ascii: bool,
+    /// Line starts as saphyr counts lines, when a lone `\r` makes that
+    /// differ from [`LineIndex`] (which breaks lines at `\n` only).
+    saphyr_lines: Option<Vec<usize>>,
+}
+
+/// What one file may spend, whatever its number of documents.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    /// Nodes created by alias expansion (and anchored copies) so far: the
+    /// cap is per file, or 150 documents each just under it would hold 150
+    /// times the cap (issue 21, item 13).
+    expanded: usize,
+    /// Bytes the lenient second reading may still parse again.
+    reread: usize,
+}
+
+impl Budget {
+    /// The budget for one file: [`MAX_ALIAS_EXPANSION`] nodes from aliases,
+    /// and re-reading at most a few times the text to be lenient.
+    pub fn for_text(text: &str) -> Self {
+        Budget {
+            expanded: 0,
+            reread: text.len().saturating_mul(4).saturating_add(64 * 1024),
+        }
+    }
+}
+
+impl<'a> Stream<'a> {
+    /// Cuts `text` (indexed by `index`) at its document markers.
+    pub fn new(text: &'a str, index: &'a LineIndex<'a>) -> Self {
+        let bytes = text.as_bytes();
+        let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        let saphyr_lines = memchr_cr(bytes).any(lone_cr).then(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                (0..bytes.len())
+                    .filter(|&i| bytes[i] == b'\n' || lone_cr(i))
+                    .map(|i| i + 1),
+            );
+            starts
+        });
+        Stream {
+            text,
+            index,
+            pieces: document_pieces(text),
+            ascii: text.is_ascii(),
+            saphyr_lines,
+        }
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Number of pieces (documents, empty or not).
+    pub fn len(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Whether the text holds no piece at all (it is empty).
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// The source text of piece `i`.
+    pub fn piece_text(&self, i: usize) -> &'a str {
+        self.pieces
+            .get(i)
+            .and_then(|r| self.text.get(r.clone()))
+            .unwrap_or("")
+    }
+
+    /// Reads pieces `pieces`, handing each document that parses to `each`
+    /// in source order, and returns the errors met. A broken document is
+    /// reported (with the lines skipped) and reading goes on with the next.
+    pub fn read(
+        &self,
+        pieces: std::ops::Range<usize>,
+        budget: &mut Budget,
+        mut each: impl FnMut(Node),
+    ) -> Vec<ParseError> {
+        let mut builder = Builder::new(self, budget);
+        for i in pieces {
+            if let Some(range) = self.pieces.get(i) {
+                builder.read_piece(range.clone(), &mut each);
+            }
+        }
+        builder.errors
+    }
+}
+
+/// Offsets of the `\r` bytes in `bytes`.
+fn memchr_cr(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\r')
+        .map(|(i, _)| i)
+}
+
+/// Whether the line starting at `at` is a document marker (`---` or `...`
+/// followed by a blank or the end of the line).
+fn marker_at(bytes: &[u8], at: usize, marker: &[u8; 3]) -> bool {
+    bytes.get(at..at + 3) == Some(marker.as_slice())
+        && matches!(bytes.get(at + 3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The pieces of a stream: a new piece starts at a `---` line once the
+/// current one holds content (not only blank, comment or directive lines),
+/// and after a `...` line.
+fn document_pieces(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut has_content = false;
+    let mut line = 0;
+    while line < bytes.len() {
+        let next = bytes[line..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| line + i + 1);
+        if marker_at(bytes, line, b"---") {
+            if has_content {
+                pieces.push(start..line);
+                start = line;
+            }
+            has_content = true;
+        } else if marker_at(bytes, line, b"...") {
+            pieces.push(start..next);
+            start = next;
+            has_content = false;
+        } else if !has_content {
+            let first = bytes[line..next]
+                .iter()
+                .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+            let directive = bytes[line] == b'%';
+            has_content = !(directive || matches!(first, None | Some(b'#')));
+        }
+        line = next;
+    }
+    if start < bytes.len() || pieces.is_empty() {
+        pieces.push(start..bytes.len());
+    }
+    pieces
 }
 
 /// The handle saphyr gives `!!` tags unless a `%TAG` directive changes it.
@@ -45,6 +210,11 @@ type Step = Result<(), ParseError>;
 /// walking from the previous one keeps a long single-line document (minified
 /// flow YAML) linear, where counting from the line start each time would be
 /// quadratic.
+///
+/// saphyr reads one piece of the stream at a time, sometimes a copy of it
+/// with lines indented further (the lenient reading): its lines count from
+/// the piece's first, and its columns on a re-indented line are shifted by
+/// the spaces added. Positions are always those of the original file.
 struct Locator<'a> {
     text: &'a str,
     index: &'a LineIndex<'a>,
@@ -54,7 +224,14 @@ struct Locator<'a> {
     base: u32,
     /// Line starts as saphyr counts lines, when a lone `\r` makes that
     /// differ from [`LineIndex`] (which breaks lines at `\n` only).
-    saphyr_lines: Option<Vec<usize>>,
+    saphyr_lines: Option<&'a [usize]>,
+    /// Lines (as saphyr counts them) before the piece being read.
+    line_offset: usize,
+    /// End of the piece being read.
+    piece_end: usize,
+    /// Spaces added at the start of lines of the piece (saphyr's line in the
+    /// piece, spaces), sorted by line.
+    shifts: Vec<(usize, usize)>,
     /// Last marker converted: (saphyr line, column, byte offset).
     mark_cursor: (usize, usize, usize),
     /// 1-based line of the position cursor.
@@ -68,25 +245,17 @@ struct Locator<'a> {
 }
 
 impl<'a> Locator<'a> {
-    fn new(text: &'a str, index: &'a LineIndex<'a>) -> Self {
-        let base = index.span(0, 0).start;
-        let bytes = text.as_bytes();
-        let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-        let saphyr_lines = (0..bytes.len()).any(lone_cr).then(|| {
-            let mut starts = vec![0];
-            starts.extend(
-                (0..bytes.len())
-                    .filter(|&i| bytes[i] == b'\n' || lone_cr(i))
-                    .map(|i| i + 1),
-            );
-            starts
-        });
+    fn new(stream: &'a Stream<'a>) -> Self {
+        let index = stream.index;
         let mut loc = Locator {
-            text,
+            text: stream.text,
             index,
-            ascii: text.is_ascii(),
-            base,
-            saphyr_lines,
+            ascii: stream.ascii,
+            base: index.span(0, 0).start,
+            saphyr_lines: stream.saphyr_lines.as_deref(),
+            line_offset: 0,
+            piece_end: stream.text.len(),
+            shifts: Vec::new(),
             mark_cursor: (usize::MAX, 0, 0),
             line: 1,
             line_start: 0,
@@ -98,23 +267,54 @@ impl<'a> Locator<'a> {
         loc
     }
 
+    /// Starts converting markers of a reading of the piece `piece`, with
+    /// `shifts` spaces added at the start of some of its lines.
+    fn enter(&mut self, piece: &std::ops::Range<usize>, shifts: Vec<(usize, usize)>) {
+        self.line_offset = match self.saphyr_lines {
+            Some(starts) => starts.partition_point(|&s| s <= piece.start) - 1,
+            None => self.index.position(piece.start).0 as usize - 1,
+        };
+        self.piece_end = piece.end;
+        self.shifts = shifts;
+        self.mark_cursor = (usize::MAX, 0, 0);
+    }
+
+    /// Byte offset where line `line` of the piece (1-based, as saphyr counts
+    /// lines) starts.
+    fn piece_line_start(&self, line: usize) -> Option<usize> {
+        let line = line + self.line_offset;
+        match self.saphyr_lines {
+            Some(starts) => line.checked_sub(1).and_then(|i| starts.get(i)).copied(),
+            None => u32::try_from(line)
+                .ok()
+                .and_then(|l| self.index.line_start(l)),
+        }
+    }
+
+    /// Spaces the lenient reading added at the start of line `line` of the
+    /// piece.
+    fn shift(&self, line: usize) -> usize {
+        if self.shifts.is_empty() {
+            return 0;
+        }
+        match self.shifts.binary_search_by_key(&line, |&(l, _)| l) {
+            Ok(i) => self.shifts[i].1,
+            Err(_) => 0,
+        }
+    }
+
     /// Byte offset of a saphyr marker: 1-based line, 0-based column in
     /// characters. Its character index is not used: saphyr advances it by
     /// bytes in places (directive parameters), and an error there would
     /// shift every later position, where a column error ends with its line.
     fn byte(&mut self, mark: Marker) -> usize {
-        let (line, col) = (mark.line(), mark.col());
-        let line_start = match &self.saphyr_lines {
-            Some(starts) => line.checked_sub(1).and_then(|i| starts.get(i)).copied(),
-            None => u32::try_from(line)
-                .ok()
-                .and_then(|l| self.index.line_start(l)),
-        };
-        let Some(line_start) = line_start else {
-            return self.text.len();
+        let line = mark.line();
+        let col = mark.col().saturating_sub(self.shift(line));
+        let Some(line_start) = self.piece_line_start(line) else {
+            return self.piece_end;
         };
         if self.ascii {
-            return (line_start + col).min(self.text.len());
+            return (line_start + col).min(self.piece_end);
         }
         let (c_line, c_col, c_byte) = self.mark_cursor;
         let (from_col, from_byte) = if c_line == line && c_col <= col {
@@ -123,7 +323,7 @@ impl<'a> Locator<'a> {
             (0, line_start)
         };
         let mut byte = from_byte;
-        let mut chars = self.text[from_byte..].char_indices();
+        let mut chars = self.text[from_byte.min(self.text.len())..].char_indices();
         for _ in from_col..col {
             match chars.next() {
                 Some((_, '\n' | '\r')) | None => break,
@@ -500,67 +700,264 @@ impl Frame {
     }
 }
 
-struct Builder<'a> {
+struct Builder<'a, 'b> {
     text: &'a str,
     loc: Locator<'a>,
-    out: Parsed,
+    /// Errors met so far, in source order.
+    errors: Vec<ParseError>,
+    /// The file's budgets, shared by all its pieces.
+    budget: &'b mut Budget,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     /// Names some alias may use; other anchors are not recorded.
     aliased: HashSet<&'a str>,
-    /// Nodes created by alias expansion in the current document.
-    expanded: usize,
     /// The current document's root, kept until the document ends cleanly.
     root: Option<Node>,
+    /// The piece's document, once it has ended cleanly.
+    document: Option<Node>,
     /// End of the previous event: a block scalar's indicator is searched
     /// from here, as saphyr's span starts at its first content line.
     last_end: usize,
+    /// Lines the lenient reading indented further, sorted by offset.
+    fixes: Vec<Fix>,
 }
 
-impl<'a> Builder<'a> {
-    fn new(text: &'a str, index: &'a LineIndex<'a>) -> Self {
+/// A line of a piece that the lenient reading indents further: a line
+/// inside a flow collection or a quoted scalar that is less indented than
+/// saphyr requires, as go-yaml and PyYAML (which ignore indentation there)
+/// accept it.
+#[derive(Clone, Debug)]
+struct Fix {
+    /// Byte offset of the start of the line in the file.
+    at: usize,
+    /// The line in the piece, as saphyr counts lines.
+    line: usize,
+    /// Spaces added in front of it.
+    spaces: usize,
+    /// The error saphyr gave without the fix, reported if the fix turns out
+    /// not to be inside a flow collection or a quoted scalar.
+    error: ParseError,
+    /// Seen inside a flow collection or a quoted scalar.
+    inside: bool,
+}
+
+/// Why reading a piece stopped.
+struct Failure {
+    error: ParseError,
+    /// For an indentation error from saphyr: the error's line in the piece,
+    /// whether it is about a quoted scalar (the marker is then the opening
+    /// quote), and the column the line must reach (one past the innermost
+    /// block collection's).
+    indentation: Option<Indentation>,
+}
+
+struct Indentation {
+    line: usize,
+    at: usize,
+    quoted: bool,
+    target: usize,
+}
+
+impl<'a, 'b> Builder<'a, 'b> {
+    fn new(stream: &'a Stream<'a>, budget: &'b mut Budget) -> Self {
         Builder {
-            text,
-            loc: Locator::new(text, index),
-            out: Parsed::default(),
+            text: stream.text,
+            loc: Locator::new(stream),
+            errors: Vec::new(),
+            budget,
             stack: Vec::new(),
             anchors: HashMap::new(),
-            aliased: alias_names(text),
-            expanded: 0,
+            aliased: HashSet::new(),
             root: None,
+            document: None,
             last_end: 0,
+            fixes: Vec::new(),
         }
     }
 
-    fn run(&mut self) {
-        let mut parser = Parser::new_from_str(self.text);
+    /// Reads one piece; its document goes to `each`, or its error to
+    /// `errors`. An indentation error inside a flow collection or a quoted
+    /// scalar is read again with the offending lines indented further.
+    fn read_piece(&mut self, piece: std::ops::Range<usize>, each: &mut impl FnMut(Node)) {
+        let source = self.text.get(piece.clone()).unwrap_or("");
+        self.aliased = alias_names(source);
+        self.fixes.clear();
+        let expanded = self.budget.expanded;
+        loop {
+            self.stack.clear();
+            self.anchors.clear();
+            self.root = None;
+            self.document = None;
+            self.last_end = piece.start;
+            self.budget.expanded = expanded;
+            let shifts = self.fixes.iter().map(|f| (f.line, f.spaces)).collect();
+            self.loc.enter(&piece, shifts);
+            let outcome = if self.fixes.is_empty() {
+                self.run(source)
+            } else {
+                let copy = self.indented(&piece);
+                self.run(&copy)
+            };
+            let failure = match outcome {
+                Ok(()) => match self.fixes.iter().find(|f| !f.inside) {
+                    // Indenting that line changed how block structure reads:
+                    // the original error stands.
+                    Some(fix) => Failure {
+                        error: fix.error.clone(),
+                        indentation: None,
+                    },
+                    None => {
+                        if let Some(document) = self.document.take() {
+                            each(document);
+                        }
+                        return;
+                    }
+                },
+                Err(failure) => failure,
+            };
+            if !self.lenient(&failure, &piece) {
+                let error = self.skipped(failure.error, &piece);
+                self.errors.push(error);
+                return;
+            }
+        }
+    }
+
+    /// Adds the fixes an indentation error asks for; false when it is not
+    /// one the lenient reading handles (or the budget is spent).
+    fn lenient(&mut self, failure: &Failure, piece: &std::ops::Range<usize>) -> bool {
+        let Some(ind) = &failure.indentation else {
+            return false;
+        };
+        if self.budget.reread < piece.len() {
+            return false;
+        }
+        let mut lines: Vec<(usize, usize)> = Vec::new();
+        if ind.quoted {
+            // Every continuation line of the quoted scalar: saphyr names
+            // only where it opens.
+            let close = self.closing_quote(ind.at, piece.end);
+            let mut line = ind.line + 1;
+            while let Some(start) = self.loc.piece_line_start(line) {
+                if start >= close || start >= piece.end {
+                    break;
+                }
+                lines.push((line, start));
+                line += 1;
+            }
+        } else if let Some(start) = self.loc.piece_line_start(ind.line) {
+            lines.push((ind.line, start));
+        }
+        let bytes = self.text.as_bytes();
+        let mut added = false;
+        for (line, start) in lines {
+            let blank = bytes[start..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let empty = matches!(bytes.get(start + blank), None | Some(b'\r' | b'\n'));
+            if empty || blank >= ind.target || self.fixes.iter().any(|f| f.line == line) {
+                continue;
+            }
+            self.fixes.push(Fix {
+                at: start,
+                line,
+                spaces: ind.target - blank,
+                error: failure.error.clone(),
+                inside: false,
+            });
+            added = true;
+        }
+        if added {
+            self.budget.reread -= piece.len();
+            self.fixes.sort_by_key(|f| f.at);
+        }
+        added
+    }
+
+    /// The piece with the fixes' spaces added.
+    fn indented(&self, piece: &std::ops::Range<usize>) -> String {
+        let extra: usize = self.fixes.iter().map(|f| f.spaces).sum();
+        let mut copy = String::with_capacity(piece.len() + extra);
+        let mut from = piece.start;
+        for fix in &self.fixes {
+            copy.push_str(self.text.get(from..fix.at).unwrap_or(""));
+            copy.extend(std::iter::repeat_n(' ', fix.spaces));
+            from = fix.at;
+        }
+        copy.push_str(self.text.get(from..piece.end).unwrap_or(""));
+        copy
+    }
+
+    /// Marks the fixes whose line starts strictly inside `start..end` (a
+    /// flow collection or a quoted scalar) as harmless.
+    fn cover_fixes(&mut self, start: usize, end: usize) {
+        if self.fixes.is_empty() {
+            return;
+        }
+        let first = self.fixes.partition_point(|f| f.at <= start);
+        for fix in self.fixes[first..].iter_mut().take_while(|f| f.at < end) {
+            fix.inside = true;
+        }
+    }
+
+    /// The error with what reading skips because of it: the rest of its
+    /// document, up to the next document marker.
+    fn skipped(&mut self, error: ParseError, piece: &std::ops::Range<usize>) -> ParseError {
+        let first = self.loc.position(piece.start).0;
+        let last = self
+            .loc
+            .position(piece.end.saturating_sub(1).max(piece.start))
+            .0;
+        let lines = if first == last {
+            format!("line {first}")
+        } else {
+            format!("lines {first}\u{2013}{last}")
+        };
+        let resume = if piece.end < self.text.len() {
+            let next = self.loc.position(piece.end).0;
+            format!("; reading resumes at line {next}")
+        } else {
+            String::new()
+        };
+        ParseError {
+            message: format!(
+                "{} (the document at {lines} is skipped{resume})",
+                error.message
+            ),
+            ..error
+        }
+    }
+
+    fn run(&mut self, source: &str) -> Result<(), Failure> {
+        let mut parser = Parser::new_from_str(source);
         // saphyr repeats its error forever once it has one, so the first
-        // error ends the stream; so does ours, as the document is lost.
+        // error ends the piece.
         while let Some(next) = parser.next_event() {
             let (event, span) = match next {
                 Ok(ok) => ok,
-                Err(err) => {
-                    let error = self.scan_error(&err);
-                    self.out.errors.push(error);
-                    return;
-                }
+                Err(err) => return Err(self.scan_error(&err)),
             };
             if event == Event::StreamEnd {
-                return;
+                return Ok(());
             }
             let start = self.loc.byte(span.start);
             let end = self.loc.byte(span.end).max(start);
             let step = self.event(event, start, end);
             self.last_end = end;
             if let Err(error) = step {
-                self.out.errors.push(error);
-                return;
+                return Err(Failure {
+                    error,
+                    indentation: None,
+                });
             }
         }
+        Ok(())
     }
 
-    fn scan_error(&mut self, err: &ScanError) -> ParseError {
-        let offset = self.loc.byte(*err.marker());
+    fn scan_error(&mut self, err: &ScanError) -> Failure {
+        let mark = *err.marker();
+        let offset = self.loc.byte(mark);
         let info = err.info().trim().trim_end_matches('.');
         let message = if info == "recursion limit exceeded" {
             // saphyr's own flow-nesting limit (255) is above ours.
@@ -568,20 +965,49 @@ impl<'a> Builder<'a> {
         } else {
             info.to_lowercase()
         };
-        self.loc.error(offset, message)
+        let quoted = info == "invalid indentation in quoted scalar";
+        let flow = matches!(
+            info,
+            "invalid indentation" | "invalid indentation in flow construct"
+        );
+        let indentation = (quoted || flow).then(|| Indentation {
+            line: mark.line(),
+            at: offset,
+            quoted,
+            target: self.block_column() + 1,
+        });
+        Failure {
+            error: self.loc.error(offset, message),
+            indentation,
+        }
+    }
+
+    /// The 0-based column (in characters) of the innermost block collection
+    /// being built: saphyr wants what is inside a flow collection or a
+    /// quoted scalar there to be indented past it.
+    fn block_column(&mut self) -> usize {
+        let Some(start) = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| f.open.is_none())
+            .map(|f| f.start)
+        else {
+            return 0;
+        };
+        self.loc.position(start).1 as usize - 1
     }
 
     fn event(&mut self, event: Event<'_>, start: usize, end: usize) -> Step {
         match event {
             Event::DocumentStart(_) => {
                 self.anchors.clear();
-                self.expanded = 0;
                 self.stack.clear();
                 self.root = None;
             }
             Event::DocumentEnd => {
                 if let Some(root) = self.root.take() {
-                    self.out.documents.push(root);
+                    self.document = Some(root);
                 }
                 self.anchors.clear();
             }
@@ -771,7 +1197,9 @@ impl<'a> Builder<'a> {
             ScalarStyle::Plain => (content, end),
             // saphyr's span runs on over trailing blanks and a comment.
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                (content, self.closing_quote(content, end))
+                let close = self.closing_quote(content, end);
+                self.cover_fixes(content, close);
+                (content, close)
             }
         };
 
@@ -899,6 +1327,9 @@ impl<'a> Builder<'a> {
         let Some(frame) = self.stack.pop() else {
             return Err(self.loc.error(end, "unbalanced yaml collection end"));
         };
+        if let Some(open) = frame.open {
+            self.cover_fixes(open, end);
+        }
         let span = match (frame.open, frame.first, frame.last) {
             (Some(open), _, _) => self.loc.span(open, end),
             (None, Some(first), Some(last)) => first.cover(last),
@@ -941,10 +1372,10 @@ impl<'a> Builder<'a> {
         if self.depth() + anchored.height > MAX_DEPTH {
             return Err(self.too_deep(start));
         }
-        if self.expanded + anchored.count > MAX_ALIAS_EXPANSION {
+        if self.budget.expanded + anchored.count > MAX_ALIAS_EXPANSION {
             return Err(self.too_many_nodes(start));
         }
-        self.expanded += anchored.count;
+        self.budget.expanded += anchored.count;
         if self.expects_key() {
             let key = match &anchored.node.value {
                 Value::String(s) => s.clone(),
@@ -992,20 +1423,21 @@ impl<'a> Builder<'a> {
     }
 
     fn charge(&mut self, count: usize, at: usize) -> Step {
-        if self.expanded + count > MAX_ALIAS_EXPANSION {
+        if self.budget.expanded + count > MAX_ALIAS_EXPANSION {
             return Err(self.too_many_nodes(at));
         }
-        self.expanded += count;
+        self.budget.expanded += count;
         Ok(())
     }
 
     fn too_many_nodes(&mut self, at: usize) -> ParseError {
-        let message = format!("yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes");
+        let message =
+            format!("yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes in this file");
         self.loc.error(at, message)
     }
 
     fn attach(&mut self, node: Node) {
-        let text = self.loc.text;
+        let text = self.text;
         let base = self.loc.base;
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(node);
@@ -1349,19 +1781,181 @@ spec:
         assert_eq!(parse_str("a: 1\n---\n").documents.len(), 1);
     }
 
+    /// Issue 21, item 9: a broken document costs only itself.
     #[test]
-    fn broken_third_document_keeps_the_first_two() {
+    fn issue_21_broken_document_is_skipped_and_reading_resumes() {
         let text = "a: 1\n---\nb: 2\n---\nc: [1, 2\nd: 3\n---\ne: 5\n";
         let parsed = parse_str(text);
-        assert_eq!(parsed.documents.len(), 2);
-        assert_eq!(
-            parsed.documents[1].get("b").unwrap().as_number(),
-            Some(Number::Int(2))
-        );
+        let keys: Vec<&str> = parsed
+            .documents
+            .iter()
+            .map(|d| d.as_object().unwrap().entries[0].key.as_str())
+            .collect();
+        assert_eq!(keys, ["a", "b", "e"]);
+        let e = parsed.documents[2].get("e").unwrap();
+        assert_eq!(e.as_number(), Some(Number::Int(5)));
+        assert_eq!(pos(e.span), (8, 4, 8, 5));
         assert_eq!(parsed.errors.len(), 1);
         let error = &parsed.errors[0];
-        assert!(error.line >= 5 && error.line <= 6, "{error}");
-        assert_eq!(error.message, error.message.to_lowercase());
+        assert_eq!((error.line, error.column), (6, 2), "{error}");
+        assert_eq!(
+            error.message,
+            "illegal placement of ':' indicator \
+             (the document at lines 4\u{2013}6 is skipped; reading resumes at line 7)"
+        );
+
+        // Several broken documents, each reported; the last one at the end.
+        let text = "x: ]\n---\nok: 1\n---\ny: [\n";
+        let parsed = parse_str(text);
+        assert_eq!(parsed.documents.len(), 1);
+        assert_eq!(parsed.errors.len(), 2);
+        assert!(
+            parsed.errors[0]
+                .message
+                .ends_with("(the document at line 1 is skipped; reading resumes at line 2)"),
+            "{}",
+            parsed.errors[0]
+        );
+        assert!(
+            parsed.errors[1]
+                .message
+                .ends_with("(the document at lines 4\u{2013}5 is skipped)"),
+            "{}",
+            parsed.errors[1]
+        );
+
+        // `...` ends a document too; directives after it belong to the next.
+        let text = "a: [\n...\n%YAML 1.2\n---\nb: 2\n";
+        let parsed = parse_str(text);
+        assert_eq!(parsed.documents.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.documents[0].get("b").unwrap().span.start_line, 5);
+    }
+
+    /// Issue 21, item 9: a flow collection closed at its key's column, as
+    /// go-yaml (kubectl) and PyYAML (cfn-lint, the AWS CLI) read it.
+    #[test]
+    fn issue_21_flow_closed_at_the_key_column() {
+        let text = "\
+spec:
+  containers:
+    - name: csi
+      args: [
+          \"-a\", \"/x\",
+          \"-b\",
+      ]
+      env: []
+";
+        let doc = one(text);
+        let container = &doc.at("spec.containers").unwrap().items()[0];
+        let args = container.get("args").unwrap();
+        let values: Vec<&str> = args.items().iter().filter_map(Node::as_str).collect();
+        assert_eq!(values, ["-a", "/x", "-b"]);
+        assert_eq!(pos(args.items()[2].span), (6, 11, 6, 15));
+        // The sequence runs from `[` to the `]` where it is written.
+        assert_eq!(pos(args.span), (4, 13, 7, 8));
+        assert_eq!(container.get("env").unwrap().span.start_line, 8);
+
+        // A closing bracket less indented than the content, under a quoted
+        // key, and a flow mapping closed at its key's column, twice.
+        let text = "\
+Condition:
+  StringLike:
+    's3:x-amz-server-side-encryption': [
+        \"aws:kms\",
+        \"AES256\"
+    ]
+    other: {
+      a: 1
+    }
+    last: {b: [1,
+    2]
+    }
+";
+        let doc = one(text);
+        let like = doc.at("Condition.StringLike").unwrap();
+        let enc = like.get("s3:x-amz-server-side-encryption").unwrap();
+        assert_eq!(enc.items()[1].as_str(), Some("AES256"));
+        assert_eq!(pos(enc.span), (3, 40, 6, 6));
+        let a = like.at("other.a").unwrap();
+        assert_eq!(
+            (a.as_number(), pos(a.span)),
+            (Some(Number::Int(1)), (8, 10, 8, 11))
+        );
+        let b = like.at("last.b").unwrap();
+        assert_eq!(b.items()[1].span.start_line, 11);
+        assert_eq!(pos(b.items()[1].span), (11, 5, 11, 6));
+    }
+
+    /// Issue 21, item 9: a quoted scalar whose continuation lines are at the
+    /// key's column (CloudFormation descriptions).
+    #[test]
+    fn issue_21_quoted_scalar_continued_at_the_key_column() {
+        let text = "\
+Parameters:
+  Name:
+    Description: \"(Optional) Name used to map
+    the name must match.\"
+    Type: String
+  Other:
+    Value: 'Log in to the console, select
+    your instance,
+  then click.'
+";
+        let doc = one(text);
+        let description = doc.at("Parameters.Name.Description").unwrap();
+        assert_eq!(
+            description.as_str(),
+            Some("(Optional) Name used to map the name must match.")
+        );
+        assert_eq!(pos(description.span), (3, 18, 4, 26));
+        assert_eq!(doc.at("Parameters.Name.Type").unwrap().span.start_line, 5);
+        let value = doc.at("Parameters.Other.Value").unwrap();
+        assert_eq!(
+            value.as_str(),
+            Some("Log in to the console, select your instance, then click.")
+        );
+        assert_eq!(pos(value.span), (7, 12, 9, 15));
+    }
+
+    /// The lenient reading never turns a block-structure error into a
+    /// document: only lines inside a flow collection or a quoted scalar
+    /// are indented, and only when that is where they turn out to be.
+    #[test]
+    fn issue_21_leniency_stays_inside_flow_and_quotes() {
+        for text in [
+            "a:\n  b: 1\n c: 2\n",
+            "a:\n  b: [1,\n2]\nc: 3\n  d: 4\n",
+            "x:\n  a: \"open\n  b: 2\nc: 3\n",
+            "a: [1,\n---\n2]\n",
+        ] {
+            let parsed = parse_str(text);
+            assert!(!parsed.errors.is_empty(), "{text:?} was accepted");
+        }
+        // A real error after a lenient line is still found, and reported
+        // where it is.
+        let parsed = parse_str("a:\n  b: [1,\n  2\n  ]\n  c: ]\n");
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].line, 5, "{}", parsed.errors[0]);
+    }
+
+    #[test]
+    fn document_pieces_start_at_markers() {
+        let text = "# head\n---\na: 1\n--- \nb: 2\n...\n%YAML 1.2\n---\nc: 3\n----\n";
+        let pieces: Vec<&str> = document_pieces(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            pieces,
+            [
+                "# head\n---\na: 1\n",
+                "--- \nb: 2\n...\n",
+                "%YAML 1.2\n---\nc: 3\n----\n"
+            ]
+        );
+        assert_eq!(document_pieces("").len(), 1);
+        assert!(document_pieces("")[0].is_empty());
     }
 
     #[test]
@@ -1372,7 +1966,10 @@ spec:
         assert_eq!(parsed.errors.len(), 1);
         let e = &parsed.errors[0];
         assert_eq!((e.line, e.column), (2, 4), "{e}");
-        assert_eq!(e.message, "misplaced bracket");
+        assert_eq!(
+            e.message,
+            "misplaced bracket (the document at lines 1\u{2013}2 is skipped)"
+        );
 
         let parsed = parse_str("key: value\n  bad: indent\n");
         assert_eq!(parsed.errors.len(), 1);
@@ -1611,7 +2208,10 @@ list: [&x hello, *x]
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(
             parsed.errors[0].message,
-            format!("yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes")
+            format!(
+                "yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes in this file \
+                 (the document at lines 1\u{2013}10 is skipped)"
+            )
         );
         assert_eq!(parsed.errors[0].line, 7);
     }
@@ -1641,7 +2241,10 @@ list: [&x hello, *x]
         assert!(parsed.documents.is_empty());
         assert_eq!(
             parsed.errors[0].message,
-            format!("yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes")
+            format!(
+                "yaml aliases expand to more than {MAX_ALIAS_EXPANSION} nodes in this file \
+                 (the document at lines 1\u{2013}2 is skipped)"
+            )
         );
 
         // Without an alias naming them, anchors cost nothing.
@@ -1658,16 +2261,17 @@ list: [&x hello, *x]
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(
             parsed.errors[0].message,
-            format!("nesting deeper than {MAX_DEPTH} levels")
+            format!("nesting deeper than {MAX_DEPTH} levels (the document at line 1 is skipped)")
         );
 
         // Balanced, so saphyr accepts it: the limit is ours.
         let balanced = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let parsed = parse_str(&balanced);
         assert!(parsed.documents.is_empty());
-        assert_eq!(
-            parsed.errors[0].message,
-            format!("nesting deeper than {MAX_DEPTH} levels")
+        assert!(
+            parsed.errors[0]
+                .message
+                .starts_with(&format!("nesting deeper than {MAX_DEPTH} levels"))
         );
         assert_eq!(
             (parsed.errors[0].line, parsed.errors[0].column),
@@ -1680,7 +2284,7 @@ list: [&x hello, *x]
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(
             parsed.errors[0].message,
-            format!("nesting deeper than {MAX_DEPTH} levels")
+            format!("nesting deeper than {MAX_DEPTH} levels (the document at line 1 is skipped)")
         );
 
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
@@ -2017,7 +2621,8 @@ list: [&x hello, *x]
     /// character index (outside directive lines, where the index drifts).
     fn check_markers(text: &str) {
         let index = LineIndex::new(text);
-        let mut loc = Locator::new(text, &index);
+        let stream = Stream::new(text, &index);
+        let mut loc = Locator::new(&stream);
         let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         let by_index = |mark: Marker| offsets.get(mark.index()).copied().unwrap_or(text.len());
         let mut parser = Parser::new_from_str(text);
@@ -2046,7 +2651,8 @@ list: [&x hello, *x]
                 check_markers(text);
             }
             let index = LineIndex::new(text);
-            let mut loc = Locator::new(text, &index);
+            let stream = Stream::new(text, &index);
+            let mut loc = Locator::new(&stream);
             let mut parser = Parser::new_from_str(text);
             while let Some(Ok((_, span))) = parser.next_event() {
                 let mark = span.start;

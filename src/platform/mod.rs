@@ -75,6 +75,11 @@ pub struct LoadedFile {
     /// The documents that parsed; those that are not of the platform (a
     /// YAML stream's ConfigMap-less junk) are left out.
     pub documents: Vec<Node>,
+    /// A Kubernetes stream too large to hold parsed at once: its documents
+    /// are not parsed at load (`documents` is empty) but read a batch at a
+    /// time by whoever runs queries over it (`load::read_streamed`), or all
+    /// at once (`load::read_streamed_whole`).
+    pub streamed: bool,
     /// For a Terraform file read as part of a module call: the call chain
     /// (`module.network.module.sg`) its entities are named under.
     pub module: Option<String>,

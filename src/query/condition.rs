@@ -211,6 +211,35 @@ fn header_hit<'a>(scope: &Scope<'a>) -> Hit<'a> {
 }
 
 impl Condition {
+    /// The entity kinds the condition's relations look for (`any_entity`,
+    /// `referenced_by`), so that a stream read in batches can keep those
+    /// entities in view of every batch.
+    pub fn related_kinds(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.related_kinds(out));
+            }
+            Condition::Not(inner) => inner.related_kinds(out),
+            Condition::ReportAt { condition, .. } => condition.related_kinds(out),
+            Condition::Items {
+                filter, condition, ..
+            } => {
+                for inner in [filter, condition].into_iter().flatten() {
+                    inner.related_kinds(out);
+                }
+            }
+            Condition::Related {
+                kind, condition, ..
+            } => {
+                out.push(kind.clone());
+                if let Some(inner) = condition {
+                    inner.related_kinds(out);
+                }
+            }
+            Condition::Test { .. } | Condition::PortRange(_) => {}
+        }
+    }
+
     /// Evaluates the condition with `scope` in view.
     pub fn eval<'a>(&'a self, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
         match self {

@@ -6,10 +6,9 @@ use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
 use crate::diagnostic::Diagnostic;
-use crate::finding::Finding;
-use crate::finding::{Suppression, SuppressionKind};
+use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::load::LoadedUnit;
-use crate::platform::{Entity, Model, entities};
+use crate::platform::{Entity, LoadedFile, Model, Platform, entities};
 use crate::suppress::{Date, InlineSuppressions, Target, Verdict};
 use crate::tree::{Node, Value};
 
@@ -55,121 +54,210 @@ pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
 /// [`run_unit`] with explicit suppression options.
 pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOptions) -> UnitResult {
     let scratch = Scratch::new();
-    let files: Vec<UnitFile> = unit
-        .files
-        .iter()
-        .map(|f| {
-            let mut found = entities(f.platform, &f.documents);
-            // Entities of a module instance are named under its call.
-            if let Some(chain) = &f.module {
-                for e in &mut found {
-                    e.identity = format!("{chain}.{}", e.identity);
-                }
-            }
-            UnitFile::new(f.platform, f.module.as_deref(), &f.documents, found)
-        })
-        .collect();
+    let files: Vec<UnitFile> = unit.files.iter().map(unit_file).collect();
     let mut result = UnitResult::default();
-    for (file, loaded) in files.iter().zip(&unit.files) {
-        result.entities += file.entities.len();
-        let inline = if options.inline_suppressions {
+    for (i, loaded) in unit.files.iter().enumerate() {
+        let mut inline = FileSuppressions::new(loaded, options);
+        run_file(
+            registry,
+            &files,
+            i,
+            loaded,
+            &scratch,
+            &mut inline,
+            options,
+            &mut result,
+        );
+        inline.report_unused(loaded, options, &mut result);
+    }
+    result
+}
+
+/// Runs every applicable query over a file whose documents arrive in
+/// batches (a large Kubernetes stream, issue 21, item 14): only one batch's
+/// trees are held at a time. `context` holds the documents of the file that
+/// relations may look for (a default ServiceAccount), kept in view of every
+/// batch so that findings are those of reading the file whole.
+pub fn run_batches_with(
+    registry: &Registry,
+    loaded: &LoadedFile,
+    context: &[Node],
+    batches: impl Iterator<Item = Vec<Node>>,
+    options: EngineOptions,
+) -> UnitResult {
+    let mut inline = FileSuppressions::new(loaded, options);
+    let mut result = UnitResult::default();
+    for documents in batches {
+        let scratch = Scratch::new();
+        let files = [
+            documents_file(loaded.platform, None, &documents),
+            documents_file(loaded.platform, None, context),
+        ];
+        run_file(
+            registry,
+            &files,
+            0,
+            loaded,
+            &scratch,
+            &mut inline,
+            options,
+            &mut result,
+        );
+    }
+    inline.report_unused(loaded, options, &mut result);
+    result
+}
+
+/// A loaded file's entities, indexed for relations.
+fn unit_file(f: &LoadedFile) -> UnitFile<'_> {
+    documents_file(f.platform, f.module.as_deref(), &f.documents)
+}
+
+/// The entities of `documents`, indexed for relations; those of a module
+/// instance are named under its call (`module`).
+fn documents_file<'a>(
+    platform: Platform,
+    module: Option<&'a str>,
+    documents: &'a [Node],
+) -> UnitFile<'a> {
+    let mut found = entities(platform, documents);
+    if let Some(chain) = module {
+        for e in &mut found {
+            e.identity = format!("{chain}.{}", e.identity);
+        }
+    }
+    UnitFile::new(platform, module, documents, found)
+}
+
+/// A file's inline suppressions, and which of them matched a finding.
+struct FileSuppressions {
+    directives: InlineSuppressions,
+    used: Vec<bool>,
+}
+
+impl FileSuppressions {
+    fn new(loaded: &LoadedFile, options: EngineOptions) -> Self {
+        let directives = if options.inline_suppressions {
             InlineSuppressions::parse(&loaded.source.text, loaded.platform)
         } else {
             InlineSuppressions::default()
         };
-        let mut used = vec![false; inline.directives().len()];
-        for (index, entity) in file.entities.iter().enumerate() {
-            let queries = registry.for_kind(file.platform, &entity.kind);
-            if queries.is_empty() {
-                continue;
-            }
-            let ctx = Context {
-                model: file.platform.model(),
-                entities: &file.entities,
-                entity: index,
-                document: &file.documents[entity.document],
-                unit: &files,
-                scratch: &scratch,
-            };
-            let scope = Scope {
-                node: entity.node,
-                header: entity.header,
-                path: Vec::new(),
-                key: None,
-            };
-            for (query, rule) in queries {
-                let Outcome::Match(hits) = rule.condition.eval(&scope, &ctx) else {
-                    continue;
-                };
-                let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
-                for hit in &hits {
-                    let key = (hit.span.start, hit.span.end, hit.path.as_slice());
-                    if seen.contains(&key) {
-                        continue;
-                    }
-                    seen.push(key);
-                    let path = field_path(&hit.path);
-                    let path_text = path.to_string();
-                    let suppressed = if options.inline_suppressions {
-                        inline_suppression(
-                            ctx.model,
-                            &inline,
-                            &mut used,
-                            &mut result.notices,
-                            &loaded.display,
-                            query,
-                            &file.entities,
-                            index,
-                            hit,
-                            options.today,
-                        )
-                    } else {
-                        None
-                    };
-                    result.findings.push(Finding {
-                        query_id: query.id.clone(),
-                        severity: query.severity,
-                        file: loaded.display.clone(),
-                        platform: file.platform,
-                        span: hit.span,
-                        entity: entity.identity.clone(),
-                        message: rule.message.render(
-                            hit.value.as_deref(),
-                            &path_text,
-                            &entity.identity,
-                        ),
-                        // Filled in by the scan, which knows where the
-                        // repository root is.
-                        fingerprint: String::new(),
-                        anchor: anchor(&hit.path, &file.entities, index, &ctx),
-                        path,
-                        suppressed,
-                        value: hit.value.clone(),
-                        called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
-                            |(module, (file, line))| crate::finding::CallSite {
-                                file: file.clone(),
-                                line: *line,
-                                module: module.clone(),
-                            },
-                        ),
-                    });
-                }
-            }
+        let used = vec![false; directives.directives().len()];
+        FileSuppressions { directives, used }
+    }
+
+    /// Reports the suppressions that matched no finding, when asked to.
+    fn report_unused(&self, loaded: &LoadedFile, options: EngineOptions, result: &mut UnitResult) {
+        if !options.report_unused {
+            return;
         }
-        if options.report_unused {
-            for (d, used) in inline.directives().iter().zip(&used) {
-                if !used {
-                    result.notices.push(Diagnostic::notice(
-                        &loaded.display,
-                        d.line,
-                        1,
-                        format!("unused suppression: \"{}\" matches no finding", d.text),
-                    ));
-                }
+        for (d, used) in self.directives.directives().iter().zip(&self.used) {
+            if !used {
+                result.notices.push(Diagnostic::notice(
+                    &loaded.display,
+                    d.line,
+                    1,
+                    format!("unused suppression: \"{}\" matches no finding", d.text),
+                ));
             }
         }
     }
-    result
+}
+
+/// Runs the queries over the entities of `files[index]`, the file `loaded`.
+#[allow(clippy::too_many_arguments)]
+fn run_file(
+    registry: &Registry,
+    files: &[UnitFile],
+    index: usize,
+    loaded: &LoadedFile,
+    scratch: &Scratch,
+    inline: &mut FileSuppressions,
+    options: EngineOptions,
+    result: &mut UnitResult,
+) {
+    let Some(file) = files.get(index) else {
+        return;
+    };
+    result.entities += file.entities.len();
+    for (index, entity) in file.entities.iter().enumerate() {
+        let queries = registry.for_kind(file.platform, &entity.kind);
+        if queries.is_empty() {
+            continue;
+        }
+        let ctx = Context {
+            model: file.platform.model(),
+            entities: &file.entities,
+            entity: index,
+            document: &file.documents[entity.document],
+            unit: files,
+            scratch,
+        };
+        let scope = Scope {
+            node: entity.node,
+            header: entity.header,
+            path: Vec::new(),
+            key: None,
+        };
+        for (query, rule) in queries {
+            let Outcome::Match(hits) = rule.condition.eval(&scope, &ctx) else {
+                continue;
+            };
+            let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
+            for hit in &hits {
+                let key = (hit.span.start, hit.span.end, hit.path.as_slice());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let path = field_path(&hit.path);
+                let path_text = path.to_string();
+                let suppressed = if options.inline_suppressions {
+                    inline_suppression(
+                        ctx.model,
+                        &inline.directives,
+                        &mut inline.used,
+                        &mut result.notices,
+                        &loaded.display,
+                        query,
+                        &file.entities,
+                        index,
+                        hit,
+                        options.today,
+                    )
+                } else {
+                    None
+                };
+                result.findings.push(Finding {
+                    query_id: query.id.clone(),
+                    severity: query.severity,
+                    file: loaded.display.clone(),
+                    platform: file.platform,
+                    span: hit.span,
+                    entity: entity.identity.clone(),
+                    message: rule.message.render(
+                        hit.value.as_deref(),
+                        &path_text,
+                        &entity.identity,
+                    ),
+                    // Filled in by the scan, which knows where the
+                    // repository root is.
+                    fingerprint: String::new(),
+                    anchor: anchor(&hit.path, &file.entities, index, &ctx),
+                    path,
+                    suppressed,
+                    value: hit.value.clone(),
+                    called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
+                        |(module, (file, line))| crate::finding::CallSite {
+                            file: file.clone(),
+                            line: *line,
+                            module: module.clone(),
+                        },
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// The inline suppression (comment or annotation) covering a finding.

@@ -19,7 +19,6 @@ pub mod resolve;
 
 use std::collections::BTreeMap;
 
-
 pub use crate::finding::Severity;
 use crate::platform::Platform;
 use condition::Condition;
