@@ -39,23 +39,36 @@ impl Registry {
         }
         queries.sort_by(|a, b| a.id.cmp(&b.id));
         // Ids and former ids share one namespace: a former id names the
-        // query that replaced it, and nothing else.
-        let mut names: Vec<(String, usize)> = Vec::new();
+        // queries that replaced it, and nothing else. Several queries may
+        // share a former id only when one query was split into concepts
+        // side by side (files in one directory); a current id is unique.
+        let mut names: Vec<(String, bool, usize)> = Vec::new();
         for (i, q) in queries.iter().enumerate() {
-            names.push((q.id.to_ascii_lowercase(), i));
-            names.extend(q.former_ids().iter().map(|f| (f.to_ascii_lowercase(), i)));
+            names.push((q.id.to_ascii_lowercase(), false, i));
+            names.extend(
+                q.former_ids()
+                    .iter()
+                    .map(|f| (f.to_ascii_lowercase(), true, i)),
+            );
         }
         names.sort();
         for pair in names.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                let (first, second) = (&queries[pair[0].1], &queries[pair[1].1]);
+            let ((name, former_a, a), (other, former_b, b)) = (&pair[0], &pair[1]);
+            if name != other {
+                continue;
+            }
+            let (first, second) = (&queries[*a], &queries[*b]);
+            let split = *former_a
+                && *former_b
+                && Path::new(&first.source).parent() == Path::new(&second.source).parent();
+            if !split {
                 errors.push(LoadError {
                     file: second.source.clone(),
                     line: 1,
                     column: 1,
                     message: format!(
-                        "duplicate query id \"{}\": also defined in {}",
-                        pair[1].0, first.source
+                        "duplicate query id \"{other}\": also defined in {}",
+                        first.source
                     ),
                 });
             }
@@ -134,6 +147,16 @@ impl Registry {
     pub fn find(&self, id: &str) -> Option<&Query> {
         self.get(id)
             .or_else(|| self.queries.iter().find(|q| q.answers_to(id)))
+    }
+
+    /// Every query a user-written id names: the one with that id, else the
+    /// ones that replaced it (one, or several when a query was split into
+    /// concepts), case-insensitively.
+    pub fn find_all(&self, id: &str) -> Vec<&Query> {
+        match self.get(id) {
+            Some(q) => vec![q],
+            None => self.queries.iter().filter(|q| q.answers_to(id)).collect(),
+        }
     }
 
     /// The queries that select an entity of `kind`: those naming the kind
