@@ -307,7 +307,8 @@ fn apply_exceptions_and_baseline(
             }
         }
         if let Some(fingerprints) = &baseline
-            && fingerprints.contains(f.fingerprint.as_str())
+            && (fingerprints.contains(f.fingerprint.as_str())
+                || baselined_under_former_id(registry, f, fingerprints))
         {
             f.suppressed = Some(crate::finding::Suppression {
                 kind: crate::finding::SuppressionKind::Baseline,
@@ -318,4 +319,24 @@ fn apply_exceptions_and_baseline(
             });
         }
     }
+}
+
+/// Whether a baseline written before the finding's query replaced others
+/// (`aliases: {rampart: [...]}`) holds it under one of their ids: the
+/// fingerprint hashes the query id, so a baseline keeps working across the
+/// merge.
+fn baselined_under_former_id(
+    registry: &crate::query::registry::Registry,
+    f: &crate::finding::Finding,
+    fingerprints: &std::collections::BTreeSet<&str>,
+) -> bool {
+    let Some(query) = registry.get(&f.query_id) else {
+        return false;
+    };
+    let path = f.path.to_string();
+    query.former_ids().iter().any(|former| {
+        let old =
+            crate::finding::fingerprint(former, &f.file, &f.entity, &path, f.value.as_deref());
+        fingerprints.contains(old.as_str())
+    })
 }

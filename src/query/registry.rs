@@ -235,3 +235,47 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Registry;
+
+    fn query(id: &str, former: &str) -> String {
+        format!(
+            "id: {id}\ntitle: t\nseverity: low\ncategory: encryption\ncwe: []\ndescription: d\nremediation: r\naliases: {{rampart: [{former}]}}\nselect: terraform resource.aws_db_instance\nflag: {{path: a, missing: true}}\nmessage: m\n"
+        )
+    }
+
+    #[test]
+    fn a_former_id_names_one_query_or_the_concepts_it_was_split_into() {
+        let (a, b) = (query("tf-a", "tf-old"), query("tf-b", "tf-old"));
+        // Split side by side: both answer to the former id.
+        let registry = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("queries/aws/x/tf-b.yaml".to_string(), b.as_str()),
+        ])
+        .expect("loads");
+        let found: Vec<&str> = registry
+            .find_all("TF-OLD")
+            .iter()
+            .map(|q| q.id.as_str())
+            .collect();
+        assert_eq!(found, ["tf-a", "tf-b"]);
+        assert_eq!(registry.find_all("tf-b").len(), 1);
+        // In different directories (another pack): a duplicate.
+        let errors = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("team/tf-b.yaml".to_string(), b.as_str()),
+        ])
+        .expect_err("duplicate");
+        assert!(errors[0].message.contains("duplicate query id \"tf-old\""));
+        // A former id is never a current id.
+        let c = query("tf-old", "x");
+        let errors = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("queries/aws/x/tf-old.yaml".to_string(), c.as_str()),
+        ])
+        .expect_err("duplicate");
+        assert!(errors[0].message.contains("duplicate query id \"tf-old\""));
+    }
+}
