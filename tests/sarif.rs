@@ -167,7 +167,13 @@ fn sarif_meets_github_code_scanning_upload_rules() {
         array(&acl["properties"]["tags"], "tags").contains(&Value::from("external/cwe/cwe-732"))
     );
     assert!(str_of(&acl["helpUri"], "helpUri").starts_with("https://"));
-    assert!(str_of(&acl["help"]["markdown"], "markdown").contains("```hcl\n"));
+    // A concept shows a snippet per platform, fenced without a language.
+    let markdown = str_of(&acl["help"]["markdown"], "markdown");
+    assert!(
+        markdown.contains("```\nresource \"aws_s3_bucket_acl\"")
+            && markdown.contains("```\nOwnershipControls:"),
+        "{markdown}"
+    );
 
     // Results.
     let results = array(&run["results"], "results");
