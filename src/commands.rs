@@ -402,14 +402,17 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
     let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
     // An id or a former id (a query merged into a concept keeps answering
-    // to its old id).
+    // to its old id; one split into concepts names them all).
     let resolve = |ids: &[String]| -> anyhow::Result<Vec<String>> {
-        ids.iter()
-            .map(|id| match registry.find(id) {
-                Some(q) => Ok(q.id.clone()),
-                None => bail!("unknown query id \"{id}\" (see `rampart queries`)"),
-            })
-            .collect()
+        let mut out = Vec::new();
+        for id in ids {
+            let found = registry.find_all(id);
+            if found.is_empty() {
+                bail!("unknown query id \"{id}\" (see `rampart queries`)");
+            }
+            out.extend(found.into_iter().map(|q| q.id.clone()));
+        }
+        Ok(out)
     };
     let only = resolve(&selection.only)?;
     let skip = resolve(&selection.skip)?;
@@ -587,12 +590,26 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
-    let Some(q) = registry.find(&args.id) else {
+    let found = registry.find_all(&args.id);
+    let Some(first) = found.first() else {
         bail!("unknown query id \"{}\" (see `rampart queries`)", args.id);
     };
-    if !q.id.eq_ignore_ascii_case(&args.id) {
-        writeln!(out, "{} is now {}", args.id, q.id)?;
+    if !first.id.eq_ignore_ascii_case(&args.id) {
+        let ids: Vec<&str> = found.iter().map(|q| q.id.as_str()).collect();
+        writeln!(out, "{} is now {}", args.id, ids.join(" and "))?;
     }
+    for (i, q) in found.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        explain_query(q, out)?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// The explanation of one query: what it checks, why, how to fix it, and its
+/// fixtures as examples.
+fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "{}: {}", q.id, q.title)?;
     let cwe: Vec<String> = q.cwe.iter().map(|c| format!("CWE-{c}")).collect();
     writeln!(
@@ -650,7 +667,7 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         }
         writeln!(out)?;
     }
-    Ok(ExitStatus::Clean)
+    Ok(())
 }
 
 fn file_name(path: &str) -> &str {

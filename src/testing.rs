@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! resource "aws_s3_bucket" "b" {
-//!   acl = "public-read" # rampart-expect: tf-aws-s3-public-acl
+//!   acl = "public-read" # rampart-expect: aws-s3-public-acl
 //! }
 //! ```
 //!
@@ -21,7 +21,7 @@
 //! The check is exact: every marker is one finding, so a line where two
 //! findings belong (two module instances, two offending elements) names the
 //! id twice, and a marker may pin the column with `ID@COLUMN`
-//! (`# rampart-expect: tf-aws-s3-public-acl@12`). A finding no marker
+//! (`# rampart-expect: aws-s3-public-acl@12`). A finding no marker
 //! accounts for fails the case, as does a marker no finding meets.
 
 use std::collections::BTreeSet;

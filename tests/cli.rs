@@ -353,7 +353,7 @@ fn scan_reports_findings_and_exits_one() {
             "--format",
             "json",
             "--only",
-            "tf-aws-s3-public-acl",
+            "aws-s3-public-acl",
         ])
         .output()
         .expect("runs");
@@ -361,7 +361,7 @@ fn scan_reports_findings_and_exits_one() {
     let report: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["version"], 1);
     let f = &report["findings"][0];
-    assert_eq!(f["query_id"], "tf-aws-s3-public-acl");
+    assert_eq!(f["query_id"], "aws-s3-public-acl");
     assert_eq!(f["severity"], "high");
     assert_eq!(f["file"], "infra/main.tf");
     assert_eq!(
@@ -387,12 +387,12 @@ fn scan_reports_findings_and_exits_one() {
         "scan",
         "infra",
         "--only",
-        "tf-aws-s3-public-acl",
+        "aws-s3-public-acl",
         "--format",
         "compact",
     ]));
     assert!(
-        text.starts_with("infra/main.tf:2:9: high tf-aws-s3-public-acl acl is \"public-read\""),
+        text.starts_with("infra/main.tf:2:9: high aws-s3-public-acl acl is \"public-read\""),
         "{text}"
     );
 }
@@ -408,7 +408,7 @@ fn fingerprints_survive_moving_code() {
             "--format",
             "json",
             "--only",
-            "tf-aws-s3-public-acl",
+            "aws-s3-public-acl",
         ]));
         report["findings"][0]["fingerprint"]
             .as_str()
@@ -442,7 +442,7 @@ fn selection_flags() {
         ids
     };
     let all = ids(&[]);
-    assert!(all.contains(&"tf-aws-s3-public-acl".to_string()));
+    assert!(all.contains(&"aws-s3-public-acl".to_string()));
     assert!(all.contains(&"tf-team-bucket-needs-owner-tag".to_string()));
     assert_eq!(
         ids(&["--only", "tf-team-bucket-needs-owner-tag"]),
@@ -512,12 +512,29 @@ fn queries_and_explain() {
         .as_array()
         .expect("array")
         .iter()
-        .find(|q| q["id"] == "tf-aws-s3-public-acl")
+        .find(|q| q["id"] == "aws-s3-public-acl")
         .expect("listed");
-    assert_eq!(acl["platforms"], serde_json::json!(["terraform"]));
+    assert_eq!(
+        acl["platforms"],
+        serde_json::json!(["terraform", "cloudformation"])
+    );
     assert_eq!(acl["severity"], "high");
     assert_eq!(acl["category"], "access-control");
-    assert_eq!(acl["aliases"]["checkov"], "CKV_AWS_20");
+    assert_eq!(
+        acl["aliases"]["checkov"],
+        serde_json::json!(["CKV_AWS_20", "CKV_AWS_57"])
+    );
+    assert_eq!(
+        acl["aliases"]["rampart"],
+        serde_json::json!(["tf-aws-s3-public-acl", "cfn-aws-s3-public-acl"])
+    );
+    // The former ids are not listed as queries of their own.
+    assert!(
+        list.as_array()
+            .expect("array")
+            .iter()
+            .all(|q| q["id"] != "tf-aws-s3-public-acl" && q["id"] != "cfn-aws-s3-public-acl")
+    );
 
     let output = rampart(dir.path())
         .args(["explain", "TF-AWS-S3-PUBLIC-ACL"])
@@ -525,8 +542,15 @@ fn queries_and_explain() {
         .expect("runs");
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).expect("utf-8");
+    // A former id answers, and says what it became.
     assert!(
-        text.starts_with("tf-aws-s3-public-acl: S3 bucket ACL grants access to everyone\n"),
+        text.starts_with(
+            "TF-AWS-S3-PUBLIC-ACL is now aws-s3-public-acl\naws-s3-public-acl: S3 bucket ACL grants access to everyone\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("selects terraform resource.aws_s3_bucket, resource.aws_s3_bucket_acl; cloudformation resource.AWS::S3::Bucket"),
         "{text}"
     );
     for part in [
@@ -595,7 +619,7 @@ fn exit_policy_follows_fail_on() {
                 "scan",
                 "main.tf",
                 "--only",
-                "tf-aws-s3-public-acl",
+                "aws-s3-public-acl",
                 "--format",
                 "compact",
             ])
@@ -635,7 +659,7 @@ fn several_outputs_in_one_run() {
             "scan",
             "main.tf",
             "--only",
-            "tf-aws-s3-public-acl",
+            "aws-s3-public-acl",
             "-o",
             "compact",
             "-o",
@@ -646,13 +670,13 @@ fn several_outputs_in_one_run() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        stdout.starts_with("main.tf:2:9: high tf-aws-s3-public-acl"),
+        stdout.starts_with("main.tf:2:9: high aws-s3-public-acl"),
         "{stdout}"
     );
     let json: Value =
         serde_json::from_slice(&fs::read(dir.path().join("out/report.json")).expect("written"))
             .expect("json");
-    assert_eq!(json["findings"][0]["query_id"], "tf-aws-s3-public-acl");
+    assert_eq!(json["findings"][0]["query_id"], "aws-s3-public-acl");
     let leftovers: Vec<_> = fs::read_dir(dir.path().join("out"))
         .expect("dir")
         .flatten()
@@ -675,7 +699,7 @@ fn config_file_settings_and_precedence() {
     write(
         root,
         ".rampart.yaml",
-        "fail_on: critical\nexclude: [\"vendor/**\"]\nonly: [tf-aws-s3-public-acl]\n",
+        "fail_on: critical\nexclude: [\"vendor/**\"]\nonly: [aws-s3-public-acl]\n",
     );
     write(root, "infra/main.tf", PUBLIC_BUCKET);
     write(root, "vendor/main.tf", PUBLIC_BUCKET);
@@ -741,15 +765,20 @@ fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
         "--format",
         "junit",
         "--only",
-        "tf-aws-s3-public-acl,k8s-privileged-container",
+        "aws-s3-public-acl,k8s-privileged-container",
     ]));
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\" tests=\"3\" failures=\"1\" errors=\"1\""), "{xml}");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\" tests=\"4\" failures=\"1\" errors=\"1\""), "{xml}");
+    // The concept has a CloudFormation rule too: a passing case there.
+    assert!(
+        xml.contains("<testsuite name=\"cloudformation\" tests=\"1\" failures=\"0\""),
+        "{xml}"
+    );
     assert!(
         xml.contains("<testsuite name=\"terraform\" tests=\"1\" failures=\"1\""),
         "{xml}"
     );
     assert!(xml.contains(
-        "<testcase classname=\"terraform.tf-aws-s3-public-acl\" name=\"aws_s3_bucket.b\" file=\"main.tf\" line=\"2\">"
+        "<testcase classname=\"terraform.aws-s3-public-acl\" name=\"aws_s3_bucket.b\" file=\"main.tf\" line=\"2\">"
     ));
     assert!(xml.contains(
         "<failure message=\"S3 bucket ACL grants access to everyone: acl is &quot;public-read&quot;"
@@ -792,7 +821,7 @@ fn named_terraform_files_are_read_with_their_module_but_reported_alone() {
                     "--format",
                     "json",
                     "--only",
-                    "tf-aws-s3-public-acl,tf-aws-s3-no-public-access-block",
+                    "aws-s3-public-acl,tf-aws-s3-no-public-access-block",
                 ])
                 .args(args),
         );
@@ -812,7 +841,7 @@ fn named_terraform_files_are_read_with_their_module_but_reported_alone() {
     // Only main.tf is reported; the block in pab.tf (context) still covers bucket b.
     assert_eq!(
         findings(&["infra/main.tf"]),
-        vec!["infra/main.tf tf-aws-s3-public-acl"]
+        vec!["infra/main.tf aws-s3-public-acl"]
     );
     // The whole directory: both ACLs, and bucket c without a block.
     assert_eq!(findings(&["infra"]).len(), 3);
@@ -829,13 +858,7 @@ fn var_files_and_vars_override_defaults() {
     write(dir.path(), "prod.tfvars", "acl = \"public-read\"\n");
     let compact = |args: &[&str]| -> String {
         let output = rampart(dir.path())
-            .args([
-                "scan",
-                "infra",
-                "--only",
-                "tf-aws-s3-public-acl",
-                "--compact",
-            ])
+            .args(["scan", "infra", "--only", "aws-s3-public-acl", "--compact"])
             .args(args)
             .output()
             .expect("runs");
@@ -844,7 +867,7 @@ fn var_files_and_vars_override_defaults() {
     assert_eq!(compact(&[]), "");
     assert_eq!(
         compact(&["--var-file", "prod.tfvars"]),
-        "infra/main.tf:6:9: high tf-aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [aws_s3_bucket.b]\n"
+        "infra/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [aws_s3_bucket.b]\n"
     );
     // --var comes last; terraform.tfvars in the module applies before both.
     assert_eq!(
@@ -872,7 +895,7 @@ fn instances_of_count_and_for_each_are_named() {
         "main.tf",
         "--compact",
         "--only",
-        "tf-aws-s3-public-acl,tf-aws-ebs-volume-not-encrypted",
+        "aws-s3-public-acl,aws-ebs-volume-not-encrypted",
     ]));
     let entities: Vec<&str> = text
         .lines()
@@ -914,7 +937,7 @@ fn local_modules_are_instantiated_and_cycles_reported() {
         "scan",
         "main.tf",
         "--only",
-        "tf-aws-s3-public-acl",
+        "aws-s3-public-acl",
         "--format",
         "json",
     ]));
@@ -979,7 +1002,7 @@ fn file_and_templatefile_read_inside_the_scanned_tree_only() {
         "scan",
         "infra",
         "--only",
-        "tf-aws-iam-policy-wildcard-admin",
+        "aws-iam-policy-wildcard-admin",
         "--compact",
     ]));
     let lines: Vec<&str> = text
@@ -1013,9 +1036,9 @@ fn downloaded_modules_are_found_through_the_init_manifest() {
         "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
     );
     let text =
-        stdout_of(rampart(root).args(["scan", ".", "--only", "tf-aws-s3-public-acl", "--compact"]));
+        stdout_of(rampart(root).args(["scan", ".", "--only", "aws-s3-public-acl", "--compact"]));
     assert_eq!(
         text,
-        ".terraform/modules/assets/main.tf:6:9: high tf-aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
+        ".terraform/modules/assets/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
     );
 }

@@ -26,7 +26,7 @@ fn bucket_public_if(condition: &str) -> String {
     )
 }
 
-/// `rampart scan DIR --only tf-aws-s3-public-acl --format json`, run in
+/// `rampart scan DIR --only aws-s3-public-acl --format json`, run in
 /// `root` under the harness limits with `cpu_seconds` of CPU; the exit
 /// code and the report.
 fn scan(root: &Path, dir: &str, cpu_seconds: u64) -> (i32, Value) {
@@ -34,7 +34,7 @@ fn scan(root: &Path, dir: &str, cpu_seconds: u64) -> (i32, Value) {
 }
 
 /// The query every test looks for: a public bucket ACL.
-const PUBLIC_ACL: &str = "tf-aws-s3-public-acl";
+const PUBLIC_ACL: &str = "aws-s3-public-acl";
 
 /// [`scan`] with the queries `only` (comma-separated).
 fn scan_for(root: &Path, dir: &str, only: &str, cpu_seconds: u64) -> (i32, Value) {
@@ -244,7 +244,7 @@ fn issue_21_a_dynamic_block_over_a_million_elements_is_unknown() {
         "huge/main.tf",
         group(1000).replace(" if b < 30", "") + PUBLIC_BUCKET,
     );
-    let only = format!("{PUBLIC_ACL},tf-aws-security-group-open-ssh");
+    let only = format!("{PUBLIC_ACL},aws-security-group-open-ssh");
     let (exit, report) = scan_for(dir.path(), ".", &only, common::CPU_SECONDS);
     assert_eq!(exit, 1);
     assert_eq!(

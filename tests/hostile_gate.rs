@@ -19,7 +19,7 @@ use common::{code, json, rampart, run_limited, stderr, write};
 
 const PUBLIC_BUCKET: &str = "resource \"aws_s3_bucket\" \"b\" {\n  acl = \"public-read\"\n}\n";
 
-const ONE_QUERY: [&str; 2] = ["--only", "tf-aws-s3-public-acl"];
+const ONE_QUERY: [&str; 2] = ["--only", "aws-s3-public-acl"];
 
 /// A directory holding one Terraform file with one high finding.
 fn bucket_dir() -> tempfile::TempDir {
@@ -119,7 +119,7 @@ fn a_var_file_that_exists_is_applied_and_one_that_does_not_stops_the_run() {
     };
     let output = with(&["--var-file", "public.tfvars"]);
     assert_eq!(code(&output), 1, "{}", stderr(&output));
-    assert!(common::stdout(&output).starts_with("main.tf:5:9: high tf-aws-s3-public-acl"));
+    assert!(common::stdout(&output).starts_with("main.tf:5:9: high aws-s3-public-acl"));
     // Misspelt: the defaults must not silently pass the gate.
     let output = with(&["--var-file", "pubilc.tfvars"]);
     assert_usage_error(
@@ -207,7 +207,7 @@ fn absurd_thread_counts_are_capped_with_a_warning() {
             "{}",
             stderr(&output)
         );
-        assert!(common::stdout(&output).starts_with("main.tf:2:9: high tf-aws-s3-public-acl"));
+        assert!(common::stdout(&output).starts_with("main.tf:2:9: high aws-s3-public-acl"));
     }
     let output = run_limited(
         rampart(dir.path())
@@ -251,14 +251,14 @@ fn a_file_named_like_an_option_after_double_dash_is_a_file() {
             "--format",
             "compact",
             "--only",
-            "tf-aws-s3-public-acl",
+            "aws-s3-public-acl",
             "--",
             "--config=evil.yaml",
             "main.tf",
         ],
     );
     assert_eq!(code(&output), 1, "{}", stderr(&output));
-    assert!(common::stdout(&output).contains("main.tf:2:9: high tf-aws-s3-public-acl"));
+    assert!(common::stdout(&output).contains("main.tf:2:9: high aws-s3-public-acl"));
 }
 
 // Item 18: outputs.
@@ -304,7 +304,7 @@ fn a_fifo_output_is_written_in_place_not_replaced() {
         let (output, read) = with_reader(&fifo, || run(dir.path(), &args));
         assert_eq!(code(&output), 1, "{}", stderr(&output));
         let report: serde_json::Value = serde_json::from_str(&read).expect("the reader got JSON");
-        assert_eq!(report["findings"][0]["query_id"], "tf-aws-s3-public-acl");
+        assert_eq!(report["findings"][0]["query_id"], "aws-s3-public-acl");
         let meta = fs::symlink_metadata(&fifo).expect("still there");
         assert!(
             meta.file_type().is_fifo(),
@@ -324,7 +324,7 @@ fn dash_is_standard_output() {
     assert_eq!(code(&output), 1);
     assert_eq!(
         json(&output)["findings"][0]["query_id"],
-        "tf-aws-s3-public-acl"
+        "aws-s3-public-acl"
     );
     assert!(!dir.path().join("-").exists());
     let output = run(
@@ -520,7 +520,7 @@ fn relaxed_repository() -> (tempfile::TempDir, std::path::PathBuf) {
     write(
         &repo,
         ".rampart.yaml",
-        "fail_on: none\nskip: [tf-aws-s3-public-acl]\n",
+        "fail_on: none\nskip: [aws-s3-public-acl]\n",
     );
     write(dir.path(), "policy.yaml", "fail_on: high\n");
     (dir, repo)
@@ -552,7 +552,7 @@ fn a_pinned_policy_wins_over_the_repository_file() {
             .filter_map(|f| f["query_id"].as_str())
             .collect();
         assert!(
-            ids.contains(&"tf-aws-s3-public-acl"),
+            ids.contains(&"aws-s3-public-acl"),
             "the repository's skip is ignored: {ids:?}"
         );
         assert_eq!(report["config"]["pinned"], policy.display().to_string());

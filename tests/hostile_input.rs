@@ -214,7 +214,7 @@ fn issue_21_every_way_of_writing_a_template_is_recognised() {
         "comment.template",
         "# stack\n{\"Resources\": {\"B\": {\"Type\": \"AWS::S3::Bucket\",\n  \"Properties\": {\"AccessControl\": \"PublicRead\"}}}}\n",
     );
-    let (_, report) = scan(dir.path(), &["--only", "cfn-aws-s3-public-acl"]);
+    let (_, report) = scan(dir.path(), &["--only", "aws-s3-public-acl"]);
     assert_eq!(diagnostics(&report), Vec::<String>::new());
     for (name, line) in [
         ("quoted.yaml", 6),
@@ -222,7 +222,7 @@ fn issue_21_every_way_of_writing_a_template_is_recognised() {
         ("comment.template", 3),
     ] {
         assert_eq!(
-            finding_lines(&report, "cfn-aws-s3-public-acl", name),
+            finding_lines(&report, "aws-s3-public-acl", name),
             [line],
             "{name}"
         );
@@ -287,16 +287,16 @@ fn issue_21_links_inside_the_tree_are_read_once_under_the_path_seen() {
     symlink("../k8s/base", &root.join("mirror/base"));
     let (_, report) = scan(
         root,
-        &["--only", "tf-aws-s3-public-acl,k8s-privileged-container"],
+        &["--only", "aws-s3-public-acl,k8s-privileged-container"],
     );
     assert_eq!(diagnostics(&report), Vec::<String>::new());
     // The linked Terraform file is part of both modules, as for Terraform.
     assert_eq!(
-        finding_files(&report, "tf-aws-s3-public-acl"),
+        finding_files(&report, "aws-s3-public-acl"),
         ["env/bucket.tf", "shared/bucket.tf"]
     );
     assert_eq!(
-        finding_lines(&report, "tf-aws-s3-public-acl", "env/bucket.tf"),
+        finding_lines(&report, "aws-s3-public-acl", "env/bucket.tf"),
         [3]
     );
     assert_eq!(

@@ -129,7 +129,7 @@ fn issue_21_yaml_that_kubectl_and_cfn_lint_read_is_read() {
     assert_eq!(diagnostics(&report), Vec::<String>::new());
     // The closing bracket shifted nothing: the finding is on line 13.
     assert_eq!(findings_of(&report, "k8s-privileged-container"), [(13, 21)]);
-    assert_eq!(findings_of(&report, "cfn-aws-s3-public-acl"), [(25, 22)]);
+    assert_eq!(findings_of(&report, "aws-s3-public-acl"), [(25, 22)]);
 }
 
 /// One document (12 lines) whose anchors and aliases cost 246,895 nodes

@@ -47,7 +47,7 @@ if out=$(run_hook infra/bad/main.tf); then
   echo "FAIL: the hook let a public bucket through:"; echo "$out"; exit 1
 fi
 case "$out" in
-  *"infra/bad/main.tf:3:12: high tf-aws-s3-public-acl"*) echo "ok: bad file blocked with its finding" ;;
+  *"infra/bad/main.tf:3:12: high aws-s3-public-acl"*) echo "ok: bad file blocked with its finding" ;;
   *) echo "FAIL: unexpected hook output:"; echo "$out"; exit 1 ;;
 esac
 # A staged file named like an option must be read as a file: without the
@@ -58,7 +58,7 @@ if out=$(pre-commit try-repo "$here" rampart --all-files 2>&1); then
   echo "FAIL: a file named --config=evil.yaml turned failing off:"; echo "$out"; exit 1
 fi
 case "$out" in
-  *"infra/bad/main.tf:3:12: high tf-aws-s3-public-acl"*) echo "ok: a file named like a flag is a file" ;;
+  *"infra/bad/main.tf:3:12: high aws-s3-public-acl"*) echo "ok: a file named like a flag is a file" ;;
   *) echo "FAIL: unexpected hook output:"; echo "$out"; exit 1 ;;
 esac
 echo "pre-commit: 3 passed, 0 failed"

@@ -130,7 +130,7 @@ fn sarif_meets_github_code_scanning_upload_rules() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(ids, sorted, "rules sorted by id, each once");
-    assert!(ids.contains(&"tf-aws-s3-public-acl"));
+    assert!(ids.contains(&"aws-s3-public-acl"));
     assert!(ids.contains(&"k8s-privileged-container"));
     for rule in rules {
         let id = str_of(&rule["id"], "id");
@@ -159,7 +159,7 @@ fn sarif_meets_github_code_scanning_upload_rules() {
     }
     let acl = rules
         .iter()
-        .find(|r| r["id"] == "tf-aws-s3-public-acl")
+        .find(|r| r["id"] == "aws-s3-public-acl")
         .expect("acl rule");
     assert_eq!(acl["defaultConfiguration"]["level"], "error");
     assert_eq!(acl["properties"]["security-severity"], "8.0");
@@ -167,7 +167,13 @@ fn sarif_meets_github_code_scanning_upload_rules() {
         array(&acl["properties"]["tags"], "tags").contains(&Value::from("external/cwe/cwe-732"))
     );
     assert!(str_of(&acl["helpUri"], "helpUri").starts_with("https://"));
-    assert!(str_of(&acl["help"]["markdown"], "markdown").contains("```hcl\n"));
+    // A concept shows a snippet per platform, fenced without a language.
+    let markdown = str_of(&acl["help"]["markdown"], "markdown");
+    assert!(
+        markdown.contains("```\nresource \"aws_s3_bucket_acl\"")
+            && markdown.contains("```\nOwnershipControls:"),
+        "{markdown}"
+    );
 
     // Results.
     let results = array(&run["results"], "results");
@@ -221,7 +227,7 @@ fn sarif_meets_github_code_scanning_upload_rules() {
     assert!(uris.contains(&"k8s%20apps/pod.yaml"), "{uris:?}");
     let acl_result = results
         .iter()
-        .find(|r| r["ruleId"] == "tf-aws-s3-public-acl")
+        .find(|r| r["ruleId"] == "aws-s3-public-acl")
         .expect("acl finding");
     let region = &acl_result["locations"][0]["physicalLocation"]["region"];
     assert_eq!(
@@ -286,7 +292,7 @@ fn line_hashes_are_those_of_the_reported_lines() {
     // and the 100 non-blank characters after it.
     let acl = results
         .iter()
-        .find(|r| r["ruleId"] == "tf-aws-s3-public-acl")
+        .find(|r| r["ruleId"] == "aws-s3-public-acl")
         .expect("acl finding");
     assert_eq!(
         acl["partialFingerprints"][LINE_HASH_KEY],
@@ -304,7 +310,7 @@ fn a_byte_order_mark_is_part_of_line_one_hash() {
     let log = scan_sarif(dir.path(), &[]);
     let acl = array(&log["runs"][0]["results"], "results")
         .iter()
-        .find(|r| r["ruleId"] == "tf-aws-s3-public-acl")
+        .find(|r| r["ruleId"] == "aws-s3-public-acl")
         .cloned()
         .expect("acl finding");
     let region = &acl["locations"][0]["physicalLocation"]["region"];
@@ -333,7 +339,7 @@ fn fingerprints_survive_lines_inserted_above() {
     let find = |log: &Value| -> Value {
         array(&log["runs"][0]["results"], "results")
             .iter()
-            .find(|r| r["ruleId"] == "tf-aws-s3-public-acl")
+            .find(|r| r["ruleId"] == "aws-s3-public-acl")
             .cloned()
             .expect("acl finding")
     };
@@ -404,10 +410,10 @@ fn a_clean_scan_still_lists_the_rules_and_an_empty_results_array() {
         "main.tf",
         "resource \"aws_s3_bucket_acl\" \"b\" {\n  acl = \"private\"\n}\n",
     );
-    let log = scan_sarif(dir.path(), &["--only", "tf-aws-s3-public-acl"]);
+    let log = scan_sarif(dir.path(), &["--only", "aws-s3-public-acl"]);
     let run = &log["runs"][0];
     assert_eq!(array(&run["results"], "results").len(), 0);
     let rules = array(&run["tool"]["driver"]["rules"], "rules");
     assert_eq!(rules.len(), 1);
-    assert_eq!(rules[0]["id"], "tf-aws-s3-public-acl");
+    assert_eq!(rules[0]["id"], "aws-s3-public-acl");
 }

@@ -41,36 +41,36 @@ fn on_terminal(dir: &Path, args: &str, env: &[(&str, &str)]) -> String {
 #[test]
 fn colour_only_on_a_terminal_and_without_no_color() {
     let dir = tree(1);
-    let args = "scan . --only tf-aws-s3-public-acl";
+    let args = "scan . --only aws-s3-public-acl";
     let terminal = on_terminal(dir.path(), args, &[]);
     assert!(
         terminal.contains("\u{1b}["),
         "no colour on a terminal:\n{terminal}"
     );
-    assert!(terminal.contains("tf-aws-s3-public-acl"));
+    assert!(terminal.contains("aws-s3-public-acl"));
 
     let no_color = on_terminal(dir.path(), args, &[("NO_COLOR", "1")]);
     assert!(
         !no_color.contains("\u{1b}["),
         "colour despite NO_COLOR:\n{no_color}"
     );
-    assert!(no_color.contains("tf-aws-s3-public-acl"));
+    assert!(no_color.contains("aws-s3-public-acl"));
 
     let piped = Command::new(bin())
-        .args(["scan", ".", "--only", "tf-aws-s3-public-acl"])
+        .args(["scan", ".", "--only", "aws-s3-public-acl"])
         .current_dir(dir.path())
         .env_remove("NO_COLOR")
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&piped.stdout);
     assert!(!stdout.contains('\u{1b}'), "colour in a pipe:\n{stdout}");
-    assert!(stdout.contains("tf-aws-s3-public-acl"));
+    assert!(stdout.contains("aws-s3-public-acl"));
 }
 
 #[test]
 fn progress_bar_only_on_a_terminal() {
     let dir = tree(600);
-    let args = "scan . --only tf-aws-s3-public-acl --format compact";
+    let args = "scan . --only aws-s3-public-acl --format compact";
     let terminal = on_terminal(dir.path(), args, &[]);
     assert!(
         terminal.contains("scanning"),
@@ -82,7 +82,7 @@ fn progress_bar_only_on_a_terminal() {
             "scan",
             ".",
             "--only",
-            "tf-aws-s3-public-acl",
+            "aws-s3-public-acl",
             "--format",
             "compact",
         ])
@@ -97,7 +97,7 @@ fn progress_bar_only_on_a_terminal() {
     assert_eq!(
         String::from_utf8_lossy(&piped.stdout)
             .lines()
-            .filter(|l| l.contains("tf-aws-s3-public-acl"))
+            .filter(|l| l.contains("aws-s3-public-acl"))
             .count(),
         600
     );

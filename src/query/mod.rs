@@ -26,7 +26,8 @@ use condition::Condition;
 /// A compiled query.
 #[derive(Clone, Debug)]
 pub struct Query {
-    /// Stable id, platform-prefixed kebab-case (`tf-aws-s3-public-acl`).
+    /// Stable id, kebab-case: prefixed by its platform (`k8s-privileged-container`),
+    /// or by its provider for a concept checked on several (`aws-s3-public-acl`).
     pub id: String,
     /// One line saying what is wrong.
     pub title: String,

@@ -39,23 +39,36 @@ impl Registry {
         }
         queries.sort_by(|a, b| a.id.cmp(&b.id));
         // Ids and former ids share one namespace: a former id names the
-        // query that replaced it, and nothing else.
-        let mut names: Vec<(String, usize)> = Vec::new();
+        // queries that replaced it, and nothing else. Several queries may
+        // share a former id only when one query was split into concepts
+        // side by side (files in one directory); a current id is unique.
+        let mut names: Vec<(String, bool, usize)> = Vec::new();
         for (i, q) in queries.iter().enumerate() {
-            names.push((q.id.to_ascii_lowercase(), i));
-            names.extend(q.former_ids().iter().map(|f| (f.to_ascii_lowercase(), i)));
+            names.push((q.id.to_ascii_lowercase(), false, i));
+            names.extend(
+                q.former_ids()
+                    .iter()
+                    .map(|f| (f.to_ascii_lowercase(), true, i)),
+            );
         }
         names.sort();
         for pair in names.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                let (first, second) = (&queries[pair[0].1], &queries[pair[1].1]);
+            let ((name, former_a, a), (other, former_b, b)) = (&pair[0], &pair[1]);
+            if name != other {
+                continue;
+            }
+            let (first, second) = (&queries[*a], &queries[*b]);
+            let split = *former_a
+                && *former_b
+                && Path::new(&first.source).parent() == Path::new(&second.source).parent();
+            if !split {
                 errors.push(LoadError {
                     file: second.source.clone(),
                     line: 1,
                     column: 1,
                     message: format!(
-                        "duplicate query id \"{}\": also defined in {}",
-                        pair[1].0, first.source
+                        "duplicate query id \"{other}\": also defined in {}",
+                        first.source
                     ),
                 });
             }
@@ -136,6 +149,16 @@ impl Registry {
             .or_else(|| self.queries.iter().find(|q| q.answers_to(id)))
     }
 
+    /// Every query a user-written id names: the one with that id, else the
+    /// ones that replaced it (one, or several when a query was split into
+    /// concepts), case-insensitively.
+    pub fn find_all(&self, id: &str) -> Vec<&Query> {
+        match self.get(id) {
+            Some(q) => vec![q],
+            None => self.queries.iter().filter(|q| q.answers_to(id)).collect(),
+        }
+    }
+
     /// The queries that select an entity of `kind`: those naming the kind
     /// itself or a less specific kind (`resource` for
     /// `resource.<type>`), each once, in id order.
@@ -210,5 +233,49 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Registry;
+
+    fn query(id: &str, former: &str) -> String {
+        format!(
+            "id: {id}\ntitle: t\nseverity: low\ncategory: encryption\ncwe: []\ndescription: d\nremediation: r\naliases: {{rampart: [{former}]}}\nselect: terraform resource.aws_db_instance\nflag: {{path: a, missing: true}}\nmessage: m\n"
+        )
+    }
+
+    #[test]
+    fn a_former_id_names_one_query_or_the_concepts_it_was_split_into() {
+        let (a, b) = (query("tf-a", "tf-old"), query("tf-b", "tf-old"));
+        // Split side by side: both answer to the former id.
+        let registry = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("queries/aws/x/tf-b.yaml".to_string(), b.as_str()),
+        ])
+        .expect("loads");
+        let found: Vec<&str> = registry
+            .find_all("TF-OLD")
+            .iter()
+            .map(|q| q.id.as_str())
+            .collect();
+        assert_eq!(found, ["tf-a", "tf-b"]);
+        assert_eq!(registry.find_all("tf-b").len(), 1);
+        // In different directories (another pack): a duplicate.
+        let errors = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("team/tf-b.yaml".to_string(), b.as_str()),
+        ])
+        .expect_err("duplicate");
+        assert!(errors[0].message.contains("duplicate query id \"tf-old\""));
+        // A former id is never a current id.
+        let c = query("tf-old", "x");
+        let errors = Registry::from_sources([
+            ("queries/aws/x/tf-a.yaml".to_string(), a.as_str()),
+            ("queries/aws/x/tf-old.yaml".to_string(), c.as_str()),
+        ])
+        .expect_err("duplicate");
+        assert!(errors[0].message.contains("duplicate query id \"tf-old\""));
     }
 }
