@@ -54,6 +54,38 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// Everything a scan found, ready for any reporter.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ScanResult {
+    /// Findings, sorted by file, line, column, query id.
+    pub findings: Vec<Finding>,
+    /// Read and parse problems, and deliberate skips, sorted.
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    /// Totals.
+    pub stats: ScanStats,
+    /// The text of every file with a finding, by display path: reporters
+    /// show snippets and hash lines from it without reading the file again.
+    #[serde(skip)]
+    pub sources: std::collections::BTreeMap<String, String>,
+}
+
+/// Totals of a scan.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ScanStats {
+    /// Files read per platform.
+    pub files: std::collections::BTreeMap<crate::platform::Platform, usize>,
+    /// Documents read.
+    pub documents: usize,
+    /// Entities the queries ran over.
+    pub entities: usize,
+    /// Queries in the registry that ran.
+    pub queries: usize,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
 /// One misconfiguration found.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {

@@ -123,38 +123,6 @@ pub struct ScanConfig {
 /// Scans with fewer units than this finish before a bar would help.
 const PROGRESS_MIN_UNITS: usize = 500;
 
-/// Everything a scan found, ready for any reporter.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct ScanResult {
-    /// Findings, sorted by file, line, column, query id.
-    pub findings: Vec<crate::finding::Finding>,
-    /// Read and parse problems, and deliberate skips, sorted.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Totals.
-    pub stats: ScanStats,
-    /// The text of every file with a finding, by display path: reporters
-    /// show snippets and hash lines from it without reading the file again.
-    #[serde(skip)]
-    pub sources: std::collections::BTreeMap<String, String>,
-}
-
-/// Totals of a scan.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct ScanStats {
-    /// Files read per platform.
-    pub files: std::collections::BTreeMap<crate::platform::Platform, usize>,
-    /// Documents read.
-    pub documents: usize,
-    /// Entities the queries ran over.
-    pub entities: usize,
-    /// Queries in the registry that ran.
-    pub queries: usize,
-    /// Bytes read.
-    pub bytes: u64,
-    /// Wall time in seconds.
-    pub seconds: f64,
-}
-
 /// What one unit contributes to a scan.
 struct UnitSummary {
     findings: Vec<crate::finding::Finding>,
@@ -236,7 +204,7 @@ fn related_kinds(
 pub fn scan(
     config: &ScanConfig,
     registry: &crate::query::registry::Registry,
-) -> Result<ScanResult, crate::discover::ExcludeError> {
+) -> Result<crate::finding::ScanResult, crate::discover::ExcludeError> {
     let started = std::time::Instant::now();
     let discovery = crate::discover::discover(&config.paths, &config.discover)?;
     // Files read only as module context are not reported on.
@@ -269,9 +237,9 @@ pub fn scan(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mut result = ScanResult {
+    let mut result = crate::finding::ScanResult {
         diagnostics: discovery.diagnostics,
-        ..ScanResult::default()
+        ..crate::finding::ScanResult::default()
     };
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
@@ -351,7 +319,7 @@ fn fill_fingerprints(config: &ScanConfig, findings: &mut [crate::finding::Findin
 fn apply_exceptions_and_baseline(
     config: &ScanConfig,
     registry: &crate::query::registry::Registry,
-    result: &mut ScanResult,
+    result: &mut crate::finding::ScanResult,
 ) {
     let today = config.engine.today;
     let baseline = config.baseline.as_ref();

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::finding::Suppression;
 use crate::query::Severity;
-use crate::scan::ScanStats;
+use crate::finding::ScanStats;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use crate::query::Severity;
 use crate::query::registry::Registry;
-use crate::scan::ScanResult;
+use crate::finding::ScanResult;
 
 /// Everything a reporter may show.
 #[derive(Clone, Copy)]

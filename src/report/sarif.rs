@@ -899,7 +899,7 @@ mod tests {
     use super::*;
     use crate::query::registry::Registry;
     use crate::report::{Report, ReportOptions};
-    use crate::scan::ScanResult;
+    use crate::finding::ScanResult;
 
     // Expected values from the test vectors of github/codeql-action
     // (`src/fingerprints.test.ts`), the implementation GitHub runs.
