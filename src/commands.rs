@@ -358,8 +358,8 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             discover: discover_options(&input),
             threads: input.threads.unwrap_or(0),
             progress: std::io::stderr().is_terminal() && !args.quiet,
-            engine: crate::query::engine::EngineOptions {
-                inline_suppressions: !args.suppress.no_inline_suppressions,
+            inline: crate::suppress::InlineOptions {
+                enabled: !args.suppress.no_inline_suppressions,
                 report_unused: args.suppress.report_unused_suppressions,
                 today: crate::suppress::Date::today(),
             },

@@ -123,6 +123,9 @@ pub struct Finding {
     pub called_from: Option<CallSite>,
     /// Why the finding does not count, when it does not.
     pub suppressed: Option<Suppression>,
+    /// Where it sits, as inline suppressions read it.
+    #[serde(skip)]
+    pub placement: Placement,
     /// The offending value as the message shows it (part of the
     /// fingerprint; kept so a fingerprint can be recomputed for another
     /// path, as `--diff-base` does).
@@ -205,6 +208,23 @@ impl Serialize for FieldPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
+}
+
+/// Where a finding sits, as inline suppressions read it: the engine knows
+/// the entities and the path, the suppression step (after the engine)
+/// knows the comments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Placement {
+    /// Lines where the entity, its enclosing entities and each attribute on
+    /// the way to the offending value start, and the value's own line: a
+    /// directive on the line above any of them covers the finding.
+    pub anchor_lines: Vec<u32>,
+    /// The first and last lines of the entity.
+    pub entity_lines: (u32, u32),
+    /// What the entity (or the nearest enclosing one that says anything)
+    /// declares ignored, as written (comma-separated ids), and its line: a
+    /// Kubernetes object's `rampart.dev/ignore` annotation.
+    pub declared_ignores: Option<(String, u32)>,
 }
 
 /// Where a module call is written.

@@ -109,7 +109,7 @@ pub struct ScanConfig {
     /// Show a progress bar on stderr when the scan is long.
     pub progress: bool,
     /// Inline suppressions: honoured or not, unused ones reported or not.
-    pub engine: crate::query::engine::EngineOptions,
+    pub inline: crate::suppress::InlineOptions,
     /// The security team's exceptions (`--exceptions`).
     pub exceptions: Option<crate::suppress::Exceptions>,
     /// Findings already accepted (`--baseline`).
@@ -137,7 +137,7 @@ struct UnitSummary {
 fn summarize(
     registry: &crate::query::registry::Registry,
     mut unit: LoadedUnit,
-    options: crate::query::engine::EngineOptions,
+    options: crate::suppress::InlineOptions,
 ) -> UnitSummary {
     let mut streamed_documents = 0;
     let run = match unit.files.iter().find(|f| f.streamed) {
@@ -147,16 +147,38 @@ fn summarize(
             let kinds = related_kinds(registry, file.platform);
             let (run, diagnostics, documents) =
                 crate::load::read_streamed(file, &kinds, |context, batches| {
-                    crate::query::engine::run_batches_with(
-                        registry, file, context, batches, options,
-                    )
+                    crate::query::engine::run_batches(registry, file, context, batches)
                 });
             unit.diagnostics.extend(diagnostics);
             streamed_documents = documents;
             run
         }
-        None => crate::query::engine::run_unit_with(registry, &unit, options),
+        None => crate::query::engine::run_unit(registry, &unit),
     };
+    let mut run = run;
+    // Inline suppressions, once per file (a module's file read for several
+    // instances, or a stream read in batches, is one file).
+    let mut notices = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for file in &unit.files {
+        if done.contains(&file.display.as_str()) {
+            continue;
+        }
+        done.push(&file.display);
+        let mut mine: Vec<&mut crate::finding::Finding> = run
+            .findings
+            .iter_mut()
+            .filter(|f| f.file == file.display)
+            .collect();
+        notices.extend(crate::suppress::apply_inline(
+            &mut mine,
+            &file.display,
+            &file.source.text,
+            file.platform,
+            registry,
+            options,
+        ));
+    }
     // Module instances are the module's files again: counted once, where
     // they are.
     let own = || unit.files.iter().filter(|f| f.module.is_none());
@@ -178,7 +200,7 @@ fn summarize(
         entities: run.entities,
         documents,
         platforms,
-        diagnostics: unit.diagnostics.into_iter().chain(run.notices).collect(),
+        diagnostics: unit.diagnostics.into_iter().chain(notices).collect(),
         bytes: unit.bytes_read,
         sources,
     }
@@ -228,7 +250,7 @@ pub fn scan(
         bar
     });
     let summaries = for_each_unit(&units, &config.load, config.threads, |unit| {
-        let summary = summarize(registry, unit, config.engine);
+        let summary = summarize(registry, unit, config.inline);
         if let Some(bar) = &bar {
             bar.inc(1);
         }
@@ -321,7 +343,7 @@ fn apply_exceptions_and_baseline(
     registry: &crate::query::registry::Registry,
     result: &mut crate::finding::ScanResult,
 ) {
-    let today = config.engine.today;
+    let today = config.inline.today;
     let baseline = config.baseline.as_ref();
     let accepted = baseline.map(|b| b.fingerprints());
     for f in result

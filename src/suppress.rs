@@ -223,6 +223,109 @@ impl InlineSuppressions {
     }
 }
 
+/// How inline suppressions are treated.
+#[derive(Clone, Copy, Debug)]
+pub struct InlineOptions {
+    /// Honour inline suppressions (`--no-inline-suppressions` turns them
+    /// off, for audits).
+    pub enabled: bool,
+    /// Report inline suppressions that matched no finding.
+    pub report_unused: bool,
+    /// The date expiries are compared with.
+    pub today: Date,
+}
+
+impl Default for InlineOptions {
+    fn default() -> Self {
+        InlineOptions {
+            enabled: true,
+            report_unused: false,
+            today: Date::today(),
+        }
+    }
+}
+
+/// Applies the inline suppressions of one file (`text`, reported as
+/// `file`) to its findings: what an entity declares ignored (a Kubernetes
+/// annotation) first, then the comment directives. Returns notices: an
+/// expired suppression that matched, and (when asked for) a directive that
+/// matched nothing.
+pub fn apply_inline(
+    findings: &mut [&mut crate::finding::Finding],
+    file: &str,
+    text: &str,
+    platform: Platform,
+    registry: &crate::query::registry::Registry,
+    options: InlineOptions,
+) -> Vec<crate::diagnostic::Diagnostic> {
+    use crate::diagnostic::Diagnostic;
+    let mut notices = Vec::new();
+    if !options.enabled {
+        return notices;
+    }
+    let inline = InlineSuppressions::parse(text, platform);
+    let mut used = vec![false; inline.directives().len()];
+    for f in findings.iter_mut() {
+        let Some(query) = registry.get(&f.query_id) else {
+            continue;
+        };
+        if let Some((ids, line)) = &f.placement.declared_ignores {
+            if ids.split(',').map(str::trim).any(|id| query.answers_to(id)) {
+                f.suppressed = Some(Suppression {
+                    kind: SuppressionKind::Inline,
+                    reason: None,
+                    origin: format!("{file}:{line}"),
+                    expires: None,
+                    approved_by: None,
+                });
+            }
+            continue;
+        }
+        if inline.directives().is_empty() {
+            continue;
+        }
+        let target = Target {
+            query,
+            anchors: &f.placement.anchor_lines,
+            line: f.span.start_line,
+            entity_lines: f.placement.entity_lines,
+        };
+        match inline.check(file, &target, options.today) {
+            Verdict::Suppressed(i, suppression) => {
+                used[i] = true;
+                f.suppressed = Some(suppression);
+            }
+            Verdict::Expired(i, date) => {
+                used[i] = true;
+                let d = &inline.directives()[i];
+                notices.push(Diagnostic::notice(
+                    file,
+                    d.line,
+                    1,
+                    format!(
+                        "suppression of {} expired on {date}; the finding at line {} counts again",
+                        query.id, f.span.start_line
+                    ),
+                ));
+            }
+            Verdict::None => {}
+        }
+    }
+    if options.report_unused {
+        for (d, used) in inline.directives().iter().zip(&used) {
+            if !used {
+                notices.push(Diagnostic::notice(
+                    file,
+                    d.line,
+                    1,
+                    format!("unused suppression: \"{}\" matches no finding", d.text),
+                ));
+            }
+        }
+    }
+    notices
+}
+
 /// Splits `exp:DATE` out of words, returning (date, the rest joined).
 fn expiry_and_reason(words: &[&str]) -> (Option<Date>, Option<String>) {
     let mut expires = None;

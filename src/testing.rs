@@ -158,7 +158,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         load: LoadOptions::with_max_file_size(DEFAULT_MAX_FILE_SIZE),
         threads,
         progress: false,
-        engine: Default::default(),
+        inline: Default::default(),
         exceptions: None,
         baseline: None,
         fingerprint_root: None,

@@ -37,7 +37,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
         load: LoadOptions::with_max_file_size(1 << 20),
         threads: 1,
         progress: false,
-        engine: Default::default(),
+        inline: Default::default(),
         exceptions: None,
         baseline: None,
         fingerprint_root: None,

@@ -5,11 +5,9 @@ use super::condition::{Hit, Outcome};
 use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{Context, Scope, Scratch, UnitFile};
-use crate::diagnostic::Diagnostic;
-use crate::finding::{Finding, Suppression, SuppressionKind};
+use crate::finding::{Finding, Placement};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, LoadedFile, Model, Platform, entities};
-use crate::suppress::{Date, InlineSuppressions, Target, Verdict};
 use crate::tree::{Node, Value};
 
 /// Entities and findings of one unit.
@@ -19,56 +17,17 @@ pub struct UnitResult {
     pub findings: Vec<Finding>,
     /// Number of entities the unit holds.
     pub entities: usize,
-    /// Expired suppressions that matched a finding, and (when asked for)
-    /// suppressions that matched none.
-    pub notices: Vec<Diagnostic>,
 }
 
-/// How the engine treats suppressions written in the scanned files.
-#[derive(Clone, Copy, Debug)]
-pub struct EngineOptions {
-    /// Honour inline suppressions (`--no-inline-suppressions` turns them
-    /// off, for audits).
-    pub inline_suppressions: bool,
-    /// Report inline suppressions that matched no finding.
-    pub report_unused: bool,
-    /// The date expiries are compared with.
-    pub today: Date,
-}
-
-impl Default for EngineOptions {
-    fn default() -> Self {
-        EngineOptions {
-            inline_suppressions: true,
-            report_unused: false,
-            today: Date::today(),
-        }
-    }
-}
-
-/// Runs every applicable query over every entity of `unit`.
+/// Runs every applicable query over every entity of `unit`. Suppressions
+/// are not the engine's business: each finding carries its [`Placement`]
+/// for the step after.
 pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
-    run_unit_with(registry, unit, EngineOptions::default())
-}
-
-/// [`run_unit`] with explicit suppression options.
-pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOptions) -> UnitResult {
     let scratch = Scratch::new();
     let files: Vec<UnitFile> = unit.files.iter().map(unit_file).collect();
     let mut result = UnitResult::default();
     for (i, loaded) in unit.files.iter().enumerate() {
-        let mut inline = FileSuppressions::new(loaded, options);
-        run_file(
-            registry,
-            &files,
-            i,
-            loaded,
-            &scratch,
-            &mut inline,
-            options,
-            &mut result,
-        );
-        inline.report_unused(loaded, options, &mut result);
+        run_file(registry, &files, i, loaded, &scratch, &mut result);
     }
     result
 }
@@ -78,14 +37,12 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
 /// trees are held at a time. `context` holds the documents of the file that
 /// relations may look for (a default ServiceAccount), kept in view of every
 /// batch so that findings are those of reading the file whole.
-pub fn run_batches_with(
+pub fn run_batches(
     registry: &Registry,
     loaded: &LoadedFile,
     context: &[Node],
     batches: impl Iterator<Item = Vec<Node>>,
-    options: EngineOptions,
 ) -> UnitResult {
-    let mut inline = FileSuppressions::new(loaded, options);
     let mut result = UnitResult::default();
     for documents in batches {
         let scratch = Scratch::new();
@@ -93,18 +50,8 @@ pub fn run_batches_with(
             documents_file(loaded.platform, None, &documents),
             documents_file(loaded.platform, None, context),
         ];
-        run_file(
-            registry,
-            &files,
-            0,
-            loaded,
-            &scratch,
-            &mut inline,
-            options,
-            &mut result,
-        );
+        run_file(registry, &files, 0, loaded, &scratch, &mut result);
     }
-    inline.report_unused(loaded, options, &mut result);
     result
 }
 
@@ -129,51 +76,13 @@ fn documents_file<'a>(
     UnitFile::new(platform, module, documents, found)
 }
 
-/// A file's inline suppressions, and which of them matched a finding.
-struct FileSuppressions {
-    directives: InlineSuppressions,
-    used: Vec<bool>,
-}
-
-impl FileSuppressions {
-    fn new(loaded: &LoadedFile, options: EngineOptions) -> Self {
-        let directives = if options.inline_suppressions {
-            InlineSuppressions::parse(&loaded.source.text, loaded.platform)
-        } else {
-            InlineSuppressions::default()
-        };
-        let used = vec![false; directives.directives().len()];
-        FileSuppressions { directives, used }
-    }
-
-    /// Reports the suppressions that matched no finding, when asked to.
-    fn report_unused(&self, loaded: &LoadedFile, options: EngineOptions, result: &mut UnitResult) {
-        if !options.report_unused {
-            return;
-        }
-        for (d, used) in self.directives.directives().iter().zip(&self.used) {
-            if !used {
-                result.notices.push(Diagnostic::notice(
-                    &loaded.display,
-                    d.line,
-                    1,
-                    format!("unused suppression: \"{}\" matches no finding", d.text),
-                ));
-            }
-        }
-    }
-}
-
 /// Runs the queries over the entities of `files[index]`, the file `loaded`.
-#[allow(clippy::too_many_arguments)]
 fn run_file(
     registry: &Registry,
     files: &[UnitFile],
     index: usize,
     loaded: &LoadedFile,
     scratch: &Scratch,
-    inline: &mut FileSuppressions,
-    options: EngineOptions,
     result: &mut UnitResult,
 ) {
     let Some(file) = files.get(index) else {
@@ -212,22 +121,7 @@ fn run_file(
                 seen.push(key);
                 let path = field_path(&hit.path);
                 let path_text = path.to_string();
-                let suppressed = if options.inline_suppressions {
-                    inline_suppression(
-                        ctx.model,
-                        &inline.directives,
-                        &mut inline.used,
-                        &mut result.notices,
-                        &loaded.display,
-                        query,
-                        &file.entities,
-                        index,
-                        hit,
-                        options.today,
-                    )
-                } else {
-                    None
-                };
+                let placement = placement(ctx.model, &file.entities, index, hit);
                 result.findings.push(Finding {
                     query_id: query.id.clone(),
                     severity: query.severity,
@@ -245,7 +139,8 @@ fn run_file(
                     fingerprint: String::new(),
                     anchor: anchor(&hit.path, &file.entities, index, &ctx),
                     path,
-                    suppressed,
+                    suppressed: None,
+                    placement,
                     value: hit.value.clone(),
                     called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
                         |(module, (file, line))| crate::finding::CallSite {
@@ -260,84 +155,28 @@ fn run_file(
     }
 }
 
-/// The inline suppression (comment or annotation) covering a finding.
-#[allow(clippy::too_many_arguments)]
-fn inline_suppression(
-    model: &dyn Model,
-    inline: &InlineSuppressions,
-    used: &mut [bool],
-    notices: &mut Vec<Diagnostic>,
-    file: &str,
-    query: &super::Query,
-    entities: &[Entity],
-    index: usize,
-    hit: &Hit,
-    today: Date,
-) -> Option<Suppression> {
-    if let Some(s) = annotation_suppression(model, file, query, entities, index) {
-        return Some(s);
-    }
-    if inline.directives().is_empty() {
-        return None;
-    }
-    let entity = &entities[index];
-    let anchors = anchor_lines(entities, index, hit);
-    let start = entity.header.start_line.min(entity.node.span.start_line);
-    let target = Target {
-        query,
-        anchors: &anchors,
-        line: hit.span.start_line,
-        entity_lines: (start, entity.node.span.end_line.max(start)),
+/// Where a finding sits, for the suppression step: the lines a directive
+/// may name, the entity's extent, and what the entity itself declares
+/// ignored (the nearest entity, walking up, that declares anything).
+fn placement(model: &dyn Model, entities: &[Entity], index: usize, hit: &Hit) -> Placement {
+    let Some(entity) = entities.get(index) else {
+        return Placement::default();
     };
-    match inline.check(file, &target, today) {
-        Verdict::Suppressed(i, suppression) => {
-            used[i] = true;
-            Some(suppression)
-        }
-        Verdict::Expired(i, date) => {
-            used[i] = true;
-            let d = &inline.directives()[i];
-            notices.push(Diagnostic::notice(
-                file,
-                d.line,
-                1,
-                format!(
-                    "suppression of {} expired on {date}; the finding at line {} counts again",
-                    query.id, hit.span.start_line
-                ),
-            ));
-            None
-        }
-        Verdict::None => None,
-    }
-}
-
-/// What the entity, or an entity enclosing it, says to ignore (a
-/// platform's own form, such as an annotation): the nearest that
-/// says anything decides.
-fn annotation_suppression(
-    model: &dyn Model,
-    file: &str,
-    query: &super::Query,
-    entities: &[Entity],
-    index: usize,
-) -> Option<Suppression> {
+    let start = entity.header.start_line.min(entity.node.span.start_line);
+    let mut declared_ignores = None;
     let mut at = Some(index);
-    while let Some(i) = at {
-        let e = entities.get(i)?;
+    while let Some(e) = at.and_then(|i| entities.get(i)) {
         if let Some((ids, line)) = model.declared_ignores(e) {
-            let named = ids.split(',').map(str::trim).any(|id| query.answers_to(id));
-            return named.then(|| Suppression {
-                kind: SuppressionKind::Inline,
-                reason: None,
-                origin: format!("{file}:{line}"),
-                expires: None,
-                approved_by: None,
-            });
+            declared_ignores = Some((ids.to_string(), line));
+            break;
         }
         at = e.parent;
     }
-    None
+    Placement {
+        anchor_lines: anchor_lines(entities, index, hit),
+        entity_lines: (start, entity.node.span.end_line.max(start)),
+        declared_ignores,
+    }
 }
 
 /// A finding's path with each array position replaced by what identifies

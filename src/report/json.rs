@@ -8,9 +8,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
+use crate::finding::ScanStats;
 use crate::finding::Suppression;
 use crate::query::Severity;
-use crate::finding::ScanStats;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -11,9 +11,9 @@ pub mod sarif;
 
 use std::io::{self, Write};
 
+use crate::finding::ScanResult;
 use crate::query::Severity;
 use crate::query::registry::Registry;
-use crate::finding::ScanResult;
 
 /// Everything a reporter may show.
 #[derive(Clone, Copy)]

@@ -897,9 +897,9 @@ impl<F: FnMut(u32, u64, u32)> LineHasher<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::ScanResult;
     use crate::query::registry::Registry;
     use crate::report::{Report, ReportOptions};
-    use crate::finding::ScanResult;
 
     // Expected values from the test vectors of github/codeql-action
     // (`src/fingerprints.test.ts`), the implementation GitHub runs.
@@ -1135,6 +1135,7 @@ message: acl is {value}
                 anchor: "acl",
                 value: Some("\"public-read\""),
             }),
+            placement: Default::default(),
             anchor: "acl".to_string(),
             suppressed: None,
             value: Some("\"public-read\"".to_string()),
