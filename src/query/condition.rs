@@ -3,11 +3,13 @@
 //! made it match), *does not match*, or is *unknown* because a value it
 //! needs is not known. Only a match becomes a finding.
 
+use std::collections::HashSet;
+
 use regex::Regex;
 
-use super::path::Path;
-use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
-use crate::platform::Platform;
+use super::path::{Path, Root};
+use super::relation::Related;
+use super::resolve::{Context, Found, Resolution, Scope, is_unknown, resolve, root_node};
 use crate::tree::{Node, Number, Span, Value};
 
 /// A compiled condition.
@@ -241,35 +243,66 @@ impl Condition {
                 path,
                 filter,
                 condition,
-            } => eval_items(
-                *quantifier,
-                path,
-                filter.as_deref(),
-                condition.as_deref(),
-                scope,
-                ctx,
-            ),
+            } => {
+                let filter = filter.as_deref();
+                let condition = condition.as_deref();
+                if !shares_outcome(path, filter, condition) {
+                    return eval_items(*quantifier, path, filter, condition, scope, ctx);
+                }
+                let key = (
+                    std::ptr::from_ref(self) as usize,
+                    root_node(path, scope, ctx).map_or(0, |n| std::ptr::from_ref(n) as usize),
+                    std::ptr::from_ref(ctx.document) as usize,
+                );
+                let cached = ctx.cache.shared_quantifiers.borrow().get(&key).cloned();
+                let outcome = match cached {
+                    Some(outcome) => outcome,
+                    None => {
+                        let outcome = eval_items(*quantifier, path, filter, condition, scope, ctx);
+                        ctx.cache
+                            .shared_quantifiers
+                            .borrow_mut()
+                            .insert(key, outcome.clone());
+                        outcome
+                    }
+                };
+                match (quantifier, outcome) {
+                    // The one outcome that points at the scope asking.
+                    (Quantifier::NoItem, Outcome::Match(_)) => {
+                        Outcome::Match(vec![header_hit(scope)])
+                    }
+                    (_, outcome) => outcome,
+                }
+            }
             Condition::PortRange(range) => eval_port_range(range, scope, ctx),
             Condition::Related {
                 kind,
                 reference,
                 condition,
-            } => eval_related(kind, reference.as_ref(), condition.as_deref(), scope, ctx),
+            } => {
+                let related = ctx.cache.relations.eval(
+                    self,
+                    kind,
+                    reference.as_ref(),
+                    condition.as_deref(),
+                    ctx,
+                );
+                match related {
+                    Related::Holds => Outcome::Match(vec![header_hit(scope)]),
+                    Related::Unknown => Outcome::Unknown,
+                    Related::Fails => Outcome::NoMatch,
+                }
+            }
         }
     }
 }
 
+/// Keeps the first hit at each span. A set, not a scan of the hits kept: a
+/// quantifier over a RUN of 100,000 commands has as many hits, and a scan
+/// made that quadratic (issue 21, item 10).
 fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
-    let mut seen: Vec<(u32, u32)> = Vec::with_capacity(hits.len());
-    hits.retain(|h| {
-        let key = (h.span.start, h.span.end);
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
-    });
+    let mut seen: HashSet<(u32, u32)> = HashSet::with_capacity(hits.len());
+    hits.retain(|h| seen.insert((h.span.start, h.span.end)));
     hits
 }
 
@@ -529,6 +562,50 @@ pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     }
 }
 
+/// Whether a quantifier gives the same outcome to every entity under one
+/// enclosing entity: it runs over an array of that entity
+/// (`$parent.instructions`), and its conditions look only at each item.
+/// Every `RUN` of a stage asking whether an earlier instruction configured
+/// apt made a stage of 10,000 `RUN`s take 79 s (issue 21, item 10); the
+/// outcome is now computed once per stage.
+fn shares_outcome(path: &Path, filter: Option<&Condition>, condition: Option<&Condition>) -> bool {
+    matches!(path.root, Root::Parent(_))
+        && filter.is_none_or(reads_only_item)
+        && condition.is_none_or(reads_only_item)
+}
+
+/// Whether a condition reads only the node in scope (and its document),
+/// never the entity, its enclosing entities or other entities.
+fn reads_only_item(condition: &Condition) -> bool {
+    let local = |path: &Path| matches!(path.root, Root::Current | Root::Key | Root::Document);
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => parts.iter().all(reads_only_item),
+        Condition::Not(inner) => reads_only_item(inner),
+        Condition::Test { paths, test } => {
+            paths.iter().all(local)
+                && match test {
+                    Test::EqualsPath(other) => local(other),
+                    _ => true,
+                }
+        }
+        Condition::Items {
+            path,
+            filter,
+            condition,
+            ..
+        } => {
+            local(path)
+                && filter.as_deref().is_none_or(reads_only_item)
+                && condition.as_deref().is_none_or(reads_only_item)
+        }
+        Condition::PortRange(range) => [&range.from, &range.to, &range.protocol, &range.range]
+            .into_iter()
+            .flatten()
+            .all(local),
+        Condition::Related { .. } => false,
+    }
+}
+
 fn eval_items(
     quantifier: Quantifier,
     path: &Path,
@@ -782,116 +859,6 @@ fn text_range_includes(node: &Node, port: f64) -> bool {
     }
 }
 
-fn eval_related(
-    kind: &str,
-    reference: Option<&Path>,
-    condition: Option<&Condition>,
-    scope: &Scope,
-    ctx: &Context,
-) -> Outcome {
-    let Some(me) = ctx.entities.get(ctx.entity) else {
-        return Outcome::NoMatch;
-    };
-    let names = self_names(ctx.platform, me);
-    let mut unknown = false;
-    let my_module = ctx
-        .unit
-        .iter()
-        .find(|f| std::ptr::eq(f.entities.as_ptr(), ctx.entities.as_ptr()))
-        .and_then(|f| f.module);
-    for file in ctx.unit {
-        if file.platform != ctx.platform || file.module != my_module {
-            continue;
-        }
-        for index in file.of_kind(kind) {
-            let other = &file.entities[index];
-            let other_ctx = Context {
-                platform: file.platform,
-                entities: &file.entities,
-                entity: index,
-                document: document_of(file, other.document),
-                unit: ctx.unit,
-                scratch: ctx.scratch,
-            };
-            let other_scope = Scope {
-                node: other.node,
-                header: other.header,
-                path: String::new(),
-                key: None,
-            };
-            if let Some(path) = reference {
-                match refers_to(path, &other_scope, &other_ctx, &names) {
-                    Tri::False => continue,
-                    Tri::Unknown => {
-                        unknown = true;
-                        continue;
-                    }
-                    Tri::True => {}
-                }
-            }
-            match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
-                None | Some(Outcome::Match(_)) => {
-                    return Outcome::Match(vec![header_hit(scope)]);
-                }
-                Some(Outcome::Unknown) => unknown = true,
-                Some(Outcome::NoMatch) => {}
-            }
-        }
-    }
-    if unknown {
-        Outcome::Unknown
-    } else {
-        Outcome::NoMatch
-    }
-}
-
-fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
-    &file.documents[index.min(file.documents.len().saturating_sub(1))]
-}
-
-/// The names another entity may use to refer to an entity.
-struct SelfNames {
-    /// Its address (`aws_s3_bucket.logs`, a CloudFormation logical id) and,
-    /// in Terraform, the literal bucket or name it declares.
-    names: Vec<String>,
-    /// False when its bucket or name is an expression: a literal elsewhere
-    /// might then be it.
-    complete: bool,
-}
-
-fn self_names(platform: Platform, me: &crate::platform::Entity) -> SelfNames {
-    let mut names = vec![me.name.clone()];
-    let mut complete = true;
-    match platform {
-        Platform::Terraform => {
-            for key in ["bucket", "name"] {
-                match me.node.get(key).map(|n| &n.value) {
-                    Some(Value::String(s)) => names.push(s.clone()),
-                    Some(Value::Expr(_)) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        // `BucketName`, `QueueName`, `TopicName`...: the physical name
-        // another resource may give literally.
-        Platform::CloudFormation => {
-            let properties = me.node.get("Properties").and_then(Node::as_object);
-            for entry in properties.map(|o| o.entries.as_slice()).unwrap_or_default() {
-                if !entry.key.ends_with("Name") {
-                    continue;
-                }
-                match &entry.value.value {
-                    Value::String(s) => names.push(s.clone()),
-                    Value::Object(_) => complete = false,
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    SelfNames { names, complete }
-}
-
 /// Whether a selector kind (`resource`, `resource.aws_s3_bucket`) covers an
 /// entity kind: equal, or a prefix ending at a `.`.
 pub fn kind_matches(selector: &str, kind: &str) -> bool {
@@ -899,138 +866,6 @@ pub fn kind_matches(selector: &str, kind: &str) -> bool {
         || (kind.len() > selector.len()
             && kind.starts_with(selector)
             && kind.as_bytes()[selector.len()] == b'.')
-}
-
-/// Whether the value at `path` in another entity refers to one of `names`.
-/// Unknown when it is an expression that refers to no resource rampart can
-/// identify (a variable, a module output): it might be this one.
-fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &SelfNames) -> Tri {
-    // The raw nodes, not their platform views: a reference is exactly what
-    // a view would turn into "unknown".
-    let mut nodes: Vec<&Node> = Vec::new();
-    collect_raw(scope.node, &path.steps, &mut nodes);
-    let mut unknown = false;
-    for node in nodes {
-        match refers(node, ctx.platform, names) {
-            Tri::True => return Tri::True,
-            Tri::Unknown => unknown = true,
-            Tri::False => {}
-        }
-    }
-    if unknown { Tri::Unknown } else { Tri::False }
-}
-
-fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'a Node>) {
-    use super::path::Step;
-    let Some((step, rest)) = steps.split_first() else {
-        out.push(node);
-        return;
-    };
-    match (step, &node.value) {
-        (Step::Key(k), Value::Object(o)) => {
-            if let Some(v) = o.get(k) {
-                collect_raw(v, rest, out);
-            }
-        }
-        (Step::Key(_), Value::Array(items)) => {
-            for item in items {
-                collect_raw(item, steps, out);
-            }
-        }
-        (Step::Each, Value::Array(items)) => {
-            for item in items {
-                collect_raw(item, rest, out);
-            }
-        }
-        (Step::Index(i), Value::Array(items)) => {
-            if let Some(item) = items.get(*i) {
-                collect_raw(item, rest, out);
-            }
-        }
-        (Step::Each, _) => collect_raw(node, rest, out),
-        _ => {}
-    }
-}
-
-/// References whose value could be any resource: a variable, a local, a
-/// module output, a data source, an iteration value.
-const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self"];
-
-/// References that never carry an identity (`count.index`, `path.module`).
-const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
-
-/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
-fn reference_to(r: &str, name: &str) -> bool {
-    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
-}
-
-fn refers(node: &Node, platform: Platform, names: &SelfNames) -> Tri {
-    match (&node.value, platform) {
-        (Value::Expr(e), Platform::Terraform) => {
-            let mut opaque = false;
-            let mut identified = false;
-            for r in &e.references {
-                if names.names.iter().any(|n| reference_to(r, n)) {
-                    return Tri::True;
-                }
-                let root = r.split(['.', '[']).next().unwrap_or("");
-                if OPAQUE_ROOTS.contains(&root) {
-                    opaque = true;
-                } else if !NEUTRAL_ROOTS.contains(&root) {
-                    identified = true;
-                }
-            }
-            if opaque || !identified {
-                Tri::Unknown
-            } else {
-                Tri::False
-            }
-        }
-        (Value::String(s), _) => {
-            if names.names.iter().any(|n| n == s) {
-                Tri::True
-            } else if names.complete {
-                Tri::False
-            } else {
-                // Our own name is an expression: this literal may be it.
-                Tri::Unknown
-            }
-        }
-        (Value::Object(o), Platform::CloudFormation) if o.len() == 1 => {
-            let entry = &o.entries[0];
-            let target = match entry.key.as_str() {
-                "Ref" => entry.value.as_str().map(str::to_string),
-                "Fn::GetAtt" => match &entry.value.value {
-                    Value::Array(parts) => parts.first().and_then(Node::as_str).map(str::to_string),
-                    Value::String(s) => s.split('.').next().map(str::to_string),
-                    _ => None,
-                },
-                "Fn::Sub" => {
-                    let text = match &entry.value.value {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Array(parts) => parts.first().and_then(Node::as_str),
-                        _ => None,
-                    };
-                    if let Some(text) = text
-                        && names
-                            .names
-                            .iter()
-                            .any(|n| text.contains(&format!("${{{n}")))
-                    {
-                        return Tri::True;
-                    }
-                    return Tri::Unknown;
-                }
-                _ => return Tri::Unknown,
-            };
-            match target {
-                Some(t) if names.names.contains(&t) => Tri::True,
-                Some(_) => Tri::False,
-                None => Tri::Unknown,
-            }
-        }
-        _ => Tri::False,
-    }
 }
 
 /// A literal from a query file.

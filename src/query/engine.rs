@@ -1,9 +1,11 @@
 //! Running the registry over a loaded unit: every entity meets the queries
 //! that select its kind, and each match becomes a [`Finding`].
 
+use std::collections::HashSet;
+
 use super::condition::{Hit, Outcome};
 use super::registry::Registry;
-use super::resolve::{Context, Scope, Scratch, UnitFile};
+use super::resolve::{Context, Scope, Scratch, UnitCache, UnitFile};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, fingerprint};
 use crate::load::LoadedUnit;
@@ -71,6 +73,7 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
             UnitFile::new(f.platform, f.module.as_deref(), &f.documents, found)
         })
         .collect();
+    let cache = UnitCache::default();
     let mut result = UnitResult::default();
     for (file, loaded) in files.iter().zip(&unit.files) {
         result.entities += file.entities.len();
@@ -92,6 +95,8 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                 document: &file.documents[entity.document],
                 unit: &files,
                 scratch: &scratch,
+                module: file.module,
+                cache: &cache,
             };
             let scope = Scope {
                 node: entity.node,
@@ -103,13 +108,13 @@ pub fn run_unit_with(registry: &Registry, unit: &LoadedUnit, options: EngineOpti
                 let Outcome::Match(hits) = query.condition.eval(&scope, &ctx) else {
                     continue;
                 };
-                let mut seen: Vec<(u32, u32, &str)> = Vec::new();
+                // A set: one entity may have as many hits as a RUN has
+                // commands (issue 21, item 10).
+                let mut seen: HashSet<(u32, u32, &str)> = HashSet::with_capacity(hits.len());
                 for hit in &hits {
-                    let key = (hit.span.start, hit.span.end, hit.path.as_str());
-                    if seen.contains(&key) {
+                    if !seen.insert((hit.span.start, hit.span.end, hit.path.as_str())) {
                         continue;
                     }
-                    seen.push(key);
                     let suppressed = if options.inline_suppressions {
                         inline_suppression(
                             &inline,

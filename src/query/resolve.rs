@@ -7,6 +7,9 @@
 //! and the condition built on it then neither fires nor clears: scanners
 //! that guess here flood their users with false positives.
 
+use std::collections::HashMap;
+
+use super::condition::Outcome;
 use super::path::{Path, Root, Step};
 use crate::platform::{Entity, Platform};
 use crate::tree::{Node, Span, Value};
@@ -27,10 +30,29 @@ pub struct Context<'a> {
     /// Where values decoded during evaluation live (a JSON policy written
     /// as a string), for as long as the unit's findings are being made.
     pub scratch: &'a Scratch,
+    /// The module call chain of the entity's file (`None` for the root
+    /// module): relations stay within one module instance.
+    pub module: Option<&'a str>,
+    /// What the unit's evaluation computes once and reuses.
+    pub cache: &'a UnitCache,
 }
 
 /// Storage for nodes made while evaluating a unit.
 pub type Scratch = typed_arena::Arena<Node>;
+
+/// What evaluating one unit computes once and reuses across its entities,
+/// so that no query costs more than linear time in the unit (issue 21,
+/// item 10).
+#[derive(Default)]
+pub struct UnitCache {
+    /// Relation indexes, built on first use.
+    pub relations: super::relation::Relations,
+    /// Outcomes of quantifiers over an enclosing entity's array (every
+    /// `RUN` of a stage asking about `$parent.instructions`), by the
+    /// quantifier's address, its root's and the document's, for its
+    /// siblings.
+    pub shared_quantifiers: std::cell::RefCell<HashMap<(usize, usize, usize), Outcome>>,
+}
 
 /// One file of a unit with its entities, for relations.
 pub struct UnitFile<'a> {
@@ -183,6 +205,11 @@ fn root<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<(&'a No
             Some((e.node, e.header, "$parent".repeat(levels)))
         }
     }
+}
+
+/// The node `path` starts from, seen from `scope`.
+pub fn root_node<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<&'a Node> {
+    root(path, scope, ctx).map(|(node, _, _)| node)
 }
 
 /// Follows `path` from `scope`.
