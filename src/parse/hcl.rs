@@ -17,6 +17,8 @@
 //! [`Expression`] node that keeps its source text, what it refers to, and the
 //! literal parts of templates and heredocs.
 
+use std::collections::HashSet;
+
 use hcl_edit::expr::{Expression as HclExpr, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 use hcl_edit::template::{Element, Template};
@@ -318,12 +320,16 @@ pub fn references_of(expr: &HclExpr) -> Vec<String> {
 #[derive(Default)]
 struct References {
     found: Vec<String>,
+    /// What `found` holds, so that recording stays linear: a list of
+    /// 50,000 references was quadratic when each was looked for in
+    /// `found` (issue 21, item 10).
+    seen: HashSet<String>,
     bound: Vec<String>,
 }
 
 impl References {
     fn record(&mut self, path: String) {
-        if !self.found.contains(&path) {
+        if self.seen.insert(path.clone()) {
             self.found.push(path);
         }
     }

@@ -159,6 +159,22 @@ pub struct Names {
     pub complete: bool,
 }
 
+/// What a value, as written, may refer to: the names a relation index
+/// files it under.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct References {
+    /// Every name it designates (a Terraform reference
+    /// `aws_s3_bucket.b[0].id` designates `aws_s3_bucket`, `aws_s3_bucket.b`,
+    /// `aws_s3_bucket.b[0]` and itself).
+    pub names: Vec<String>,
+    /// It also refers to something rampart cannot identify (a variable, a
+    /// module output, an intrinsic function): it might be any entity.
+    pub opaque: bool,
+    /// It is a name written literally: it might be an entity whose own name
+    /// is not known.
+    pub literal: bool,
+}
+
 /// How a platform writes comments, for inline suppressions and fixture
 /// markers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,6 +233,20 @@ pub trait Model: Sync {
         match &node.value {
             Value::String(s) => literal_name(s, names),
             _ => Truth::No,
+        }
+    }
+
+    /// What a value, as written, may refer to, for indexing relations: the
+    /// index finds candidates by these names, and [`Model::refers`]
+    /// confirms each.
+    fn references(&self, node: &Node) -> References {
+        match &node.value {
+            Value::String(s) => References {
+                names: vec![s.clone()],
+                opaque: false,
+                literal: true,
+            },
+            _ => References::default(),
         }
     }
 

@@ -3,11 +3,14 @@
 //! made it match), *does not match*, or is *unknown* because a value it
 //! needs is not known. Only a match becomes a finding.
 
+use std::collections::HashSet;
+
 use regex::Regex;
 
-use super::path::{Path, Seg, Trail, extend};
-use super::resolve::{Context, Found, Resolution, Scope, UnitFile, is_unknown, resolve};
-use crate::platform::{Names, Truth};
+use super::path::{Path, Root, Seg, Trail, extend};
+use super::relation::Related;
+use super::resolve::{Context, Found, Resolution, Scope, is_unknown, resolve, root_node};
+use crate::platform::Truth;
 use crate::tree::{Node, Number, Span, Value};
 
 /// A compiled condition.
@@ -291,14 +294,37 @@ impl Condition {
                 path,
                 filter,
                 condition,
-            } => eval_items(
-                *quantifier,
-                path,
-                filter.as_deref(),
-                condition.as_deref(),
-                scope,
-                ctx,
-            ),
+            } => {
+                let filter = filter.as_deref();
+                let condition = condition.as_deref();
+                if !shares_outcome(path, filter, condition) {
+                    return eval_items(*quantifier, path, filter, condition, scope, ctx);
+                }
+                let key = (
+                    std::ptr::from_ref(self) as usize,
+                    root_node(path, scope, ctx).map_or(0, |n| std::ptr::from_ref(n) as usize),
+                    std::ptr::from_ref(ctx.document) as usize,
+                );
+                let cached = ctx.cache.shared_quantifiers.borrow().get(&key).cloned();
+                let outcome = match cached {
+                    Some(outcome) => outcome,
+                    None => {
+                        let outcome = eval_items(*quantifier, path, filter, condition, scope, ctx);
+                        ctx.cache
+                            .shared_quantifiers
+                            .borrow_mut()
+                            .insert(key, outcome.clone());
+                        outcome
+                    }
+                };
+                match (quantifier, outcome) {
+                    // The one outcome that points at the scope asking.
+                    (Quantifier::NoItem, Outcome::Match(_)) => {
+                        Outcome::Match(vec![header_hit(scope)])
+                    }
+                    (_, outcome) => outcome,
+                }
+            }
             Condition::PortRange(range) => eval_port_range(range, scope, ctx),
             Condition::ReportAt { condition, at } => match condition.eval(scope, ctx) {
                 Outcome::Match(_) => Outcome::Match(report_at(at, scope, ctx)),
@@ -308,7 +334,20 @@ impl Condition {
                 kind,
                 reference,
                 condition,
-            } => eval_related(kind, reference.as_ref(), condition.as_deref(), scope, ctx),
+            } => {
+                let related = ctx.cache.relations.eval(
+                    self,
+                    kind,
+                    reference.as_ref(),
+                    condition.as_deref(),
+                    ctx,
+                );
+                match related {
+                    Related::Holds => Outcome::Match(vec![header_hit(scope)]),
+                    Related::Unknown => Outcome::Unknown,
+                    Related::Fails => Outcome::NoMatch,
+                }
+            }
         }
     }
 }
@@ -346,17 +385,12 @@ fn report_at<'a>(at: &'a ReportAt, scope: &Scope<'a>, ctx: &Context<'a>) -> Vec<
     }
 }
 
+/// Keeps the first hit at each span. A set, not a scan of the hits kept: a
+/// quantifier over a RUN of 100,000 commands has as many hits, and a scan
+/// made that quadratic (issue 21, item 10).
 fn dedup(mut hits: Vec<Hit<'_>>) -> Vec<Hit<'_>> {
-    let mut seen: Vec<(u32, u32)> = Vec::with_capacity(hits.len());
-    hits.retain(|h| {
-        let key = (h.span.start, h.span.end);
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
-    });
+    let mut seen: HashSet<(u32, u32)> = HashSet::with_capacity(hits.len());
+    hits.retain(|h| seen.insert((h.span.start, h.span.end)));
     hits
 }
 
@@ -618,6 +652,58 @@ pub fn loosely_equal(node: &Node, scalar: &Scalar) -> bool {
     }
 }
 
+/// Whether a quantifier gives the same outcome to every entity under one
+/// enclosing entity: it runs over an array of that entity
+/// (`$parent.instructions`), and its conditions look only at each item.
+/// Every `RUN` of a stage asking whether an earlier instruction configured
+/// apt made a stage of 10,000 `RUN`s take 79 s (issue 21, item 10); the
+/// outcome is now computed once per stage.
+fn shares_outcome(path: &Path, filter: Option<&Condition>, condition: Option<&Condition>) -> bool {
+    matches!(path.root, Root::Parent(_))
+        && filter.is_none_or(reads_only_item)
+        && condition.is_none_or(reads_only_item)
+}
+
+/// Whether a condition reads only the node in scope (and its document),
+/// never the entity, its enclosing entities or other entities.
+fn reads_only_item(condition: &Condition) -> bool {
+    let local = |path: &Path| matches!(path.root, Root::Current | Root::Key | Root::Document);
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => parts.iter().all(reads_only_item),
+        Condition::Not(inner) => reads_only_item(inner),
+        Condition::Test { paths, test } => {
+            paths.iter().all(local)
+                && match test {
+                    Test::EqualsPath(other) => local(other),
+                    _ => true,
+                }
+        }
+        Condition::Items {
+            path,
+            filter,
+            condition,
+            ..
+        } => {
+            local(path)
+                && filter.as_deref().is_none_or(reads_only_item)
+                && condition.as_deref().is_none_or(reads_only_item)
+        }
+        Condition::PortRange(range) => [&range.from, &range.to, &range.protocol, &range.range]
+            .into_iter()
+            .flatten()
+            .all(local),
+        Condition::Related { .. } => false,
+        Condition::ReportAt { condition, at } => {
+            reads_only_item(condition)
+                && match at {
+                    ReportAt::Entity => false,
+                    ReportAt::Scope => true,
+                    ReportAt::Path(path) => local(path),
+                }
+        }
+    }
+}
+
 fn eval_items<'a>(
     quantifier: Quantifier,
     path: &'a Path,
@@ -868,124 +954,6 @@ fn text_range_includes(node: &Node, port: f64) -> bool {
             _ => false,
         },
         None => text.parse::<f64>() == Ok(port),
-    }
-}
-
-fn eval_related<'a>(
-    kind: &'a str,
-    reference: Option<&'a Path>,
-    condition: Option<&'a Condition>,
-    scope: &Scope<'a>,
-    ctx: &Context<'a>,
-) -> Outcome<'a> {
-    let Some(me) = ctx.entities.get(ctx.entity) else {
-        return Outcome::NoMatch;
-    };
-    let names = ctx.model.names(me);
-    let mut unknown = false;
-    let my_module = ctx
-        .unit
-        .iter()
-        .find(|f| std::ptr::eq(f.entities.as_ptr(), ctx.entities.as_ptr()))
-        .and_then(|f| f.module);
-    for file in ctx.unit {
-        if file.platform != ctx.model.platform() || file.module != my_module {
-            continue;
-        }
-        for index in file.of_kind(kind) {
-            let other = &file.entities[index];
-            let other_ctx = Context {
-                model: file.platform.model(),
-                entities: &file.entities,
-                entity: index,
-                document: document_of(file, other.document),
-                unit: ctx.unit,
-                scratch: ctx.scratch,
-            };
-            let other_scope = Scope {
-                node: other.node,
-                header: other.header,
-                path: Vec::new(),
-                key: None,
-            };
-            if let Some(path) = reference {
-                match refers_to(path, &other_scope, &other_ctx, &names) {
-                    Truth::No => continue,
-                    Truth::Unknown => {
-                        unknown = true;
-                        continue;
-                    }
-                    Truth::Yes => {}
-                }
-            }
-            match condition.map(|c| c.eval(&other_scope, &other_ctx)) {
-                None | Some(Outcome::Match(_)) => {
-                    return Outcome::Match(vec![header_hit(scope)]);
-                }
-                Some(Outcome::Unknown) => unknown = true,
-                Some(Outcome::NoMatch) => {}
-            }
-        }
-    }
-    if unknown {
-        Outcome::Unknown
-    } else {
-        Outcome::NoMatch
-    }
-}
-
-fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
-    &file.documents[index.min(file.documents.len().saturating_sub(1))]
-}
-
-/// Whether the value at `path` in another entity refers to one of `names`.
-/// Unknown when it is an expression that refers to no resource rampart can
-/// identify (a variable, a module output): it might be this one.
-fn refers_to(path: &Path, scope: &Scope, ctx: &Context, names: &Names) -> Truth {
-    // The raw nodes, not their platform views: a reference is exactly what
-    // a view would turn into "unknown".
-    let mut nodes: Vec<&Node> = Vec::new();
-    collect_raw(scope.node, &path.steps, &mut nodes);
-    let mut unknown = false;
-    for node in nodes {
-        match ctx.model.refers(node, names) {
-            Truth::Yes => return Truth::Yes,
-            Truth::Unknown => unknown = true,
-            Truth::No => {}
-        }
-    }
-    if unknown { Truth::Unknown } else { Truth::No }
-}
-
-fn collect_raw<'a>(node: &'a Node, steps: &[super::path::Step], out: &mut Vec<&'a Node>) {
-    use super::path::Step;
-    let Some((step, rest)) = steps.split_first() else {
-        out.push(node);
-        return;
-    };
-    match (step, &node.value) {
-        (Step::Key(k), Value::Object(o)) => {
-            if let Some(v) = o.get(k) {
-                collect_raw(v, rest, out);
-            }
-        }
-        (Step::Key(_), Value::Array(items)) => {
-            for item in items {
-                collect_raw(item, steps, out);
-            }
-        }
-        (Step::Each, Value::Array(items)) => {
-            for item in items {
-                collect_raw(item, rest, out);
-            }
-        }
-        (Step::Index(i), Value::Array(items)) => {
-            if let Some(item) = items.get(*i) {
-                collect_raw(item, rest, out);
-            }
-        }
-        (Step::Each, _) => collect_raw(node, rest, out),
-        _ => {}
     }
 }
 

@@ -4,7 +4,7 @@
 use super::condition::{Hit, Outcome};
 use super::path::{Seg, field_path};
 use super::registry::Registry;
-use super::resolve::{Context, Scope, Scratch, UnitFile};
+use super::resolve::{AnchorCache, Context, Scope, Scratch, UnitCache, UnitFile};
 use crate::finding::{Finding, Placement};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, LoadedFile, Model, Platform, entities};
@@ -25,9 +25,10 @@ pub struct UnitResult {
 pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
     let scratch = Scratch::new();
     let files: Vec<UnitFile> = unit.files.iter().map(unit_file).collect();
+    let cache = UnitCache::default();
     let mut result = UnitResult::default();
     for (i, loaded) in unit.files.iter().enumerate() {
-        run_file(registry, &files, i, loaded, &scratch, &mut result);
+        run_file(registry, &files, i, loaded, &scratch, &cache, &mut result);
     }
     result
 }
@@ -50,7 +51,8 @@ pub fn run_batches(
             documents_file(loaded.platform, None, &documents),
             documents_file(loaded.platform, None, context),
         ];
-        run_file(registry, &files, 0, loaded, &scratch, &mut result);
+        let cache = UnitCache::default();
+        run_file(registry, &files, 0, loaded, &scratch, &cache, &mut result);
     }
     result
 }
@@ -77,12 +79,13 @@ fn documents_file<'a>(
 }
 
 /// Runs the queries over the entities of `files[index]`, the file `loaded`.
-fn run_file(
-    registry: &Registry,
-    files: &[UnitFile],
+fn run_file<'a>(
+    registry: &'a Registry,
+    files: &'a [UnitFile<'a>],
     index: usize,
     loaded: &LoadedFile,
-    scratch: &Scratch,
+    scratch: &'a Scratch,
+    cache: &'a UnitCache<'a>,
     result: &mut UnitResult,
 ) {
     let Some(file) = files.get(index) else {
@@ -101,6 +104,8 @@ fn run_file(
             document: &file.documents[entity.document],
             unit: files,
             scratch,
+            module: file.module,
+            cache,
         };
         let scope = Scope {
             node: entity.node,
@@ -112,13 +117,14 @@ fn run_file(
             let Outcome::Match(hits) = rule.condition.eval(&scope, &ctx) else {
                 continue;
             };
-            let mut seen: Vec<(u32, u32, &[Seg])> = Vec::new();
+            // A set: one entity may have as many hits as a RUN has
+            // commands (issue 21, item 10).
+            let mut seen: std::collections::HashSet<(u32, u32, &[Seg])> =
+                std::collections::HashSet::with_capacity(hits.len());
             for hit in &hits {
-                let key = (hit.span.start, hit.span.end, hit.path.as_slice());
-                if seen.contains(&key) {
+                if !seen.insert((hit.span.start, hit.span.end, hit.path.as_slice())) {
                     continue;
                 }
-                seen.push(key);
                 let path = field_path(&hit.path);
                 let path_text = path.to_string();
                 let placement = placement(ctx.model, &file.entities, index, hit);
@@ -137,7 +143,7 @@ fn run_file(
                     // Filled in by the scan, which knows where the
                     // repository root is.
                     fingerprint: String::new(),
-                    anchor: anchor(&hit.path, &file.entities, index, &ctx),
+                    anchor: anchor(&hit.path, &file.entities, index, &ctx, &cache.anchors),
                     path,
                     suppressed: None,
                     placement,
@@ -183,7 +189,13 @@ fn placement(model: &dyn Model, entities: &[Entity], index: usize, hit: &Hit) ->
 /// the element, for its fingerprint: an object's `name` (containers, env
 /// variables, ports, listeners by name) or else a hash of its content, so a
 /// block added above another leaves the other's fingerprint as it was.
-fn anchor(trail: &[Seg], entities: &[Entity], index: usize, ctx: &Context) -> String {
+fn anchor(
+    trail: &[Seg],
+    entities: &[Entity],
+    index: usize,
+    ctx: &Context,
+    anchors: &AnchorCache,
+) -> String {
     let Some(entity) = entities.get(index) else {
         return String::new();
     };
@@ -213,18 +225,9 @@ fn anchor(trail: &[Seg], entities: &[Entity], index: usize, ctx: &Context) -> St
                 let array = node.and_then(|n| n.as_array());
                 let element = array.and_then(|a| a.get(i));
                 match (array, element) {
-                    (Some(array), Some(e)) => {
-                        let identity = element_identity(e);
-                        // Identical elements (two equal statements) are
-                        // told apart by their order among themselves.
-                        let twins_before = array[..i]
-                            .iter()
-                            .filter(|other| element_identity(other) == identity)
-                            .count();
-                        out.push_str(&identity);
-                        if twins_before > 0 {
-                            out.push_str(&format!("~{twins_before}"));
-                        }
+                    (Some(array), Some(_)) => {
+                        let identities = element_identities(array, anchors);
+                        out.push_str(identities.get(i).map_or("", String::as_str));
                     }
                     _ => out.push_str(&format!("[{i}]")),
                 }
@@ -233,6 +236,34 @@ fn anchor(trail: &[Seg], entities: &[Entity], index: usize, ctx: &Context) -> St
         }
     }
     out
+}
+
+/// The anchor segments of an array's elements: each element's identity,
+/// with identical elements (two equal statements) told apart by their
+/// order among themselves (`[name=web]`, `[name=web]~1`).
+fn element_identities(array: &[Node], anchors: &AnchorCache) -> std::rc::Rc<Vec<String>> {
+    let key = array.as_ptr() as usize;
+    if let Some(known) = anchors.0.borrow().get(&key) {
+        return known.clone();
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let identities: Vec<String> = array
+        .iter()
+        .map(|e| {
+            let identity = element_identity(e);
+            let twins_before = seen.entry(identity.clone()).or_insert(0);
+            let segment = if *twins_before > 0 {
+                format!("{identity}~{twins_before}")
+            } else {
+                identity
+            };
+            *twins_before += 1;
+            segment
+        })
+        .collect();
+    let identities = std::rc::Rc::new(identities);
+    anchors.0.borrow_mut().insert(key, identities.clone());
+    identities
 }
 
 /// How an array element is known in an anchor: `[name=web]`, or

@@ -15,6 +15,7 @@ pub mod condition;
 pub mod engine;
 pub mod path;
 pub mod registry;
+pub mod relation;
 pub mod resolve;
 
 use std::collections::BTreeMap;

@@ -209,7 +209,7 @@ impl fmt::Display for Path {
 /// One step of the concrete path to a value the engine reached, borrowing
 /// keys from the tree or the query: cheap to extend while a path is being
 /// followed, and turned into an owned [`FieldPath`] only for a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Seg<'a> {
     /// An object key.
     Key(&'a str),

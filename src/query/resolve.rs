@@ -7,6 +7,7 @@
 //! and the condition built on it then neither fires nor clears: scanners
 //! that guess here flood their users with false positives.
 
+use super::condition::Outcome;
 use super::path::{Path, Root, Seg, Step, Trail, extend};
 use crate::platform::{Entity, Model, Platform, View, kind_covers};
 use crate::tree::{Node, Span, Value};
@@ -27,7 +28,37 @@ pub struct Context<'a> {
     /// Where values decoded during evaluation live (a JSON policy written
     /// as a string), for as long as the unit's findings are being made.
     pub scratch: &'a Scratch,
+    /// The module call chain of the entity's file (`None` for the root
+    /// module): relations stay within one module instance.
+    pub module: Option<&'a str>,
+    /// What the unit's evaluation computes once and reuses.
+    pub cache: &'a UnitCache<'a>,
 }
+
+/// What evaluating one unit computes once and reuses across its entities,
+/// so that no query costs more than linear time in the unit (issue 21,
+/// item 10).
+#[derive(Default)]
+pub struct UnitCache<'a> {
+    /// Relation indexes, built on first use.
+    pub relations: super::relation::Relations,
+    /// Outcomes of quantifiers over an enclosing entity's array (every
+    /// `RUN` of a stage asking about `$parent.instructions`), by the
+    /// quantifier's address, its root's and the document's, for its
+    /// siblings.
+    pub shared_quantifiers:
+        std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Outcome<'a>>>,
+    /// The anchor segments of the elements of arrays findings pointed into.
+    pub anchors: AnchorCache,
+}
+
+/// The anchor segment of every element of arrays already seen, by the
+/// array's address: a RUN of 20,000 commands with a finding on each names
+/// its elements once, not once per finding.
+#[derive(Default)]
+pub struct AnchorCache(
+    pub std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<Vec<String>>>>,
+);
 
 /// Storage for nodes made while evaluating a unit.
 pub type Scratch = typed_arena::Arena<Node>;
@@ -158,6 +189,11 @@ fn root<'a>(
             Some((e.node, e.header, vec![Seg::Parent; levels]))
         }
     }
+}
+
+/// The node `path` starts from, seen from `scope`.
+pub fn root_node<'a>(path: &Path, scope: &Scope<'a>, ctx: &Context<'a>) -> Option<&'a Node> {
+    root(path, scope, ctx).map(|(node, _, _)| node)
 }
 
 /// Follows `path` from `scope`.
@@ -304,6 +340,6 @@ fn respan(node: &mut Node, at: Span) {
 }
 
 /// Whether `node` is a value rampart cannot know, as the platform sees it.
-pub fn is_unknown(node: &Node, ctx: &Context) -> bool {
+pub fn is_unknown<'a>(node: &'a Node, ctx: &Context<'a>) -> bool {
     matches!(view(node, ctx), View::Unknown)
 }

@@ -4,7 +4,7 @@
 //! SAM templates are CloudFormation templates with a transform; their
 //! `AWS::Serverless::*` resources are entities like any other.
 
-use super::{Entity, Model, Names, Platform, Truth, View, literal_name};
+use super::{Entity, Model, Names, Platform, References, Truth, View, literal_name};
 use crate::tree::{Node, Value};
 
 /// The CloudFormation model.
@@ -111,6 +111,54 @@ impl Model for CloudFormation {
         }
     }
 
+    /// `Ref` and `Fn::GetAtt` name their target; `Fn::Sub` names the
+    /// variables it substitutes, and may also stand for a parameter's value
+    /// (opaque); any other intrinsic function is opaque.
+    fn references(&self, node: &Node) -> References {
+        let opaque = References {
+            opaque: true,
+            ..References::default()
+        };
+        match &node.value {
+            Value::String(s) => References {
+                names: vec![s.clone()],
+                opaque: false,
+                literal: true,
+            },
+            Value::Object(o) if o.len() == 1 => {
+                let entry = &o.entries[0];
+                let target = match entry.key.as_str() {
+                    "Ref" => entry.value.as_str(),
+                    "Fn::GetAtt" => match &entry.value.value {
+                        Value::Array(parts) => parts.first().and_then(Node::as_str),
+                        Value::String(s) => s.split('.').next(),
+                        _ => None,
+                    },
+                    "Fn::Sub" => {
+                        let text = match &entry.value.value {
+                            Value::String(s) => Some(s.as_str()),
+                            Value::Array(parts) => parts.first().and_then(Node::as_str),
+                            _ => None,
+                        };
+                        return References {
+                            names: text.map(sub_variables).unwrap_or_default(),
+                            ..opaque
+                        };
+                    }
+                    _ => None,
+                };
+                match target {
+                    Some(t) => References {
+                        names: vec![t.to_string()],
+                        ..References::default()
+                    },
+                    None => opaque,
+                }
+            }
+            _ => References::default(),
+        }
+    }
+
     fn id_prefix(&self) -> &'static str {
         "cfn-"
     }
@@ -118,6 +166,26 @@ impl Model for CloudFormation {
     fn snippet_language(&self) -> &'static str {
         "yaml"
     }
+}
+
+/// The variables of an `Fn::Sub` text (`${Logs.Arn}`), each with the
+/// entity it starts with (`Logs`).
+fn sub_variables(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else {
+            break;
+        };
+        let variable = rest[..end].trim();
+        names.push(variable.to_string());
+        if let Some((entity, _)) = variable.split_once('.') {
+            names.push(entity.to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    names
 }
 
 /// The default of a template parameter, if it has one.
@@ -172,5 +240,19 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
                 parent: None,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_variables_are_the_names_between_braces() {
+        assert_eq!(
+            sub_variables("arn:${AWS::Partition}:s3:::${Logs.Arn}/*${ Other }"),
+            ["AWS::Partition", "Logs.Arn", "Logs", "Other"]
+        );
+        assert!(sub_variables("${Unclosed").is_empty());
     }
 }

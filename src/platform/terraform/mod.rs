@@ -9,7 +9,7 @@
 
 pub mod eval;
 
-use super::{CommentSyntax, Entity, Model, Names, Platform, Truth, literal_name};
+use super::{CommentSyntax, Entity, Model, Names, Platform, References, Truth, literal_name};
 use crate::tree::{Node, Span, Value};
 use eval::module::INSTANCE_KEY;
 
@@ -72,6 +72,40 @@ impl Model for Terraform {
             }
             Value::String(s) => literal_name(s, names),
             _ => Truth::No,
+        }
+    }
+
+    /// Each reference of an expression and every prefix of it that ends a
+    /// step (`aws_s3_bucket.b.id` designates `aws_s3_bucket.b`); opaque when
+    /// it refers only to values that could be any resource.
+    fn references(&self, node: &Node) -> References {
+        match &node.value {
+            Value::Expr(e) => {
+                let mut out = References::default();
+                let mut identified = false;
+                for r in &e.references {
+                    for (i, b) in r.bytes().enumerate() {
+                        if matches!(b, b'.' | b'[') {
+                            out.names.push(r[..i].to_string());
+                        }
+                    }
+                    out.names.push(r.clone());
+                    let root = r.split(['.', '[']).next().unwrap_or("");
+                    if OPAQUE_ROOTS.contains(&root) {
+                        out.opaque = true;
+                    } else if !NEUTRAL_ROOTS.contains(&root) {
+                        identified = true;
+                    }
+                }
+                out.opaque |= !identified;
+                out
+            }
+            Value::String(s) => References {
+                names: vec![s.clone()],
+                opaque: false,
+                literal: true,
+            },
+            _ => References::default(),
         }
     }
 
@@ -364,5 +398,34 @@ output "arn" {
                 "variable var.acl 8:17-8:22",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+    use crate::tree::Expression;
+
+    #[test]
+    fn a_reference_designates_each_prefix_that_ends_a_step() {
+        let node = Node::new(
+            Value::Expr(Box::new(Expression {
+                source: "aws_s3_bucket.b[0].id".into(),
+                references: vec!["aws_s3_bucket.b[0].id".into()],
+                literal_parts: Vec::new(),
+            })),
+            Span::default(),
+        );
+        let references = Terraform.references(&node);
+        assert_eq!(
+            references.names,
+            [
+                "aws_s3_bucket",
+                "aws_s3_bucket.b",
+                "aws_s3_bucket.b[0]",
+                "aws_s3_bucket.b[0].id"
+            ]
+        );
+        assert!(!references.opaque && !references.literal);
     }
 }

@@ -1,0 +1,353 @@
+//! Relations between the entities of a unit: `referenced_by` ("an
+//! `aws_s3_bucket_public_access_block` refers to this bucket") and
+//! `any_entity` ("some `aws_cloudtrail` exists").
+//!
+//! Asking every entity of a kind whether it refers to *this* entity made a
+//! relation query quadratic: 50,000 buckets took a minute (issue 21, item
+//! 10). Instead, the first time a relation is evaluated in a unit, its
+//! [`RelationIndex`] lists the entities of the kind asked for (in the
+//! entity's module and platform) and indexes them by every name they may
+//! refer to; each entity then looks its own names up. An entity of the kind
+//! that refers to something rampart cannot identify (a variable, a module
+//! output) is *unknown* for every entity but the ones it is known to refer
+//! to, so the index also counts those.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use super::condition::{Condition, Outcome};
+use super::path::{Path, Step};
+use super::resolve::{Context, Scope, UnitFile};
+use crate::platform::{Names, Platform};
+use crate::tree::{Node, Value};
+
+/// Whether a relation holds for an entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Related {
+    /// Another entity of the kind refers to it (or, for `any_entity`,
+    /// exists) and matches the condition.
+    Holds,
+    /// None is known to, but one might.
+    Unknown,
+    /// None does.
+    Fails,
+}
+
+/// The relation indexes of one unit, each built the first time its
+/// relation is evaluated.
+#[derive(Default)]
+pub struct Relations {
+    built: RefCell<HashMap<IndexKey, Rc<RelationIndex>>>,
+}
+
+/// One index per relation condition (its address in the compiled query,
+/// which outlives the unit), platform and module instance.
+type IndexKey = (usize, Platform, Option<String>);
+
+impl Relations {
+    /// Whether the relation `related` (a [`Condition::Related`], of
+    /// entities of `kind` referring to the entity through `reference`, and
+    /// matching `condition`) holds for the entity of `ctx`.
+    pub fn eval<'a>(
+        &self,
+        related: &'a Condition,
+        kind: &'a str,
+        reference: Option<&'a Path>,
+        condition: Option<&'a Condition>,
+        ctx: &Context<'a>,
+    ) -> Related {
+        let Some(me) = ctx.entities.get(ctx.entity) else {
+            return Related::Fails;
+        };
+        let key = (
+            std::ptr::from_ref(related) as usize,
+            ctx.model.platform(),
+            ctx.module.map(str::to_string),
+        );
+        // The borrow ends before any condition is evaluated: a condition may
+        // itself hold a relation.
+        let existing = self.built.borrow().get(&key).cloned();
+        let index = match existing {
+            Some(index) => index,
+            None => {
+                let index = Rc::new(RelationIndex::build(kind, reference, ctx));
+                self.built.borrow_mut().insert(key, Rc::clone(&index));
+                index
+            }
+        };
+        match reference {
+            None => index.any(condition, ctx),
+            Some(path) => index.referring_to(&ctx.model.names(me), path, condition, ctx),
+        }
+    }
+}
+
+/// The entities of one kind in one module instance, indexed by the names
+/// they refer to.
+pub struct RelationIndex {
+    /// The entities of the kind, in unit order.
+    referrers: Vec<Referrer>,
+    /// Referrers by a hash of each name they refer to; a lookup checks that
+    /// a referrer found really refers to the name, not just to its hash. A
+    /// Terraform reference `aws_s3_bucket.b[0].id` is filed under each of
+    /// its prefixes that end a step (`aws_s3_bucket`, `aws_s3_bucket.b`,
+    /// `aws_s3_bucket.b[0]`, the whole), hashed in one pass over it.
+    by_name: HashMap<u64, Vec<u32>>,
+    /// Referrers unknown to an entity whose names are complete (see
+    /// [`SelfNames::complete`]), when not known to refer to it.
+    unknown_if_complete: usize,
+    /// The same, for an entity whose names are not complete.
+    unknown_if_incomplete: usize,
+    /// The condition's outcome on each referrer, once evaluated.
+    outcomes: RefCell<Vec<Option<Related>>>,
+    /// For `any_entity`, the answer, once known.
+    any: RefCell<Option<Related>>,
+}
+
+/// An entity of the kind a relation asks for.
+struct Referrer {
+    /// Index of its file in the unit.
+    file: usize,
+    /// Index of the entity in its file.
+    entity: usize,
+    /// Where it refers is unknown (a variable), so it might be any entity.
+    unknown_if_complete: bool,
+    /// It also gives a literal name, which might be that of an entity whose
+    /// own name is an expression.
+    unknown_if_incomplete: bool,
+}
+
+impl RelationIndex {
+    /// Lists and indexes the entities of `kind` in the platform and module
+    /// of `ctx`.
+    fn build<'a>(kind: &str, reference: Option<&Path>, ctx: &Context<'a>) -> RelationIndex {
+        let mut index = RelationIndex {
+            referrers: Vec::new(),
+            by_name: HashMap::new(),
+            unknown_if_complete: 0,
+            unknown_if_incomplete: 0,
+            outcomes: RefCell::new(Vec::new()),
+            any: RefCell::new(None),
+        };
+        for (file_index, file) in ctx.unit.iter().enumerate() {
+            if file.platform != ctx.model.platform() || file.module != ctx.module {
+                continue;
+            }
+            for entity in file.of_kind(kind) {
+                let id = index.referrers.len() as u32;
+                let mut referrer = Referrer {
+                    file: file_index,
+                    entity,
+                    unknown_if_complete: false,
+                    unknown_if_incomplete: false,
+                };
+                if let Some(path) = reference {
+                    // The raw nodes, not their platform views: a reference
+                    // is exactly what a view would turn into "unknown".
+                    let mut nodes: Vec<&Node> = Vec::new();
+                    collect_raw(file.entities[entity].node, &path.steps, &mut nodes);
+                    for node in nodes {
+                        index.file_node(id, node, ctx, &mut referrer);
+                    }
+                }
+                index.unknown_if_complete += usize::from(referrer.unknown_if_complete);
+                index.unknown_if_incomplete += usize::from(referrer.unknown_if_incomplete);
+                index.referrers.push(referrer);
+            }
+        }
+        index.outcomes = RefCell::new(vec![None; index.referrers.len()]);
+        index
+    }
+
+    /// Files referrer `id` under the names `node` refers to, as its
+    /// platform's model reads them, and notes whether it might refer to
+    /// others.
+    fn file_node<'a>(&mut self, id: u32, node: &Node, ctx: &Context<'a>, referrer: &mut Referrer) {
+        let references = ctx.model.references(node);
+        for name in &references.names {
+            self.file_name(id, fnv(name.as_bytes()));
+        }
+        if references.opaque {
+            referrer.unknown_if_complete = true;
+            referrer.unknown_if_incomplete = true;
+        }
+        // A literal name may be that of an entity whose own name is an
+        // expression.
+        if references.literal {
+            referrer.unknown_if_incomplete = true;
+        }
+    }
+
+    fn file_name(&mut self, id: u32, hash: u64) {
+        let list = self.by_name.entry(hash).or_default();
+        // A referrer's names are filed together, so a repeat is adjacent.
+        if list.last() != Some(&id) {
+            list.push(id);
+        }
+    }
+
+    /// `referenced_by`: some referrer refers to one of `names` and matches
+    /// `condition`.
+    fn referring_to<'a>(
+        &self,
+        names: &Names,
+        reference: &Path,
+        condition: Option<&'a Condition>,
+        ctx: &Context<'a>,
+    ) -> Related {
+        let mut known: HashSet<u32> = HashSet::new();
+        let mut unknown = false;
+        for name in &names.names {
+            let Some(list) = self.by_name.get(&fnv(name.as_bytes())) else {
+                continue;
+            };
+            for &id in list {
+                if known.contains(&id) || !self.refers(id, reference, name, ctx) {
+                    continue;
+                }
+                known.insert(id);
+                match self.outcome(id, condition, ctx) {
+                    Related::Holds => return Related::Holds,
+                    Related::Unknown => unknown = true,
+                    Related::Fails => {}
+                }
+            }
+        }
+        // A referrer that is not known to refer here but might.
+        let (might, flag): (usize, fn(&Referrer) -> bool) = if names.complete {
+            (self.unknown_if_complete, |r| r.unknown_if_complete)
+        } else {
+            (self.unknown_if_incomplete, |r| r.unknown_if_incomplete)
+        };
+        if might > 0 {
+            let among_known = known
+                .iter()
+                .filter(|&&id| flag(&self.referrers[id as usize]))
+                .count();
+            unknown |= might > among_known;
+        }
+        if unknown {
+            Related::Unknown
+        } else {
+            Related::Fails
+        }
+    }
+
+    /// `any_entity`: some entity of the kind matches `condition`. The same
+    /// for every entity of the module, so answered once.
+    fn any<'a>(&self, condition: Option<&'a Condition>, ctx: &Context<'a>) -> Related {
+        if let Some(answer) = *self.any.borrow() {
+            return answer;
+        }
+        let mut answer = Related::Fails;
+        for id in 0..self.referrers.len() as u32 {
+            match self.outcome(id, condition, ctx) {
+                Related::Holds => {
+                    answer = Related::Holds;
+                    break;
+                }
+                Related::Unknown => answer = Related::Unknown,
+                Related::Fails => {}
+            }
+        }
+        *self.any.borrow_mut() = Some(answer);
+        answer
+    }
+
+    /// Whether referrer `id` refers to `name` at `reference` (not only to a
+    /// name with the same hash).
+    fn refers<'a>(&self, id: u32, reference: &Path, name: &str, ctx: &Context<'a>) -> bool {
+        let referrer = &self.referrers[id as usize];
+        let file = &ctx.unit[referrer.file];
+        let mut nodes: Vec<&Node> = Vec::new();
+        collect_raw(
+            file.entities[referrer.entity].node,
+            &reference.steps,
+            &mut nodes,
+        );
+        let model = file.platform.model();
+        nodes
+            .into_iter()
+            .any(|node| model.references(node).names.iter().any(|n| n == name))
+    }
+
+    /// The condition on referrer `id`, evaluated once.
+    fn outcome<'a>(&self, id: u32, condition: Option<&'a Condition>, ctx: &Context<'a>) -> Related {
+        let Some(condition) = condition else {
+            return Related::Holds;
+        };
+        if let Some(Some(known)) = self.outcomes.borrow().get(id as usize) {
+            return *known;
+        }
+        let referrer = &self.referrers[id as usize];
+        let file = &ctx.unit[referrer.file];
+        let other = &file.entities[referrer.entity];
+        let other_ctx = Context {
+            model: file.platform.model(),
+            entities: &file.entities,
+            entity: referrer.entity,
+            document: document_of(file, other.document),
+            unit: ctx.unit,
+            scratch: ctx.scratch,
+            module: file.module,
+            cache: ctx.cache,
+        };
+        let other_scope = Scope {
+            node: other.node,
+            header: other.header,
+            path: Vec::new(),
+            key: None,
+        };
+        let result = match condition.eval(&other_scope, &other_ctx) {
+            Outcome::Match(_) => Related::Holds,
+            Outcome::Unknown => Related::Unknown,
+            Outcome::NoMatch => Related::Fails,
+        };
+        if let Some(slot) = self.outcomes.borrow_mut().get_mut(id as usize) {
+            *slot = Some(result);
+        }
+        result
+    }
+}
+
+fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
+    &file.documents[index.min(file.documents.len().saturating_sub(1))]
+}
+
+/// The nodes at `steps` from `node`, without platform views.
+fn collect_raw<'a>(node: &'a Node, steps: &[Step], out: &mut Vec<&'a Node>) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(node);
+        return;
+    };
+    match (step, &node.value) {
+        (Step::Key(k), Value::Object(o)) => {
+            if let Some(v) = o.get(k) {
+                collect_raw(v, rest, out);
+            }
+        }
+        (Step::Key(_), Value::Array(items)) => {
+            for item in items {
+                collect_raw(item, steps, out);
+            }
+        }
+        (Step::Each, Value::Array(items)) => {
+            for item in items {
+                collect_raw(item, rest, out);
+            }
+        }
+        (Step::Index(i), Value::Array(items)) => {
+            if let Some(item) = items.get(*i) {
+                collect_raw(item, rest, out);
+            }
+        }
+        (Step::Each, _) => collect_raw(node, rest, out),
+        _ => {}
+    }
+}
+
+/// A name's hash in the index; a lookup confirms the name itself.
+fn fnv(bytes: &[u8]) -> u64 {
+    crate::finding::fnv([bytes])
+}
