@@ -228,11 +228,17 @@ pub trait Model: Sync {
     }
 
     /// Whether a value, as written (not viewed), refers to an entity known
-    /// by `names`.
+    /// by `names`: one of the names it designates is one of them; unknown
+    /// when it also refers to what cannot be identified, or is a literal
+    /// and the entity's own name is not known.
     fn refers(&self, node: &Node, names: &Names) -> Truth {
-        match &node.value {
-            Value::String(s) => literal_name(s, names),
-            _ => Truth::No,
+        let references = self.references(node);
+        if references.names.iter().any(|n| names.names.contains(n)) {
+            Truth::Yes
+        } else if references.opaque || (references.literal && !names.complete) {
+            Truth::Unknown
+        } else {
+            Truth::No
         }
     }
 
@@ -240,14 +246,7 @@ pub trait Model: Sync {
     /// index finds candidates by these names, and [`Model::refers`]
     /// confirms each.
     fn references(&self, node: &Node) -> References {
-        match &node.value {
-            Value::String(s) => References {
-                names: vec![s.clone()],
-                opaque: false,
-                literal: true,
-            },
-            _ => References::default(),
-        }
+        literal_references(node)
     }
 
     /// How comments are written.
@@ -280,15 +279,15 @@ pub fn kind_covers(selector: &str, kind: &str) -> bool {
             && kind.as_bytes()[selector.len()] == b'.')
 }
 
-/// A name written literally, compared with an entity's names: unknown when
-/// the entity's own physical name is not known (it might be this one).
-pub fn literal_name(text: &str, names: &Names) -> Truth {
-    if names.names.iter().any(|n| n == text) {
-        Truth::Yes
-    } else if names.complete {
-        Truth::No
-    } else {
-        Truth::Unknown
+/// What a plain value designates: a string names what it says, literally.
+pub fn literal_references(node: &Node) -> References {
+    match &node.value {
+        Value::String(s) => References {
+            names: vec![s.clone()],
+            opaque: false,
+            literal: true,
+        },
+        _ => References::default(),
     }
 }
 

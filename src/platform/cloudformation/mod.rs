@@ -4,7 +4,7 @@
 //! SAM templates are CloudFormation templates with a transform; their
 //! `AWS::Serverless::*` resources are entities like any other.
 
-use super::{Entity, Model, Names, Platform, References, Truth, View, literal_name};
+use super::{Entity, Model, Names, Platform, References, View, literal_references};
 use crate::tree::{Node, Value};
 
 /// The CloudFormation model.
@@ -71,46 +71,6 @@ impl Model for CloudFormation {
         Names { names, complete }
     }
 
-    /// `Ref`, `Fn::GetAtt` and `Fn::Sub` naming the entity, or its
-    /// physical name written literally.
-    fn refers(&self, node: &Node, names: &Names) -> Truth {
-        match &node.value {
-            Value::String(s) => literal_name(s, names),
-            Value::Object(o) if o.len() == 1 => {
-                let entry = &o.entries[0];
-                let target = match entry.key.as_str() {
-                    "Ref" => entry.value.as_str(),
-                    "Fn::GetAtt" => match &entry.value.value {
-                        Value::Array(parts) => parts.first().and_then(Node::as_str),
-                        Value::String(s) => s.split('.').next(),
-                        _ => None,
-                    },
-                    "Fn::Sub" => {
-                        let text = match &entry.value.value {
-                            Value::String(s) => Some(s.as_str()),
-                            Value::Array(parts) => parts.first().and_then(Node::as_str),
-                            _ => None,
-                        };
-                        let named = text.is_some_and(|text| {
-                            names
-                                .names
-                                .iter()
-                                .any(|n| text.contains(&format!("${{{n}")))
-                        });
-                        return if named { Truth::Yes } else { Truth::Unknown };
-                    }
-                    _ => return Truth::Unknown,
-                };
-                match target {
-                    Some(t) if names.names.iter().any(|n| n == t) => Truth::Yes,
-                    Some(_) => Truth::No,
-                    None => Truth::Unknown,
-                }
-            }
-            _ => Truth::No,
-        }
-    }
-
     /// `Ref` and `Fn::GetAtt` name their target; `Fn::Sub` names the
     /// variables it substitutes, and may also stand for a parameter's value
     /// (opaque); any other intrinsic function is opaque.
@@ -120,11 +80,6 @@ impl Model for CloudFormation {
             ..References::default()
         };
         match &node.value {
-            Value::String(s) => References {
-                names: vec![s.clone()],
-                opaque: false,
-                literal: true,
-            },
             Value::Object(o) if o.len() == 1 => {
                 let entry = &o.entries[0];
                 let target = match entry.key.as_str() {
@@ -155,7 +110,7 @@ impl Model for CloudFormation {
                     None => opaque,
                 }
             }
-            _ => References::default(),
+            _ => literal_references(node),
         }
     }
 

@@ -9,7 +9,7 @@
 
 pub mod eval;
 
-use super::{CommentSyntax, Entity, Model, Names, Platform, References, Truth, literal_name};
+use super::{CommentSyntax, Entity, Model, Names, Platform, References, literal_references};
 use crate::tree::{Node, Span, Value};
 use eval::module::INSTANCE_KEY;
 
@@ -45,36 +45,6 @@ impl Model for Terraform {
         Names { names, complete }
     }
 
-    /// An expression referring to the address (`aws_s3_bucket.b.id`), or
-    /// the literal name. An expression that refers only to values that
-    /// could be any resource (a variable, a module output) is unknown.
-    fn refers(&self, node: &Node, names: &Names) -> Truth {
-        match &node.value {
-            Value::Expr(e) => {
-                let mut opaque = false;
-                let mut identified = false;
-                for r in &e.references {
-                    if names.names.iter().any(|n| reference_to(r, n)) {
-                        return Truth::Yes;
-                    }
-                    let root = r.split(['.', '[']).next().unwrap_or("");
-                    if OPAQUE_ROOTS.contains(&root) {
-                        opaque = true;
-                    } else if !NEUTRAL_ROOTS.contains(&root) {
-                        identified = true;
-                    }
-                }
-                if opaque || !identified {
-                    Truth::Unknown
-                } else {
-                    Truth::No
-                }
-            }
-            Value::String(s) => literal_name(s, names),
-            _ => Truth::No,
-        }
-    }
-
     /// Each reference of an expression and every prefix of it that ends a
     /// step (`aws_s3_bucket.b.id` designates `aws_s3_bucket.b`); opaque when
     /// it refers only to values that could be any resource.
@@ -100,12 +70,7 @@ impl Model for Terraform {
                 out.opaque |= !identified;
                 out
             }
-            Value::String(s) => References {
-                names: vec![s.clone()],
-                opaque: false,
-                literal: true,
-            },
-            _ => References::default(),
+            _ => literal_references(node),
         }
     }
 
@@ -128,11 +93,6 @@ const OPAQUE_ROOTS: [&str; 6] = ["var", "local", "module", "data", "each", "self
 
 /// References that never carry an identity (`count.index`, `path.module`).
 const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
-
-/// Whether reference `r` is to `name` (`aws_s3_bucket.b`, `.b.id`, `.b[0].id`).
-fn reference_to(r: &str, name: &str) -> bool {
-    r == name || (r.starts_with(name) && matches!(r.as_bytes().get(name.len()), Some(b'.' | b'[')))
-}
 
 /// Appends the entities of one Terraform document to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
