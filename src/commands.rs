@@ -487,6 +487,13 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         });
     }
     report::output::write_all(&pending, out)?;
+    // A unit rampart failed to check may hide findings: never a pass.
+    if result.stats.internal_errors > 0 {
+        bail!(
+            "{} unit(s) could not be checked because of an internal error (named in the diagnostics); failing the run",
+            result.stats.internal_errors
+        );
+    }
     let failing = result
         .findings
         .iter()

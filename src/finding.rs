@@ -84,6 +84,9 @@ pub struct ScanStats {
     pub bytes: u64,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Units whose reading or checking failed inside rampart (a caught
+    /// panic): their findings may be lost, so the run fails (exit 2).
+    pub internal_errors: usize,
 }
 
 /// One misconfiguration found.

@@ -279,7 +279,11 @@ pub fn scan(
                 result.stats.bytes += unit.bytes;
                 result.sources.extend(unit.sources);
             }
-            Err(diagnostic) => result.diagnostics.push(diagnostic),
+            Err(diagnostic) => {
+                // Findings of these files may be lost: the run cannot pass.
+                result.stats.internal_errors += 1;
+                result.diagnostics.push(diagnostic);
+            }
         }
     }
     if !context.is_empty() {
@@ -388,5 +392,38 @@ fn apply_exceptions_and_baseline(
                 approved_by: None,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_that_panics_becomes_an_error_naming_its_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("main.tf");
+        std::fs::write(&file, "resource \"aws_s3_bucket\" \"b\" {}\n").expect("write");
+        let discovery =
+            crate::discover::discover(&[file], &crate::discover::DiscoverOptions::default())
+                .expect("discovers");
+        let units = crate::load::units(discovery.files);
+        let options = LoadOptions::with_max_file_size(1 << 20);
+        let results: Vec<Result<(), Diagnostic>> =
+            for_each_unit(&units, &options, 1, |_| panic!("boom"));
+        let [Err(diagnostic)] = results.as_slice() else {
+            panic!("one failed unit expected");
+        };
+        assert_eq!(diagnostic.level, crate::diagnostic::Level::Error);
+        assert!(
+            diagnostic.message.contains("internal error"),
+            "{}",
+            diagnostic.message
+        );
+        assert!(
+            diagnostic.message.contains("boom"),
+            "{}",
+            diagnostic.message
+        );
     }
 }
