@@ -423,7 +423,7 @@ pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
 }
 
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<crate::suppress::Baseline> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::source::read_settings_text(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
     serde_json::from_str(&text)
         .with_context(|| format!("{} is not a rampart baseline", path.display()))

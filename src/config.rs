@@ -316,7 +316,7 @@ impl ConfigFile {
 /// Reads and checks a config file.
 pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     let file = crate::discover::display_path(path);
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = crate::source::read_settings_text(path).map_err(|e| ConfigError {
         file: file.clone(),
         line: 0,
         column: 0,

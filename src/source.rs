@@ -65,6 +65,19 @@ impl ReadError {
     }
 }
 
+/// Settings, exception, baseline and query files larger than this are not
+/// read: generous for a baseline of a million findings, bounded all the
+/// same.
+pub const MAX_SETTINGS_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// The text of a file the user named for rampart itself (a configuration,
+/// an exceptions file, a baseline, a query), through the same safe reader
+/// as scanned files: a FIFO or device named there is refused, never
+/// waited on.
+pub fn read_settings_text(path: &Path) -> Result<String, ReadError> {
+    read_source(path, MAX_SETTINGS_FILE_SIZE).map(|s| s.text)
+}
+
 /// Reads `path`, refusing files over `max_size` bytes and anything that is
 /// not a regular file.
 pub fn read_source(path: &Path, max_size: u64) -> Result<SourceText, ReadError> {

@@ -471,7 +471,7 @@ impl Exceptions {
     /// unknown key, or a bad glob is an error naming the line.
     pub fn load(path: &Path) -> Result<Exceptions, ExceptionsError> {
         let file = crate::discover::display_path(path);
-        let text = std::fs::read_to_string(path).map_err(|e| ExceptionsError {
+        let text = crate::source::read_settings_text(path).map_err(|e| ExceptionsError {
             file: file.clone(),
             line: 0,
             column: 0,

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{code, json, rampart, run_limited, write};
+use common::{code, json, rampart, run_limited, stderr, write};
 use serde_json::Value;
 
 /// A privileged Pod; `privileged: true` is on line 10.
@@ -484,4 +484,37 @@ fn issue_21_fifos_are_refused_named_walked_read_by_file_or_a_module() {
             "tree/modules/m/main.tf:0: error: not a regular file (a FIFO); not read",
         ]
     );
+}
+
+/// Files the user names for rampart itself (settings, exceptions, a
+/// baseline, a query pack) go through the same safe reader: a FIFO named
+/// there is refused with a clear error, never waited on (issue 21, item
+/// 15's siblings).
+#[cfg(unix)]
+#[test]
+fn issue_21_fifos_named_as_settings_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n");
+    let fifo = root.join("named.pipe");
+    mkfifo(&fifo);
+    let queries = root.join("pack");
+    mkfifo(&queries.join("query.yaml"));
+    let cases: [&[&str]; 4] = [
+        &["--config", "named.pipe"],
+        &["--exceptions", "named.pipe"],
+        &["--baseline", "named.pipe"],
+        &["--queries", "pack"],
+    ];
+    for args in cases {
+        let mut cmd = rampart(root);
+        cmd.args(["scan", "main.tf"]).args(args);
+        let out = run_with_fifo_watchdog(&mut cmd, &[fifo.clone(), queries.join("query.yaml")]);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("not a regular file") || err.contains("FIFO"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -198,7 +198,7 @@ fn read_query_dir(dir: &Path, sources: &mut Vec<(String, String)>, errors: &mut 
     files.sort();
     for path in files {
         let name = crate::discover::display_path(&path);
-        match std::fs::read_to_string(&path) {
+        match crate::source::read_settings_text(&path) {
             Ok(text) => sources.push((name, text)),
             Err(e) => errors.push(LoadError {
                 file: name,
