@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Threshold;
-use crate::query::Severity;
+use crate::finding::Severity;
 use crate::report::OutputFormat;
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes

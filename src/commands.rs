@@ -13,10 +13,11 @@ use crate::cli::{
 };
 use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
+use crate::finding::Severity;
 use crate::load::LoadOptions;
+use crate::query::Query;
 use crate::query::compile::LoadError;
 use crate::query::registry::Registry;
-use crate::query::{Query, Severity};
 use crate::report::OutputFormat;
 use crate::report::output::{Pending, Target};
 use crate::source::DEFAULT_MAX_FILE_SIZE;

@@ -20,8 +20,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::finding::Severity;
 use crate::parse::yaml;
-use crate::query::Severity;
 use crate::tree::{LineIndex, Node, Value};
 
 /// File names looked for, in order.

@@ -13,7 +13,8 @@ use super::condition::{
     Condition, Ordering, PortRange, Quantifier, ReportAt, Scalar, Test, scalar_of,
 };
 use super::path::Path;
-use super::{Message, Query, Rule, Severity};
+use super::{Message, Query, Rule};
+use crate::finding::Severity;
 use crate::parse::yaml;
 use crate::platform::Platform;
 use crate::tree::{LineIndex, Node, Span, Value};

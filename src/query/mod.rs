@@ -20,7 +20,7 @@ pub mod resolve;
 
 use std::collections::BTreeMap;
 
-pub use crate::finding::Severity;
+use crate::finding::Severity;
 use crate::platform::Platform;
 use condition::Condition;
 

@@ -14,7 +14,7 @@ use miette::{
 use super::Report;
 use crate::diagnostic::Level;
 use crate::finding::Finding;
-use crate::query::Severity;
+use crate::finding::Severity;
 use crate::tree::LineIndex;
 
 /// Terminal width assumed when rendering; long lines wrap below it.

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::finding::ScanStats;
+use crate::finding::Severity;
 use crate::finding::Suppression;
-use crate::query::Severity;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -12,7 +12,7 @@ pub mod sarif;
 use std::io::{self, Write};
 
 use crate::finding::ScanResult;
-use crate::query::Severity;
+use crate::finding::Severity;
 use crate::query::registry::Registry;
 
 /// Everything a reporter may show.

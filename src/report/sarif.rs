@@ -53,7 +53,8 @@ use serde_sarif::sarif::{
 
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
-use crate::query::{Query, Severity};
+use crate::finding::Severity;
+use crate::query::Query;
 use crate::tree::Span;
 
 /// The project's home page (`tool.driver.informationUri`).
