@@ -9,7 +9,9 @@ use regex::Regex;
 
 use super::path::{Path, Root, Seg, Trail, extend};
 use super::relation::Related;
-use super::resolve::{Context, Found, Resolution, Scope, is_unknown, resolve, root_node};
+use super::resolve::{
+    Context, Found, Hit, Outcome, Resolution, Scope, is_unknown, resolve, root_node,
+};
 use crate::platform::Truth;
 use crate::tree::{Node, Number, Span, Value};
 
@@ -171,40 +173,6 @@ pub struct PortRange {
     pub port: u32,
 }
 
-/// Where a condition matched.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Hit<'a> {
-    /// The offending value, or the header of what lacks something.
-    pub span: Span,
-    /// Its path from the entity, for the fingerprint.
-    pub path: Trail<'a>,
-    /// The value found, as a message shows it; `None` when missing.
-    pub value: Option<String>,
-}
-
-/// The result of a condition.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome<'a> {
-    /// It holds, here.
-    Match(Vec<Hit<'a>>),
-    /// It does not hold.
-    NoMatch,
-    /// It depends on a value rampart does not know.
-    Unknown,
-}
-
-impl<'a> Outcome<'a> {
-    fn from_hits(hits: Vec<Hit<'a>>, unknown: bool) -> Outcome<'a> {
-        if !hits.is_empty() {
-            Outcome::Match(hits)
-        } else if unknown {
-            Outcome::Unknown
-        } else {
-            Outcome::NoMatch
-        }
-    }
-}
-
 fn header_hit<'a>(scope: &Scope<'a>) -> Hit<'a> {
     Hit {
         span: scope.header,
@@ -335,11 +303,20 @@ impl Condition {
                 reference,
                 condition,
             } => {
-                let related = ctx.cache.relations.eval(
-                    self,
+                let check = |scope: &Scope<'a>, ctx: &Context<'a>| match condition.as_deref() {
+                    None => Related::Holds,
+                    Some(c) => match c.eval(scope, ctx) {
+                        Outcome::Match(_) => Related::Holds,
+                        Outcome::Unknown => Related::Unknown,
+                        Outcome::NoMatch => Related::Fails,
+                    },
+                };
+                let related = super::relation::eval(
+                    std::ptr::from_ref(self) as usize,
                     kind,
                     reference.as_ref(),
-                    condition.as_deref(),
+                    condition.is_some(),
+                    &check,
                     ctx,
                 );
                 match related {

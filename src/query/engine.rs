@@ -1,10 +1,9 @@
 //! Running the registry over a loaded unit: every entity meets the queries
 //! that select its kind, and each match becomes a [`Finding`].
 
-use super::condition::{Hit, Outcome};
 use super::path::{Seg, field_path};
 use super::registry::Registry;
-use super::resolve::{AnchorCache, Context, Scope, Scratch, UnitCache, UnitFile};
+use super::resolve::{AnchorCache, Context, Hit, Outcome, Scope, Scratch, UnitCache, UnitFile};
 use crate::finding::{Finding, Placement};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, LoadedFile, Model, Platform, entities};

@@ -16,10 +16,9 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use super::condition::{Condition, Outcome};
 use super::path::{Path, Step};
 use super::resolve::{Context, Scope, UnitFile};
-use crate::platform::{Names, Platform};
+use crate::platform::Names;
 use crate::tree::{Node, Value};
 
 /// Whether a relation holds for an entity.
@@ -34,52 +33,42 @@ pub enum Related {
     Fails,
 }
 
-/// The relation indexes of one unit, each built the first time its
-/// relation is evaluated.
-#[derive(Default)]
-pub struct Relations {
-    built: RefCell<HashMap<IndexKey, Rc<RelationIndex>>>,
-}
+/// What a relation asks of a referrer beyond referring: its condition,
+/// evaluated by the caller (this module does not evaluate conditions).
+pub type Check<'c, 'a> = dyn Fn(&Scope<'a>, &Context<'a>) -> Related + 'c;
 
-/// One index per relation condition (its address in the compiled query,
-/// which outlives the unit), platform and module instance.
-type IndexKey = (usize, Platform, Option<String>);
-
-impl Relations {
-    /// Whether the relation `related` (a [`Condition::Related`], of
-    /// entities of `kind` referring to the entity through `reference`, and
-    /// matching `condition`) holds for the entity of `ctx`.
-    pub fn eval<'a>(
-        &self,
-        related: &'a Condition,
-        kind: &'a str,
-        reference: Option<&'a Path>,
-        condition: Option<&'a Condition>,
-        ctx: &Context<'a>,
-    ) -> Related {
-        let Some(me) = ctx.entities.get(ctx.entity) else {
-            return Related::Fails;
-        };
-        let key = (
-            std::ptr::from_ref(related) as usize,
-            ctx.model.platform(),
-            ctx.module.map(str::to_string),
-        );
-        // The borrow ends before any condition is evaluated: a condition may
-        // itself hold a relation.
-        let existing = self.built.borrow().get(&key).cloned();
-        let index = match existing {
-            Some(index) => index,
-            None => {
-                let index = Rc::new(RelationIndex::build(kind, reference, ctx));
-                self.built.borrow_mut().insert(key, Rc::clone(&index));
-                index
-            }
-        };
-        match reference {
-            None => index.any(condition, ctx),
-            Some(path) => index.referring_to(&ctx.model.names(me), path, condition, ctx),
+/// Whether the relation at address `key` (of entities of `kind` referring
+/// to the entity through `reference`, and passing `check` when
+/// `has_condition`) holds for the entity of `ctx`. Its index is built the
+/// first time the relation is evaluated in the unit.
+pub fn eval<'a>(
+    key: usize,
+    kind: &'a str,
+    reference: Option<&'a Path>,
+    has_condition: bool,
+    check: &Check<'_, 'a>,
+    ctx: &Context<'a>,
+) -> Related {
+    let Some(me) = ctx.entities.get(ctx.entity) else {
+        return Related::Fails;
+    };
+    let key = (key, ctx.model.platform(), ctx.module.map(str::to_string));
+    // The borrow ends before any condition is evaluated: a condition may
+    // itself hold a relation.
+    let existing = ctx.cache.relations.borrow().get(&key).cloned();
+    let index = match existing.and_then(|any| any.downcast::<RelationIndex>().ok()) {
+        Some(index) => index,
+        None => {
+            let index = Rc::new(RelationIndex::build(kind, reference, ctx));
+            let erased: Rc<dyn std::any::Any> = index.clone();
+            ctx.cache.relations.borrow_mut().insert(key, erased);
+            index
         }
+    };
+    let check = has_condition.then_some(check);
+    match reference {
+        None => index.any(check, ctx),
+        Some(path) => index.referring_to(&ctx.model.names(me), path, check, ctx),
     }
 }
 
@@ -193,7 +182,7 @@ impl RelationIndex {
         &self,
         names: &Names,
         reference: &Path,
-        condition: Option<&'a Condition>,
+        check: Option<&Check<'_, 'a>>,
         ctx: &Context<'a>,
     ) -> Related {
         let mut known: HashSet<u32> = HashSet::new();
@@ -207,7 +196,7 @@ impl RelationIndex {
                     continue;
                 }
                 known.insert(id);
-                match self.outcome(id, condition, ctx) {
+                match self.outcome(id, check, ctx) {
                     Related::Holds => return Related::Holds,
                     Related::Unknown => unknown = true,
                     Related::Fails => {}
@@ -236,13 +225,13 @@ impl RelationIndex {
 
     /// `any_entity`: some entity of the kind matches `condition`. The same
     /// for every entity of the module, so answered once.
-    fn any<'a>(&self, condition: Option<&'a Condition>, ctx: &Context<'a>) -> Related {
+    fn any<'a>(&self, check: Option<&Check<'_, 'a>>, ctx: &Context<'a>) -> Related {
         if let Some(answer) = *self.any.borrow() {
             return answer;
         }
         let mut answer = Related::Fails;
         for id in 0..self.referrers.len() as u32 {
-            match self.outcome(id, condition, ctx) {
+            match self.outcome(id, check, ctx) {
                 Related::Holds => {
                     answer = Related::Holds;
                     break;
@@ -273,8 +262,8 @@ impl RelationIndex {
     }
 
     /// The condition on referrer `id`, evaluated once.
-    fn outcome<'a>(&self, id: u32, condition: Option<&'a Condition>, ctx: &Context<'a>) -> Related {
-        let Some(condition) = condition else {
+    fn outcome<'a>(&self, id: u32, check: Option<&Check<'_, 'a>>, ctx: &Context<'a>) -> Related {
+        let Some(check) = check else {
             return Related::Holds;
         };
         if let Some(Some(known)) = self.outcomes.borrow().get(id as usize) {
@@ -299,11 +288,7 @@ impl RelationIndex {
             path: Vec::new(),
             key: None,
         };
-        let result = match condition.eval(&other_scope, &other_ctx) {
-            Outcome::Match(_) => Related::Holds,
-            Outcome::Unknown => Related::Unknown,
-            Outcome::NoMatch => Related::Fails,
-        };
+        let result = check(&other_scope, &other_ctx);
         if let Some(slot) = self.outcomes.borrow_mut().get_mut(id as usize) {
             *slot = Some(result);
         }

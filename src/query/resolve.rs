@@ -7,7 +7,6 @@
 //! and the condition built on it then neither fires nor clears: scanners
 //! that guess here flood their users with false positives.
 
-use super::condition::Outcome;
 use super::path::{Path, Root, Seg, Step, Trail, extend};
 use crate::platform::{Entity, Model, Platform, View, kind_covers};
 use crate::tree::{Node, Span, Value};
@@ -35,13 +34,21 @@ pub struct Context<'a> {
     pub cache: &'a UnitCache<'a>,
 }
 
+/// Relation indexes by (the relation's address, platform, module
+/// instance), type-erased.
+pub type RelationIndexes = std::cell::RefCell<
+    std::collections::HashMap<(usize, Platform, Option<String>), std::rc::Rc<dyn std::any::Any>>,
+>;
+
 /// What evaluating one unit computes once and reuses across its entities,
 /// so that no query costs more than linear time in the unit (issue 21,
 /// item 10).
 #[derive(Default)]
 pub struct UnitCache<'a> {
-    /// Relation indexes, built on first use.
-    pub relations: super::relation::Relations,
+    /// Relation indexes, built on first use (by the relation's address,
+    /// platform and module instance). Held as `Any` so that this module,
+    /// which everything in the engine reads, imports none of them.
+    pub relations: RelationIndexes,
     /// Outcomes of quantifiers over an enclosing entity's array (every
     /// `RUN` of a stage asking about `$parent.instructions`), by the
     /// quantifier's address, its root's and the document's, for its
@@ -109,6 +116,40 @@ impl<'a> UnitFile<'a> {
             .iter()
             .filter(move |(k, _)| kind_covers(selector, k))
             .flat_map(|(_, list)| list.iter().copied())
+    }
+}
+
+/// Where a condition matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit<'a> {
+    /// The offending value, or the header of what lacks something.
+    pub span: Span,
+    /// Its path from the entity, for the fingerprint.
+    pub path: Trail<'a>,
+    /// The value found, as a message shows it; `None` when missing.
+    pub value: Option<String>,
+}
+
+/// The result of a condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome<'a> {
+    /// It holds, here.
+    Match(Vec<Hit<'a>>),
+    /// It does not hold.
+    NoMatch,
+    /// It depends on a value rampart does not know.
+    Unknown,
+}
+
+impl<'a> Outcome<'a> {
+    pub(super) fn from_hits(hits: Vec<Hit<'a>>, unknown: bool) -> Outcome<'a> {
+        if !hits.is_empty() {
+            Outcome::Match(hits)
+        } else if unknown {
+            Outcome::Unknown
+        } else {
+            Outcome::NoMatch
+        }
     }
 }
 
