@@ -134,6 +134,10 @@ impl Disk for LoaderDisk {
     fn display(&self, path: &Path) -> String {
         display_path(path)
     }
+
+    fn repository_root(&self, dir: &Path) -> Option<PathBuf> {
+        crate::discover::repository_root(dir)
+    }
 }
 
 /// The Terraform files of a module directory, in name order; a file that

@@ -461,6 +461,20 @@ impl Node {
         }
     }
 
+    /// Sets every span in this subtree (keys' too) to `at`: a value decoded
+    /// from, or computed out of, one place in the source points there.
+    pub fn respan(&mut self, at: Span) {
+        self.span = at;
+        match &mut self.value {
+            Value::Array(items) => items.iter_mut().for_each(|n| n.respan(at)),
+            Value::Object(o) => o.entries.iter_mut().for_each(|e| {
+                e.key_span = at;
+                e.value.respan(at);
+            }),
+            _ => {}
+        }
+    }
+
     /// Number of nodes in this subtree, itself included.
     pub fn count(&self) -> usize {
         1 + match &self.value {

@@ -10,13 +10,12 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rampart::eval::module::{Inputs, TerraformInputs, evaluate};
-use rampart::load::{LoadedFile, LoadedUnit};
-use rampart::platform::Platform;
+use rampart::load::{LoadOptions, LoadedUnit};
+use rampart::platform::terraform::eval::module::{Inputs, evaluate};
+use rampart::platform::{LoadedFile, Platform};
 use rampart::query::engine::run_unit;
 use rampart::query::registry::Registry;
-use rampart::source::SourceText;
-use rampart::tree::LineIndex;
+use rampart::tree::{LineIndex, SourceText};
 
 /// The built-in queries, compiled once for the whole run.
 fn registry() -> &'static Registry {
@@ -48,14 +47,16 @@ fuzz_target!(|bytes: &[u8]| {
                 bom_len: 0,
             },
             documents: parsed.documents,
+            streamed: false,
             module: None,
             module_call: None,
         }],
         ..LoadedUnit::default()
     };
     let dir = Path::new("/nonexistent/rampart-fuzz-module");
-    let inputs = TerraformInputs::default();
-    evaluate(&mut unit.files, dir, &[], Inputs::Root(&inputs));
+    // No scan roots: `file()` and `templatefile()` read nothing.
+    let options = LoadOptions::with_max_file_size(1 << 20);
+    evaluate(&mut unit.files, dir, &options.terraform, Inputs::Root);
     let result = run_unit(registry(), &unit);
     for finding in &result.findings {
         assert!(

@@ -364,20 +364,8 @@ fn decode_json(text: &str, at: Span) -> Option<Node> {
         return None;
     }
     let mut node = parsed.documents.into_iter().next()?;
-    respan(&mut node, at);
+    node.respan(at);
     Some(node)
-}
-
-fn respan(node: &mut Node, at: Span) {
-    node.span = at;
-    match &mut node.value {
-        Value::Array(items) => items.iter_mut().for_each(|n| respan(n, at)),
-        Value::Object(o) => o.entries.iter_mut().for_each(|e| {
-            e.key_span = at;
-            respan(&mut e.value, at);
-        }),
-        _ => {}
-    }
 }
 
 /// Whether `node` is a value rampart cannot know, as the platform sees it.

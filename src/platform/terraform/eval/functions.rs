@@ -177,7 +177,7 @@ pub fn call(name: &str, args: &[Node], at: Span) -> Option<Node> {
                 return None;
             }
             let mut v = parsed.documents.into_iter().next()?;
-            super::respan(&mut v, at);
+            v.respan(at);
             v
         }
         ("tostring", 1) => node(Value::String(s(0)?)),

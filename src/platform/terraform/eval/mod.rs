@@ -80,6 +80,8 @@ pub trait Disk: std::fmt::Debug + Send + Sync {
     ) -> Vec<crate::platform::LoadedFile>;
     /// How a path is named to users.
     fn display(&self, path: &std::path::Path) -> String;
+    /// The repository `dir` is in (the nearest directory up with `.git`).
+    fn repository_root(&self, dir: &std::path::Path) -> Option<std::path::PathBuf>;
 }
 
 /// What `file()` and `templatefile()` may read: files of the module's
@@ -555,12 +557,12 @@ impl Evaluator<'_> {
             HclExpr::Parenthesis(p) => self.sized(p.inner(), bound, d),
             HclExpr::Variable(v) => {
                 let mut value = self.binding(bound, v.as_str())?.clone();
-                respan(&mut value, self.at);
+                value.respan(self.at);
                 self.fresh(expr, value)
             }
             HclExpr::Traversal(t) => {
                 let mut value = self.traversal(t, bound, d)?;
-                respan(&mut value, self.at);
+                value.respan(self.at);
                 self.fresh(expr, value)
             }
             HclExpr::Conditional(c) => {
@@ -996,19 +998,6 @@ fn excerpt(text: &str) -> String {
 /// True when nothing in the value is unknown.
 pub fn is_known(node: &Node) -> bool {
     node.is_literal()
-}
-
-/// Every span in `node` set to `at`.
-pub fn respan(node: &mut Node, at: Span) {
-    node.span = at;
-    match &mut node.value {
-        Value::Array(items) => items.iter_mut().for_each(|n| respan(n, at)),
-        Value::Object(o) => o.entries.iter_mut().for_each(|e| {
-            e.key_span = at;
-            respan(&mut e.value, at);
-        }),
-        _ => {}
-    }
 }
 
 /// A value as Terraform converts it to a string.

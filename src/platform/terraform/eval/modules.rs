@@ -82,7 +82,7 @@ pub fn instantiate(
 ) {
     let mut state = State {
         instances_left: MAX_INSTANCES,
-        allowed: allowed_dirs(&context.roots, root),
+        allowed: allowed_dirs(context, root),
         budget: Rc::new(Budget::default()),
         chain_dirs: vec![canonical(root)],
         manifest: manifest(root, context),
@@ -106,7 +106,8 @@ fn canonical(dir: &Path) -> PathBuf {
 /// scanned file), or the unit's own directory when none are known, each
 /// with the repository it is in (a scanned `envs/prod` may call
 /// `../../modules/vpc`); as `file()`, nothing else on the disk.
-fn allowed_dirs(roots: &[PathBuf], unit_dir: &Path) -> Vec<PathBuf> {
+fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
+    let roots = &context.roots;
     let scanned: Vec<PathBuf> = if roots.is_empty() {
         vec![canonical(unit_dir)]
     } else {
@@ -119,20 +120,17 @@ fn allowed_dirs(roots: &[PathBuf], unit_dir: &Path) -> Vec<PathBuf> {
             .collect()
     };
     let mut allowed = scanned.clone();
-    allowed.extend(scanned.iter().filter_map(|d| repository_root(d)));
+    allowed.extend(
+        scanned
+            .iter()
+            .filter_map(|d| context.disk.repository_root(d)),
+    );
     allowed
 }
 
 /// Whether `path` (canonical) is inside one of the `allowed` directories.
 fn is_allowed(path: &Path, allowed: &[PathBuf]) -> bool {
     allowed.iter().any(|a| path.starts_with(a))
-}
-
-/// The repository `dir` is in: the nearest directory up with a `.git`.
-fn repository_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
 }
 
 /// A `modules.json` larger than this is not read.
