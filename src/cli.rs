@@ -12,7 +12,7 @@ use crate::report::OutputFormat;
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, about, long_about = None)]
+#[command(name = "rampart", version = crate::VERSION_TEXT, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
