@@ -87,6 +87,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID")]
     pub sarif_category: Option<String>,
 
+    /// The project name reports carry and `rampart report` groups by
+    /// (default: the repository's normalised remote, else its directory).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+
     /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
     /// severity, only, skip and exclude, whatever the repository's
     /// .rampart.yaml (found from the scan root up to the repository root)

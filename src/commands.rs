@@ -352,6 +352,14 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     report::output::check_targets(&targets)?;
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let identity = crate::identity::ScanIdentity::of_scan(
+        &paths,
+        args.project.as_deref(),
+        args.suppress
+            .exceptions
+            .as_deref()
+            .or(file.exceptions.as_deref()),
+    );
     Ok(ScanSettings {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
@@ -394,6 +402,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             sarif_category: args.sarif_category.or(file.sarif_category),
             quiet: args.quiet,
             config: sources,
+            identity: Some(identity),
         },
     })
 }

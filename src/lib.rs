@@ -17,6 +17,7 @@ pub mod diff_base;
 pub mod discover;
 mod embedded;
 pub mod finding;
+pub mod identity;
 pub mod inspect;
 pub mod load;
 pub mod parse;

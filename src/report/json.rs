@@ -16,6 +16,8 @@ use crate::finding::Suppression;
 struct Report<'a> {
     version: u32,
     tool: Tool,
+    /// Which repository, commit and settings this scan was.
+    scan: Option<&'a crate::identity::ScanIdentity>,
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
@@ -68,6 +70,7 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
             library_version: crate::LIBRARY_VERSION,
         },
+        scan: report.options.identity.as_ref(),
         findings: result
             .findings
             .iter()
