@@ -188,6 +188,11 @@ pub struct QueriesArgs {
     /// Also list the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
+
+    /// Only the queries that support this compliance control
+    /// (`CIS-K8S-5.2.1`, `PSS-restricted`, `NIST-800-53-AC-6`).
+    #[arg(long, value_name = "CONTROL")]
+    pub control: Option<String>,
 }
 
 /// `rampart explain`.
