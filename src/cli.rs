@@ -36,6 +36,9 @@ pub enum Command {
     /// Print the Kubernetes objects rampart scans for Helm charts and
     /// kustomizations, as multi-document YAML.
     Render(RenderArgs),
+    /// Roll many scan results (JSON reports) up into one compliance report:
+    /// repositories, controls, exceptions, trend.
+    Report(ReportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -236,6 +239,29 @@ pub struct InspectArgs {
     /// How the files are found and read.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// `rampart report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// rampart JSON results, or directories holding them (read at any
+    /// depth); the newest result per project is its current state.
+    #[arg(value_name = "RESULTS", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write a report (repeatable): `-o html:compliance.html -o
+    /// json:compliance.json`; without a path, to stdout.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[:PATH]")]
+    pub outputs: Vec<String>,
+
+    /// A repository fails when a finding that counts is at or above this.
+    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+
+    /// Also read the queries in this directory (for titles and controls of
+    /// a team's own queries).
+    #[arg(long = "queries", value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
 }
 
 /// `rampart render`.

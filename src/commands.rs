@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use crate::ExitStatus;
 use crate::cli::{
     CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection,
-    RenderArgs, ScanArgs, TestArgs,
+    RenderArgs, ReportArgs, ScanArgs, TestArgs,
 };
 use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
@@ -360,6 +360,19 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             .as_deref()
             .or(file.exceptions.as_deref()),
     );
+    let exceptions = match args
+        .suppress
+        .exceptions
+        .as_ref()
+        .or(file.exceptions.as_ref())
+    {
+        Some(path) => Some(crate::suppress::Exceptions::load(path)?),
+        None => None,
+    };
+    let exception_records = exceptions
+        .as_ref()
+        .map(crate::suppress::Exceptions::records)
+        .unwrap_or_default();
     Ok(ScanSettings {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
@@ -372,15 +385,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 report_unused: args.suppress.report_unused_suppressions,
                 today: crate::suppress::Date::today(),
             },
-            exceptions: match args
-                .suppress
-                .exceptions
-                .as_ref()
-                .or(file.exceptions.as_ref())
-            {
-                Some(path) => Some(crate::suppress::Exceptions::load(path)?),
-                None => None,
-            },
+            exceptions: exceptions.clone(),
             baseline: match args.suppress.baseline.as_ref().or(file.baseline.as_ref()) {
                 Some(path) => Some(read_baseline(path)?),
                 None => None,
@@ -403,6 +408,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             quiet: args.quiet,
             config: sources,
             identity: Some(identity),
+            exceptions: exception_records,
         },
     })
 }
@@ -585,6 +591,68 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
     } else {
         ExitStatus::Clean
     })
+}
+
+/// `rampart report`: many scan results rolled up. Without `-o`, a short
+/// summary on stdout. Exit 1 when a repository fails, so a scheduled job
+/// can alert on it.
+pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    scan::check_roots(&args.inputs)?;
+    for dir in &args.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
+    let outputs = args
+        .outputs
+        .iter()
+        .map(|spec| crate::compliance::parse_output(spec).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let targets: Vec<_> = outputs.iter().map(|(_, t)| t.clone()).collect();
+    report::output::check_targets(&targets)?;
+    let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let (scans, skipped, inputs) = crate::compliance::read_inputs(&args.inputs);
+    for s in &skipped {
+        warn(&format!("{}: {}; not used", s.file, s.reason));
+    }
+    if scans.is_empty() {
+        anyhow::bail!("no rampart JSON result among the {inputs} input file(s)");
+    }
+    let today = crate::suppress::Date::today();
+    let compliance =
+        crate::compliance::aggregate(scans, skipped, inputs, &registry, args.fail_on, today);
+    let mut pending = Vec::new();
+    for (format, target) in outputs {
+        let bytes = match format {
+            crate::compliance::ReportFormat::Json => {
+                let mut bytes = serde_json::to_vec_pretty(&compliance)?;
+                bytes.push(b'\n');
+                bytes
+            }
+            crate::compliance::ReportFormat::Html => {
+                crate::compliance::html::render(&compliance).into_bytes()
+            }
+        };
+        pending.push(report::output::Pending { target, bytes });
+    }
+    if pending.is_empty() {
+        for r in &compliance.repositories {
+            writeln!(
+                out,
+                "{:<40} {:<4} {:>5} findings, {} scans",
+                r.project,
+                r.status,
+                r.current.findings.values().sum::<usize>(),
+                r.trend.len()
+            )?;
+        }
+    }
+    report::output::write_all(&pending, out)?;
+    Ok(
+        if compliance.repositories.iter().any(|r| r.status == "fail") {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        },
+    )
 }
 
 /// `rampart queries`.

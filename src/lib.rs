@@ -10,6 +10,7 @@
 pub mod cli;
 mod commands;
 pub mod comments;
+pub mod compliance;
 pub mod config;
 pub mod detect;
 pub mod diagnostic;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         Command::Queries(args) => commands::queries(args, out),
         Command::Explain(args) => commands::explain(args, out),
         Command::Render(args) => commands::render(args, out),
+        Command::Report(args) => commands::report(args, out),
         Command::Test(args) => commands::test(args, out),
         Command::Completions(args) => commands::completions(args, out),
     };

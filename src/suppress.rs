@@ -41,11 +41,20 @@ impl Date {
     }
 
     /// Today (UTC), from the system clock.
+    ///
+    /// `SOURCE_DATE_EPOCH` (seconds), when set, is the time instead of the
+    /// clock, as for the scan time results carry: a scan replayed with it
+    /// judges expiry as on that day.
     pub fn today() -> Date {
-        let days = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 86_400) as i64;
-        civil_from_days(days)
+        let seconds = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            });
+        civil_from_days((seconds / 86_400) as i64)
     }
 }
 
@@ -456,6 +465,43 @@ fn parse_directive(text: &str, line: u32, target: u32, first_code: u32) -> Optio
 #[derive(Clone, Debug, Default)]
 pub struct Exceptions {
     entries: Vec<Exception>,
+}
+
+/// An exception as reports list it (the JSON report's `exceptions`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExceptionRecord {
+    /// Where it is written (`exceptions.yaml:4`).
+    pub origin: String,
+    /// The query id it excepts.
+    pub query: String,
+    /// The path globs it covers (empty: every path).
+    pub paths: Vec<String>,
+    /// The entity it is limited to, if any.
+    pub entity: Option<String>,
+    /// Why it was granted.
+    pub reason: String,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// The last day it applies (`YYYY-MM-DD`).
+    pub expires: String,
+}
+
+impl Exceptions {
+    /// Every entry, in file order, as reports list them.
+    pub fn records(&self) -> Vec<ExceptionRecord> {
+        self.entries
+            .iter()
+            .map(|e| ExceptionRecord {
+                origin: e.origin.clone(),
+                query: e.query.clone(),
+                paths: e.path_texts.clone(),
+                entity: e.entity.clone(),
+                reason: e.reason.clone(),
+                approved_by: e.approved_by.clone(),
+                expires: e.expires.to_string(),
+            })
+            .collect()
+    }
 }
 
 /// One exception.

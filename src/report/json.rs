@@ -18,6 +18,8 @@ struct Report<'a> {
     tool: Tool,
     /// Which repository, commit and settings this scan was.
     scan: Option<&'a crate::identity::ScanIdentity>,
+    /// The exceptions file's entries, whether or not they matched.
+    exceptions: &'a [crate::suppress::ExceptionRecord],
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
@@ -71,6 +73,7 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
             library_version: crate::LIBRARY_VERSION,
         },
         scan: report.options.identity.as_ref(),
+        exceptions: &report.options.exceptions,
         findings: result
             .findings
             .iter()

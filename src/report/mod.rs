@@ -41,6 +41,9 @@ pub struct ReportOptions {
     /// Which repository, commit and settings the scan was (JSON `scan`,
     /// SARIF run property `scan`), for `rampart report`.
     pub identity: Option<crate::identity::ScanIdentity>,
+    /// The exceptions file's entries (JSON `exceptions`), for the
+    /// exceptions register of `rampart report`.
+    pub exceptions: Vec<crate::suppress::ExceptionRecord>,
 }
 
 /// The output formats.
