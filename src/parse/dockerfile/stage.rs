@@ -16,7 +16,8 @@ use crate::tree::{Entry, Node, Number, Object, Span, Value};
 ///   and `digest` describe the resolved reference (and `image_resolved`
 ///   holds it), so `ARG BASE=node:latest` + `FROM $BASE` reads as latest;
 /// - `base_stage` names the earlier stage a `FROM builder` builds on (Null
-///   when the base is an image): such a base is not pulled from a registry.
+///   when the base is an image): such a base is not pulled from a registry;
+/// - `in_final_image` says whether the stage's layers ship in the image.
 pub(super) fn resolve_base_images(root: &mut Node) {
     let mut defaults: Vec<(String, Option<String>)> = Vec::new();
     for arg in root.get("global_args").map(Node::items).unwrap_or_default() {
@@ -79,6 +80,36 @@ pub(super) fn resolve_base_images(root: &mut Node) {
         set_entry(facts, "base_stage", base_stage);
         if let Some(name) = name {
             earlier.push(name);
+        }
+    }
+    mark_final_image_layers(stages);
+}
+
+/// Sets `in_final_image` on every stage: true for the last stage and the
+/// stages it is built on (`FROM builder`), whose layers ship in the image;
+/// false for stages the final image only copies files from, or ignores.
+/// Cleanup checks (caches, package lists) matter only where it is true.
+fn mark_final_image_layers(stages: &mut [Node]) {
+    let mut shipped = vec![false; stages.len()];
+    let mut at = stages.len().checked_sub(1);
+    // Each step moves to an earlier stage, so the walk ends.
+    while let Some(i) = at {
+        shipped[i] = true;
+        let base = stages[i].get("base_stage").and_then(Node::as_str);
+        at = base.and_then(|base| {
+            stages[..i]
+                .iter()
+                .rposition(|s| s.get("name").and_then(Node::as_str) == Some(base))
+        });
+    }
+    for (stage, shipped) in stages.iter_mut().zip(shipped) {
+        let span = stage.get("image").map_or(stage.span, |n| n.span);
+        if let Value::Object(facts) = &mut stage.value {
+            set_entry(
+                facts,
+                "in_final_image",
+                Node::new(Value::Bool(shipped), span),
+            );
         }
     }
 }
@@ -266,6 +297,22 @@ mod tests {
             Some("x/y:1".into())
         );
         assert_eq!(substitute("$NOPE", &[]), None);
+    }
+
+    #[test]
+    fn stages_whose_layers_ship_in_the_final_image() {
+        let text = "FROM alpine AS base
+FROM golang AS build
+FROM base AS runtime
+FROM runtime
+COPY --from=build /app /app
+";
+        let p = parse_str(text);
+        let r = root(&p);
+        let shipped: Vec<bool> = (0..4)
+            .map(|i| at(r, &format!("stages.{i}.in_final_image")).value == Value::Bool(true))
+            .collect();
+        assert_eq!(shipped, [true, false, true, true]);
     }
 
     #[test]
