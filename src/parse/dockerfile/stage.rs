@@ -17,6 +17,7 @@ use crate::tree::{Entry, Node, Number, Object, Span, Value};
 ///   holds it), so `ARG BASE=node:latest` + `FROM $BASE` reads as latest;
 /// - `base_stage` names the earlier stage a `FROM builder` builds on (Null
 ///   when the base is an image): such a base is not pulled from a registry;
+/// - `name_reused` is true on a stage named like an earlier one;
 /// - `in_final_image` says whether the stage's layers ship in the image.
 pub(super) fn resolve_base_images(root: &mut Node) {
     let mut defaults: Vec<(String, Option<String>)> = Vec::new();
@@ -79,6 +80,11 @@ pub(super) fn resolve_base_images(root: &mut Node) {
         }
         set_entry(facts, "base_stage", base_stage);
         if let Some(name) = name {
+            // BuildKit refuses a second stage of one name; the first wins
+            // for FROM and COPY --from in older builders.
+            let name_span = facts.get("name").map_or(from, |n| n.span);
+            let reused = Node::new(Value::Bool(earlier.contains(&name)), name_span);
+            set_entry(facts, "name_reused", reused);
             earlier.push(name);
         }
     }
@@ -313,6 +319,11 @@ COPY --from=build /app /app
             .map(|i| at(r, &format!("stages.{i}.in_final_image")).value == Value::Bool(true))
             .collect();
         assert_eq!(shipped, [true, false, true, true]);
+        let p = parse_str("FROM a AS x\nFROM b AS X\nFROM c AS y\n");
+        let reused: Vec<bool> = (0..3)
+            .map(|i| at(root(&p), &format!("stages.{i}.name_reused")).value == Value::Bool(true))
+            .collect();
+        assert_eq!(reused, [false, true, false]);
     }
 
     #[test]
