@@ -189,10 +189,15 @@ fn one_label<'a>(
     };
     for name in &names.entries {
         for body in name.value.items() {
-            let identity = format!("{prefix}{}", name.key);
+            let address = format!("{prefix}{}", name.key);
+            // A module call's instance is named by its key.
+            let identity = match body.get(INSTANCE_KEY).and_then(Node::as_str) {
+                Some(instance) => format!("{address}{instance}"),
+                None => address.clone(),
+            };
             out.push(Entity {
                 kind: kind.to_string(),
-                name: identity.clone(),
+                name: address,
                 identity,
                 document,
                 node: body,

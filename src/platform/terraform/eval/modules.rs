@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use super::budget::Budget;
 use super::module::TerraformInputs;
-use super::module::{Inputs, evaluate_with_budget};
+use super::module::{INSTANCE_KEY, Inputs, evaluate_with_budget};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::platform::{LoadedFile, Platform};
 use crate::tree::Node;
@@ -311,7 +311,8 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Arguments of a `module` block that are not module inputs.
-const META_ARGUMENTS: [&str; 6] = [
+const META_ARGUMENTS: [&str; 7] = [
+    INSTANCE_KEY,
     "source",
     "version",
     "count",
@@ -354,14 +355,10 @@ fn calls(
                                 None => continue,
                             }
                         };
-                        // `count = 0` calls nothing.
-                        if body
-                            .get("count")
-                            .and_then(Node::as_number)
-                            .is_some_and(|n| n.as_f64() == 0.0)
-                        {
-                            continue;
-                        }
+                        // `count = 0` and an empty `for_each` left no
+                        // instance body: nothing is called. An instance
+                        // is named by its key (`module.a["k"]`).
+                        let instance = body.get(INSTANCE_KEY).and_then(Node::as_str).unwrap_or("");
                         let arguments = body
                             .as_object()
                             .map(|o| {
@@ -372,7 +369,7 @@ fn calls(
                                     .collect()
                             })
                             .unwrap_or_default();
-                        let name = format!("module.{}", entry.key);
+                        let name = format!("module.{}{instance}", entry.key);
                         out.push(Call {
                             chain: match parent {
                                 Some((c, _)) => format!("{c}.{name}"),

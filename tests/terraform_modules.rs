@@ -1,0 +1,94 @@
+//! Terraform module calls as users write them: `count`/`for_each` on
+//! module calls and resources (one instance per key, none when empty),
+//! root modules checked alone and called modules through their calls.
+
+mod common;
+
+use common::{code, json, rampart, stdout, write};
+
+/// `file:line entity` of each finding of a JSON report.
+fn findings(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["file"].as_str().unwrap_or(""),
+                f["line"],
+                f["entity"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+const BUCKET_MODULE: &str = "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n";
+
+#[test]
+fn module_count_and_for_each_make_one_instance_per_key_and_none_when_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "main.tf",
+        r#"variable "items" {
+  default = {}
+}
+
+module "wrapper" {
+  source   = "./modules/bucket"
+  for_each = var.items
+  acl      = "public-read"
+}
+
+module "none" {
+  source = "./modules/bucket"
+  count  = 0
+  acl    = "public-read"
+}
+
+module "sites" {
+  source   = "./modules/bucket"
+  for_each = { a = "public-read", b = "private" }
+  acl      = each.value
+}
+
+module "counted" {
+  source = "./modules/bucket"
+  count  = 2
+  acl    = count.index == 1 ? "public-read" : "private"
+}
+
+resource "aws_s3_bucket" "empty" {
+  for_each = var.items
+  acl      = "public-read"
+}
+
+resource "aws_s3_bucket" "zero" {
+  count = 0
+  acl   = "public-read"
+}
+"#,
+    );
+    write(root, "modules/bucket/main.tf", BUCKET_MODULE);
+    let output = rampart(root)
+        .args([
+            "scan",
+            ".",
+            "--only",
+            "aws-s3-public-acl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    assert_eq!(
+        findings(&json(&output)),
+        vec![
+            "modules/bucket/main.tf:6 module.sites[\"a\"].aws_s3_bucket.this",
+            "modules/bucket/main.tf:6 module.counted[1].aws_s3_bucket.this",
+        ]
+    );
+}
