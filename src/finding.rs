@@ -87,6 +87,9 @@ pub struct ScanStats {
     /// Units whose reading or checking failed inside rampart (a caught
     /// panic): their findings may be lost, so the run fails (exit 2).
     pub internal_errors: usize,
+    /// Terraform module directories another scanned directory calls,
+    /// checked through those calls rather than alone.
+    pub modules_through_calls: usize,
 }
 
 /// One misconfiguration found.

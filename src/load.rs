@@ -29,6 +29,10 @@ use crate::tree::{LineIndex, Node};
 pub struct Unit {
     /// The files, sorted by display path.
     pub files: Vec<FoundFile>,
+    /// A Terraform module directory another scanned directory calls: read
+    /// (its parse errors are reported) but checked only through its calls
+    /// ([`mark_called_modules`]).
+    pub through_calls: bool,
 }
 
 /// How to read files.
@@ -183,6 +187,9 @@ pub struct LoadedUnit {
     /// The platforms of files recognised but with no document read (every
     /// document failed to parse), for the summary's counts.
     pub unparsed: Vec<Platform>,
+    /// A module directory checked through its callers ([`Unit::through_calls`]):
+    /// read, not evaluated, not queried on its own.
+    pub through_calls: bool,
 }
 
 /// Groups found files into units: Terraform files by directory, every other
@@ -206,12 +213,87 @@ pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
                 },
             }
         } else {
-            units.push(Unit { files: vec![file] });
+            units.push(Unit {
+                files: vec![file],
+                through_calls: false,
+            });
         }
     }
-    units.extend(terraform.into_iter().map(|(_, files)| Unit { files }));
+    units.extend(terraform.into_iter().map(|(_, files)| Unit {
+        files,
+        through_calls: false,
+    }));
     units.sort_by(|a, b| first_display(a).cmp(first_display(b)));
     units
+}
+
+/// Marks the Terraform units whose directory another scanned directory
+/// calls as a module (`source = "../x"`), reached from a root module: they
+/// are checked through those calls, with the caller's arguments, and not
+/// also alone with their defaults. Files are read through the safe reader
+/// (at most `max_file_size` bytes); one that cannot be read calls nothing
+/// here (its own unit reports why).
+pub fn mark_called_modules(units: &mut [Unit], max_file_size: u64) {
+    use crate::platform::terraform::calls;
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let dirs: Vec<Option<PathBuf>> = units
+        .iter()
+        .map(|u| match u.files.first() {
+            Some(f) if is_terraform(f) => Some(canonical(unit_dir(f))),
+            _ => None,
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for (caller, unit) in units.iter().enumerate() {
+        let Some(dir) = &dirs[caller] else {
+            continue;
+        };
+        for file in unit.files.iter().filter(|f| is_terraform(f)) {
+            let Ok(source) = read_source(&file.path, max_file_size) else {
+                continue;
+            };
+            // Most files call no module: not parsed twice.
+            if !source.text.contains("module") || !source.text.contains("source") {
+                continue;
+            }
+            let index = LineIndex::new(&source.text);
+            let parsed = match file.candidate {
+                Candidate::TerraformJson => {
+                    parse::json::parse(&source.text, &index, Strings::TerraformTemplates)
+                }
+                _ => parse::hcl::parse(&source.text, &index),
+            };
+            for document in &parsed.documents {
+                for local in calls::local_sources(document) {
+                    let target = canonical(&dir.join(local));
+                    if let Some(callee) = dirs.iter().position(|d| d.as_ref() == Some(&target)) {
+                        edges.push((caller, callee));
+                    }
+                }
+            }
+        }
+    }
+    for (unit, through) in units
+        .iter_mut()
+        .zip(calls::checked_through_calls(dirs.len(), &edges))
+    {
+        unit.through_calls = through;
+    }
+}
+
+fn is_terraform(file: &FoundFile) -> bool {
+    matches!(
+        file.candidate,
+        Candidate::TerraformHcl | Candidate::TerraformJson
+    )
+}
+
+/// The directory of a unit's file, `.` for a bare name.
+fn unit_dir(file: &FoundFile) -> &Path {
+    match file.path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn first_display(unit: &Unit) -> &str {
@@ -221,11 +303,15 @@ fn first_display(unit: &Unit) -> &str {
 /// Reads and parses every file of a unit, and evaluates a Terraform
 /// module's expressions with its variables and locals.
 pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
-    let mut loaded = LoadedUnit::default();
+    let mut loaded = LoadedUnit {
+        through_calls: unit.through_calls,
+        ..LoadedUnit::default()
+    };
     for file in &unit.files {
         load_file(file, options, &mut loaded);
     }
     if let Some(first) = unit.files.first()
+        && !unit.through_calls
         && loaded
             .files
             .iter()

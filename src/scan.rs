@@ -153,6 +153,9 @@ fn summarize(
             streamed_documents = documents;
             run
         }
+        // A module directory called from the scan: its findings come
+        // through its callers' instances.
+        None if unit.through_calls => Default::default(),
         None => crate::query::engine::run_unit(registry, &unit),
     };
     let mut run = run;
@@ -160,7 +163,7 @@ fn summarize(
     // instances, or a stream read in batches, is one file).
     let mut notices = Vec::new();
     let mut done: Vec<&str> = Vec::new();
-    for file in &unit.files {
+    for file in unit.files.iter().filter(|_| !unit.through_calls) {
         if done.contains(&file.display.as_str()) {
             continue;
         }
@@ -236,7 +239,8 @@ pub fn scan(
         .filter(|f| f.origin == crate::discover::Origin::ModuleContext)
         .map(|f| f.display.clone())
         .collect();
-    let units = crate::load::units(discovery.files);
+    let mut units = crate::load::units(discovery.files);
+    crate::load::mark_called_modules(&mut units, config.load.max_file_size);
     let bar = (config.progress && units.len() >= PROGRESS_MIN_UNITS).then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
             Some(units.len() as u64),
@@ -266,6 +270,7 @@ pub fn scan(
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
     }
+    result.stats.modules_through_calls = units.iter().filter(|u| u.through_calls).count();
     for summary in summaries {
         match summary {
             Ok(unit) => {

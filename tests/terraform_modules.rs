@@ -92,3 +92,80 @@ resource "aws_s3_bucket" "zero" {
         ]
     );
 }
+
+#[test]
+fn a_called_module_directory_is_checked_through_its_calls_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    // The module's default is public; its one caller passes private.
+    write(
+        root,
+        "modules/bucket/main.tf",
+        "variable \"acl\" {\n  default = \"public-read\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
+    );
+    write(
+        root,
+        "examples/private/main.tf",
+        "module \"b\" {\n  source = \"../../modules/bucket\"\n  acl    = \"private\"\n}\n",
+    );
+    write(
+        root,
+        "examples/public/main.tf",
+        "module \"b\" {\n  source = \"../../modules/bucket\"\n}\n",
+    );
+    // Nobody calls this one: checked alone, with its defaults.
+    write(
+        root,
+        "standalone/main.tf",
+        "variable \"acl\" {\n  default = \"public-read\"\n}\n\nresource \"aws_s3_bucket\" \"alone\" {\n  acl = var.acl\n}\n",
+    );
+    let output = rampart(root)
+        .args([
+            "scan",
+            ".",
+            "--only",
+            "aws-s3-public-acl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        vec![
+            "modules/bucket/main.tf:6 module.b.aws_s3_bucket.this",
+            "standalone/main.tf:6 aws_s3_bucket.alone",
+        ]
+    );
+    assert_eq!(
+        report["findings"][0]["called_from"]["file"],
+        "examples/public/main.tf"
+    );
+    assert_eq!(report["stats"]["modules_through_calls"], 1);
+    assert_eq!(report["stats"]["files"]["terraform"], 4);
+    let human = rampart(root)
+        .args(["scan", ".", "--only", "aws-s3-public-acl"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&human).contains("; 1 module directory checked through its calls"),
+        "{}",
+        stdout(&human)
+    );
+    // Scanned alone, the module directory is a root again.
+    let alone = rampart(root)
+        .args([
+            "scan",
+            "modules",
+            "--only",
+            "aws-s3-public-acl",
+            "--compact",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        stdout(&alone),
+        "modules/bucket/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [aws_s3_bucket.this]\n"
+    );
+}

@@ -7,6 +7,7 @@
 //! A module directory is one scan unit; its files' entities together are the
 //! module.
 
+pub mod calls;
 pub mod eval;
 
 use super::{CommentSyntax, Entity, Model, Names, Platform, References, literal_references};
