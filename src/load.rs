@@ -67,8 +67,18 @@ impl LoadOptions {
                 var_files,
                 vars,
                 roots,
+                module_dirs: Vec::new(),
             }),
         }
+    }
+
+    /// These options with directories of downloaded Terraform modules
+    /// (`--module-dir`, as given).
+    pub fn with_module_dirs(mut self, module_dirs: Vec<PathBuf>) -> Self {
+        let mut terraform = (*self.terraform).clone();
+        terraform.module_dirs = module_dirs;
+        self.terraform = Arc::new(terraform);
+        self
     }
 }
 

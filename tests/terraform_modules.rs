@@ -169,3 +169,109 @@ fn a_called_module_directory_is_checked_through_its_calls_only() {
         "modules/bucket/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [aws_s3_bucket.this]\n"
     );
 }
+
+#[test]
+fn remote_modules_not_downloaded_get_one_notice_per_source_and_module_dir_finds_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "infra/main.tf",
+        r#"module "assets" {
+  source  = "example/bucket/aws"
+  version = "1.0.0"
+  count   = 2
+  acl     = "public-read"
+}
+
+module "more" {
+  source  = "example/bucket/aws"
+  version = "1.0.0"
+}
+
+module "net" {
+  source = "git::https://example.com/net.git?ref=v1.2.0"
+}
+
+module "off" {
+  source = "git::https://example.com/off.git?ref=v1.2.0"
+  count  = 0
+}
+"#,
+    );
+    let output = rampart(root)
+        .args([
+            "scan",
+            "infra",
+            "--format",
+            "json",
+            "--only",
+            "aws-s3-public-acl",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+    let report = json(&output);
+    let notices: Vec<String> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {} {}",
+                d["file"].as_str().unwrap_or(""),
+                d["line"],
+                d["level"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        vec![
+            "infra/main.tf:1 notice module source \"example/bucket/aws\" is not downloaded (not in .terraform/modules): 3 module calls not checked inside; run `terraform init` or pass --module-dir",
+            "infra/main.tf:13 notice module source \"git::https://example.com/net.git?ref=v1.2.0\" is not downloaded (not in .terraform/modules): 1 module call not checked inside; run `terraform init` or pass --module-dir",
+        ]
+    );
+    // A copy of `.terraform/modules` elsewhere: read through --module-dir.
+    write(root, "downloads/assets/main.tf", BUCKET_MODULE);
+    let output = rampart(root)
+        .args([
+            "scan",
+            "infra",
+            "--module-dir",
+            "downloads",
+            "--only",
+            "aws-s3-public-acl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        vec![
+            "downloads/assets/main.tf:6 module.assets[0].aws_s3_bucket.this",
+            "downloads/assets/main.tf:6 module.assets[1].aws_s3_bucket.this",
+        ]
+    );
+    // Downloads go by call key: only `assets` was downloaded, so the call
+    // `more` to the same source is still named.
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("\"example/bucket/aws\" is not downloaded (not in .terraform/modules): 1 module call not")),
+        "{messages:?}"
+    );
+    // A module directory that does not exist is a usage error.
+    let output = rampart(root)
+        .args(["scan", "infra", "--module-dir", "nowhere"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 2);
+}

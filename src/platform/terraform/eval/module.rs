@@ -27,6 +27,11 @@ pub struct TerraformInputs {
     pub vars: Vec<(String, String)>,
     /// The scanned paths, canonical: `file()` reads nothing outside them.
     pub roots: Vec<PathBuf>,
+    /// Directories of downloaded modules (`--module-dir`):
+    /// where remote module sources are looked for after the root module's
+    /// own `.terraform/modules`; as given, so files are named as the
+    /// user names them.
+    pub module_dirs: Vec<PathBuf>,
 }
 
 /// The tfvars files Terraform loads automatically from a module directory,

@@ -67,6 +67,8 @@ struct State {
     /// The call written in the root module that the current chain started
     /// from: what a finding deep in nested modules names as its caller.
     outermost: Option<(String, u32)>,
+    /// Calls to remote sources rampart has no download of, in order met.
+    unresolved: Vec<Unresolved>,
 
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
@@ -88,14 +90,49 @@ pub fn instantiate(
         manifest: manifest(root, context),
         cache: Vec::new(),
         outermost: None,
+        unresolved: Vec::new(),
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for call in calls(files, root, None, &state.manifest) {
+    for call in calls(files, root, None, &state.manifest, &mut state.unresolved) {
         instantiate_call(call, context, &mut state);
     }
     files.extend(state.out);
     diagnostics.extend(state.diagnostics);
+    diagnostics.extend(unresolved_notices(&state.unresolved));
+}
+
+/// A module call (one instance) whose remote source has no download.
+struct Unresolved {
+    source: String,
+    /// Where the call is written.
+    at: (String, u32),
+}
+
+/// One notice per remote source not seen into, at its first call, with
+/// the number of calls (instances) rampart could not check inside.
+fn unresolved_notices(unresolved: &[Unresolved]) -> Vec<Diagnostic> {
+    let mut sources: Vec<(&str, &(String, u32), usize)> = Vec::new();
+    for u in unresolved {
+        match sources.iter_mut().find(|(s, _, _)| *s == u.source) {
+            Some((_, _, n)) => *n += 1,
+            None => sources.push((&u.source, &u.at, 1)),
+        }
+    }
+    sources
+        .into_iter()
+        .map(|(source, (file, line), n)| {
+            Diagnostic::notice(
+                file,
+                *line,
+                1,
+                format!(
+                    "module source \"{source}\" is not downloaded (not in .terraform/modules): {n} module call{} not checked inside; run `terraform init` or pass --module-dir",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+        })
+        .collect()
 }
 
 fn canonical(dir: &Path) -> PathBuf {
@@ -120,6 +157,8 @@ fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
             .collect()
     };
     let mut allowed = scanned.clone();
+    // Downloaded modules the user pointed at are read as asked.
+    allowed.extend(context.module_dirs.iter().map(|d| canonical(d)));
     allowed.extend(
         scanned
             .iter()
@@ -136,12 +175,49 @@ fn is_allowed(path: &Path, allowed: &[PathBuf]) -> bool {
 /// A `modules.json` larger than this is not read.
 const MANIFEST_CAP: u64 = 5 * 1024 * 1024;
 
-/// `.terraform/modules/modules.json`, written by `terraform init`: where
-/// each downloaded module is, by call key.
+/// Where each downloaded module is, by call key: first
+/// `.terraform/modules/modules.json` of the root module (written by
+/// `terraform init`), then each `--module-dir`: its `modules.json` (whose
+/// `.terraform/modules/x` paths are read as `x` inside it), then its
+/// subdirectories by name (`terraform init` names them by call key).
 fn manifest(root: &Path, context: &TerraformInputs) -> Vec<(String, PathBuf)> {
+    let mut out = read_manifest(
+        &root.join(".terraform/modules/modules.json"),
+        context,
+        |dir| normalize(&root.join(dir)),
+    );
+    for downloads in &context.module_dirs {
+        out.extend(read_manifest(
+            &downloads.join("modules.json"),
+            context,
+            |dir| {
+                let dir = normalize(Path::new(dir));
+                match dir.strip_prefix(".terraform/modules") {
+                    Ok(rest) => downloads.join(rest),
+                    Err(_) => downloads.join(dir),
+                }
+            },
+        ));
+        out.extend(
+            context
+                .disk
+                .list(downloads)
+                .into_iter()
+                .filter(|p| p.is_dir())
+                .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p.clone()))),
+        );
+    }
+    out
+}
+
+/// The entries of one `modules.json`, their `Dir` resolved by `resolve`.
+fn read_manifest(
+    path: &Path,
+    context: &TerraformInputs,
+    resolve: impl Fn(&str) -> PathBuf,
+) -> Vec<(String, PathBuf)> {
     // Through the safe reader: a FIFO there must not hang the scan.
-    let path = root.join(".terraform/modules/modules.json");
-    let Ok(text) = context.disk.read(&path, MANIFEST_CAP) else {
+    let Ok(text) = context.disk.read(path, MANIFEST_CAP) else {
         return Vec::new();
     };
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -155,7 +231,7 @@ fn manifest(root: &Path, context: &TerraformInputs) -> Vec<(String, PathBuf)> {
                 .filter_map(|m| {
                     let key = m["Key"].as_str()?;
                     let dir = m["Dir"].as_str()?;
-                    (!key.is_empty()).then(|| (key.to_string(), normalize(&root.join(dir))))
+                    (!key.is_empty()).then(|| (key.to_string(), resolve(dir)))
                 })
                 .collect()
         })
@@ -272,6 +348,7 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
         &call.dir,
         Some((&call.chain, &call.key)),
         &state.manifest,
+        &mut state.unresolved,
     );
     state.out.extend(files);
     state.chain_dirs.push(dir);
@@ -329,6 +406,7 @@ fn calls(
     dir: &Path,
     parent: Option<(&str, &str)>,
     manifest: &[(String, PathBuf)],
+    unresolved: &mut Vec<Unresolved>,
 ) -> Vec<Call> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.platform == Platform::Terraform) {
@@ -352,7 +430,13 @@ fn calls(
                         } else {
                             match manifest.iter().find(|(k, _)| *k == key) {
                                 Some((_, d)) => d.clone(),
-                                None => continue,
+                                None => {
+                                    unresolved.push(Unresolved {
+                                        source: source.to_string(),
+                                        at: (f.display.clone(), entry.key_span.start_line),
+                                    });
+                                    continue;
+                                }
                             }
                         };
                         // `count = 0` and an empty `for_each` left no
