@@ -383,6 +383,34 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// Adds the findings of Terraform plans to those of the other files, each
+/// problem once: a plan finding is left out when a finding of the same
+/// query, file, line and entity is already there (the `.tf` files' own,
+/// or another plan's). A plan's resource written in a scanned `.tf` file
+/// is reported at that file's lines, so the `.tf` finding and the plan's
+/// meet there, and the `.tf` one is kept.
+pub fn add_plan_findings(findings: &mut Vec<Finding>, plans: Vec<Vec<Finding>>) {
+    let key = |f: &Finding| {
+        (
+            f.query_id.clone(),
+            f.file.clone(),
+            f.span.start_line,
+            f.entity.clone(),
+        )
+    };
+    let mut seen: std::collections::HashSet<(String, String, u32, String)> =
+        findings.iter().map(key).collect();
+    for plan in plans {
+        // Two findings of one plan on one line (two open CIDRs) are two.
+        let kept: Vec<Finding> = plan
+            .into_iter()
+            .filter(|f| !seen.contains(&key(f)))
+            .collect();
+        seen.extend(kept.iter().map(key));
+        findings.extend(kept);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,9 @@ use crate::platform::LoadedFile;
 use crate::platform::terraform::eval::Disk;
 use crate::platform::terraform::eval::module::{Inputs, TerraformInputs, evaluate};
 use crate::platform::terraform::eval::modules::instantiate;
+use crate::platform::terraform::plan;
 use crate::source::{ReadError, read_source};
+use crate::tree::SourceText;
 use crate::tree::{LineIndex, Node};
 
 /// Files scanned together.
@@ -200,6 +202,9 @@ pub struct LoadedUnit {
     /// A module directory checked through its callers ([`Unit::through_calls`]):
     /// read, not evaluated, not queried on its own.
     pub through_calls: bool,
+    /// A Terraform plan: its findings give way to the same findings from
+    /// the `.tf` files when both are scanned.
+    pub plan: bool,
 }
 
 /// Groups found files into units: Terraform files by directory, every other
@@ -348,6 +353,15 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
 pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
     let source = match read_source(&file.path, options.max_file_size) {
         Ok(source) => source,
+        // Terraform plans saved from PowerShell are UTF-16.
+        Err(ReadError::Utf16)
+            if matches!(file.candidate, Candidate::JsonOrYaml | Candidate::Unknown)
+                && let Ok(source) =
+                    crate::source::read_utf16(&file.path, options.max_file_size)
+                && plan::looks_like_plan(&source.text) =>
+        {
+            source
+        }
         Err(err) => {
             out.diagnostics.extend(unread(file, &err));
             return;
@@ -382,6 +396,10 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         });
         return;
     }
+    if syntax == Syntax::TerraformPlan {
+        load_plan(file, source, options, out);
+        return;
+    }
     let index = LineIndex::with_base(&source.text, source.bom_len);
     let parsed = match syntax {
         Syntax::Hcl => parse::hcl::parse(&source.text, &index),
@@ -391,6 +409,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         Syntax::Json => parse::json::parse(&source.text, &index, Strings::Plain),
         Syntax::Yaml => parse::yaml::parse(&source.text, &index),
         Syntax::Dockerfile => parse::dockerfile::parse(&source.text, &index),
+        Syntax::TerraformPlan => Parsed::default(),
     };
     let Parsed { documents, errors } = parsed;
     let had_errors = !errors.is_empty();
@@ -431,6 +450,42 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         module: None,
         module_call: None,
     });
+}
+
+/// Reads a Terraform plan (`terraform show -json`): its resources become
+/// Terraform files of the unit, reported at their `.tf` lines when the
+/// plan's configuration is found beside it (inside the scanned paths).
+fn load_plan(file: &FoundFile, source: SourceText, options: &LoadOptions, out: &mut LoadedUnit) {
+    let index = LineIndex::with_base(&source.text, source.bom_len);
+    let Parsed { documents, errors } = parse::json::parse(&source.text, &index, Strings::Plain);
+    for err in errors {
+        out.diagnostics.push(Diagnostic::error(
+            &file.display,
+            err.line,
+            err.column,
+            format!("Terraform plan JSON: {}", err.message),
+        ));
+    }
+    let Some(document) = documents.first() else {
+        out.unparsed.push(Platform::Terraform);
+        return;
+    };
+    let dir = file.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let context = &options.terraform;
+    let allowed = crate::platform::terraform::eval::modules::allowed_dirs(context, &dir);
+    let read_module = |d: &Path| context.disk.module_files(d, &allowed);
+    let (files, diagnostics) = plan::load(&file.display, &dir, source, document, &read_module);
+    out.diagnostics.extend(diagnostics);
+    if files.is_empty() {
+        out.unparsed.push(Platform::Terraform);
+    }
+    out.plan = true;
+    out.files.extend(files);
 }
 
 /// The diagnostic for a file that could not be read, if it deserves one.
@@ -613,11 +668,16 @@ enum Syntax {
     Json,
     Yaml,
     Dockerfile,
+    /// `terraform show -json` output, recognised by its content.
+    TerraformPlan,
 }
 
 /// Decides platform and syntax from the name's candidate and the content.
 fn decide(file: &FoundFile, text: &str) -> Option<(Platform, Syntax)> {
     let structured = |text: &str| {
+        if detect::is_json(text) && plan::looks_like_plan(text) {
+            return Some((Platform::Terraform, Syntax::TerraformPlan));
+        }
         let platform = detect::sniff_structured(text)?;
         let syntax = if detect::is_json(text) {
             Syntax::Json

@@ -132,6 +132,8 @@ struct UnitSummary {
     diagnostics: Vec<Diagnostic>,
     bytes: u64,
     sources: Vec<(String, String)>,
+    /// A Terraform plan's unit.
+    plan: bool,
 }
 
 fn summarize(
@@ -192,6 +194,7 @@ fn summarize(
         .map(|f| f.platform)
         .chain(unit.unparsed.iter().copied())
         .collect();
+    let plan = unit.plan;
     let sources = unit
         .files
         .into_iter()
@@ -206,6 +209,7 @@ fn summarize(
         diagnostics: unit.diagnostics.into_iter().chain(notices).collect(),
         bytes: unit.bytes_read,
         sources,
+        plan,
     }
 }
 
@@ -271,10 +275,15 @@ pub fn scan(
         result.stats.files.insert(platform, 0);
     }
     result.stats.modules_through_calls = units.iter().filter(|u| u.through_calls).count();
+    let mut plan_findings = Vec::new();
     for summary in summaries {
         match summary {
             Ok(unit) => {
-                result.findings.extend(unit.findings);
+                if unit.plan {
+                    plan_findings.push(unit.findings);
+                } else {
+                    result.findings.extend(unit.findings);
+                }
                 result.stats.entities += unit.entities;
                 result.stats.documents += unit.documents;
                 for p in unit.platforms {
@@ -291,6 +300,7 @@ pub fn scan(
             }
         }
     }
+    crate::finding::add_plan_findings(&mut result.findings, plan_findings);
     if !context.is_empty() {
         result.findings.retain(|f| !context.contains(&f.file));
         result.diagnostics.retain(|d| !context.contains(&d.file));

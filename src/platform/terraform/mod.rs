@@ -9,6 +9,7 @@
 
 pub mod calls;
 pub mod eval;
+pub mod plan;
 
 use super::{CommentSyntax, Entity, Model, Names, Platform, References, literal_references};
 use crate::tree::{Node, Span, Value};

@@ -143,7 +143,7 @@ fn canonical(dir: &Path) -> PathBuf {
 /// scanned file), or the unit's own directory when none are known, each
 /// with the repository it is in (a scanned `envs/prod` may call
 /// `../../modules/vpc`); as `file()`, nothing else on the disk.
-fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
+pub fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
     let roots = &context.roots;
     let scanned: Vec<PathBuf> = if roots.is_empty() {
         vec![canonical(unit_dir)]
@@ -368,7 +368,7 @@ fn charge_files(files: &[LoadedFile], budget: &Budget) -> bool {
 
 /// `a/./b/../c` as `a/c`, without touching the file system, so module
 /// files are displayed as a user would write their path.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out: Vec<Component> = Vec::new();
     for c in path.components() {
