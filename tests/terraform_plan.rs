@@ -496,3 +496,35 @@ fn plans_in_utf16_or_with_a_bom_are_read_and_a_damaged_one_is_named() {
         .expect("runs");
     assert_eq!(code(&gate), 1);
 }
+
+#[test]
+fn a_large_plan_with_many_secrets_stays_within_limits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let changes: Vec<String> = (0..3000)
+        .map(|i| {
+            change(
+                &format!("aws_s3_bucket.b{i}"),
+                Some(&format!("module.m{}", i % 200)),
+                "",
+                "\"create\"",
+                &format!(r#"{{"acl": "public-read", "tags": {{"k": "secret-{i}"}}}}"#),
+                "{}",
+                r#"{"tags": {"k": true}}"#,
+            )
+        })
+        .collect();
+    write(root, "plan.json", plan(&changes, "{}"));
+    let output = common::run_limited(rampart(root).args([
+        "scan",
+        "plan.json",
+        "--only",
+        "aws-s3-public-acl",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code(&output), 1);
+    let report = json(&output);
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(3000));
+    assert!(!stdout(&output).contains("secret-"));
+}

@@ -106,12 +106,18 @@ pub fn load(
     };
     let mut groups: Vec<Group> = vec![Group {
         file: plan_file,
-        module: None,
         bodies: Vec::new(),
     }];
+    let mut expressions_of = HashMap::new();
+    if let Some(root) = configuration {
+        config_expressions(root, &mut Vec::new(), &mut expressions_of);
+    }
+    let mut group_of: HashMap<(String, Option<String>), usize> = HashMap::new();
+    group_of.insert((display.to_string(), None), 0);
     for resource in resources {
-        let expressions = configuration
-            .and_then(|c| config_resource(c, &resource.module_path, &resource.config_address()));
+        let expressions = expressions_of
+            .get(&(resource.module_path.clone(), resource.config_address()))
+            .copied();
         let mut body = merge(
             resource.values,
             resource.unknown,
@@ -141,11 +147,9 @@ pub fn load(
                 value: Node::new(Value::String(index.clone()), header),
             });
         }
-        let group = match groups
-            .iter()
-            .position(|g| g.file.display == display && g.module == resource.module)
-        {
-            Some(i) => i,
+        let key = (display.clone(), resource.module.clone());
+        let group = match group_of.get(&key) {
+            Some(&i) => i,
             None => {
                 let source = match source {
                     Some(s) => s,
@@ -161,9 +165,9 @@ pub fn load(
                         module: resource.module.clone(),
                         module_call: call,
                     },
-                    module: resource.module.clone(),
                     bodies: Vec::new(),
                 });
+                group_of.insert(key, groups.len() - 1);
                 groups.len() - 1
             }
         };
@@ -189,7 +193,6 @@ pub fn load(
 /// Resources reported in one file under one module instance.
 struct Group {
     file: LoadedFile,
-    module: Option<String>,
     bodies: Vec<Body>,
 }
 
@@ -448,19 +451,30 @@ fn call_names(module: &str) -> Vec<String> {
     names
 }
 
-/// The `expressions` of a resource of the configuration, by the module
-/// calls leading to its module and its address there.
-fn config_resource<'a>(root: &'a Node, path: &[String], address: &str) -> Option<&'a Node> {
-    let mut module = root;
-    for name in path {
-        module = module.get("module_calls")?.get(name)?.get("module")?;
+/// The `expressions` of every resource of the configuration, by the
+/// module calls leading to its module and its address there.
+fn config_expressions<'a>(
+    module: &'a Node,
+    path: &mut Vec<String>,
+    out: &mut HashMap<(Vec<String>, String), &'a Node>,
+) {
+    for r in module.get("resources").map(Node::items).unwrap_or_default() {
+        if let (Some(address), Some(expressions)) = (
+            r.get("address").and_then(Node::as_str),
+            r.get("expressions"),
+        ) {
+            out.insert((path.clone(), address.to_string()), expressions);
+        }
     }
-    module
-        .get("resources")?
-        .items()
-        .iter()
-        .find(|r| r.get("address").and_then(Node::as_str) == Some(address))?
-        .get("expressions")
+    if let Some(Value::Object(calls)) = module.get("module_calls").map(|c| &c.value) {
+        for call in &calls.entries {
+            if let Some(inner) = call.value.get("module") {
+                path.push(call.key.clone());
+                config_expressions(inner, path, out);
+                path.pop();
+            }
+        }
+    }
 }
 
 /// A value as queries see it: the planned value, with what is unknown
@@ -859,36 +873,52 @@ fn mask_sensitive(
     }
     let base = source.bom_len as usize;
     let text = &source.text;
-    let mut tokens: Vec<&str> = secrets
-        .iter()
-        .filter_map(|s| {
-            text.get((s.start as usize).checked_sub(base)?..(s.end as usize).checked_sub(base)?)
-        })
-        .filter(|t| !t.is_empty())
-        .collect();
-    tokens.sort_unstable();
-    tokens.dedup();
-    let mut masked = text.clone();
-    for token in tokens {
-        let stars = mask(token);
-        masked = masked.replace(token, &stars);
+    let range =
+        |s: &Span| Some((s.start as usize).checked_sub(base)?..(s.end as usize).checked_sub(base)?);
+    let mut bytes = text.clone().into_bytes();
+    // A sensitive string is masked wherever the same string appears (the
+    // variables, the prior state); another value (a number) where it is.
+    let mut strings: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for span in &secrets {
+        let Some(r) = range(span) else { continue };
+        match text.get(r.clone()) {
+            Some(token) if token.len() >= 2 && token.starts_with('"') => {
+                strings.insert(token);
+            }
+            Some(_) => mask_bytes(&mut bytes[r]),
+            None => {}
+        }
+    }
+    // One pass over the string literals of the text (valid JSON: it parsed).
+    let raw = text.as_bytes();
+    let mut at = 0;
+    while at < raw.len() {
+        if raw[at] != b'"' {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        at += 1;
+        while at < raw.len() && raw[at] != b'"' {
+            at += if raw[at] == b'\\' { 2 } else { 1 };
+        }
+        let end = (at + 1).min(raw.len());
+        if text.get(start..end).is_some_and(|t| strings.contains(t)) && end - start >= 2 {
+            mask_bytes(&mut bytes[start + 1..end - 1]);
+        }
+        at = end;
     }
     SourceText {
-        text: masked,
+        // Only ASCII bytes were written over whole characters' bytes.
+        text: String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         bom_len: source.bom_len,
     }
 }
 
-/// `token` with every character but surrounding quotes replaced by `*`,
-/// byte for byte (a multi-byte character gives as many `*`).
-fn mask(token: &str) -> String {
-    let quoted = token.len() >= 2 && token.starts_with('"') && token.ends_with('"');
-    let inner = if quoted { token.len() - 2 } else { token.len() };
-    if quoted {
-        format!("\"{}\"", "*".repeat(inner))
-    } else {
-        "*".repeat(inner)
-    }
+/// Overwrites `bytes` with `*`.
+fn mask_bytes(bytes: &mut [u8]) {
+    bytes.iter_mut().for_each(|b| *b = b'*');
 }
 
 /// The spans of the scalar values of `value` that `marks` says are
@@ -962,8 +992,18 @@ mod tests {
     }
 
     #[test]
-    fn masks_keep_quotes_and_length() {
-        assert_eq!(mask("\"hunter2\""), "\"*******\"");
-        assert_eq!(mask("42"), "**");
+    fn sensitive_values_are_masked_in_place_wherever_they_appear() {
+        let text = r#"{"resource_changes": [{"change": {"after": {"p": "s3cr\"t", "n": 42, "x": 42}, "after_sensitive": {"p": true, "n": true}}}], "variables": {"v": {"value": "s3cr\"t"}}}"#;
+        let index = crate::tree::LineIndex::new(text);
+        let parsed = crate::parse::json::parse(text, &index, crate::parse::json::Strings::Plain);
+        let source = SourceText {
+            text: text.to_string(),
+            bom_len: 0,
+        };
+        let masked = mask_sensitive(&source, &parsed.documents[0], None);
+        assert_eq!(
+            masked.text,
+            r#"{"resource_changes": [{"change": {"after": {"p": "*******", "n": **, "x": 42}, "after_sensitive": {"p": true, "n": true}}}], "variables": {"v": {"value": "*******"}}}"#
+        );
     }
 }
