@@ -185,8 +185,15 @@ fn summarize(
         ));
     }
     // Module instances are the module's files again: counted once, where
-    // they are.
-    let own = || unit.files.iter().filter(|f| f.module.is_none());
+    // they are. A plan is one file, its first, whatever `.tf` files its
+    // resources are reported in.
+    let counted = if unit.plan { 1 } else { usize::MAX };
+    let own = || {
+        unit.files
+            .iter()
+            .filter(|f| f.module.is_none())
+            .take(counted)
+    };
     let documents = own().map(|f| f.documents.len()).sum::<usize>() + streamed_documents;
     // Files that failed to parse count as what they were read as, so the
     // summary says what the parse errors are about (issue 21, item 7).
