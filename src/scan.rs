@@ -134,6 +134,8 @@ struct UnitSummary {
     sources: Vec<(String, String)>,
     /// A Terraform plan's unit.
     plan: bool,
+    /// The module directories (canonical) this unit instantiated.
+    instantiated: Vec<std::path::PathBuf>,
 }
 
 fn summarize(
@@ -202,6 +204,18 @@ fn summarize(
         .chain(unit.unparsed.iter().copied())
         .collect();
     let plan = unit.plan;
+    let mut dirs: Vec<&str> = unit
+        .files
+        .iter()
+        .filter(|f| f.module.is_some())
+        .filter_map(|f| f.display.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    let instantiated = dirs
+        .into_iter()
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
     let sources = unit
         .files
         .into_iter()
@@ -217,6 +231,7 @@ fn summarize(
         bytes: unit.bytes_read,
         sources,
         plan,
+        instantiated,
     }
 }
 
@@ -281,7 +296,61 @@ pub fn scan(
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
     }
-    result.stats.modules_through_calls = units.iter().filter(|u| u.through_calls).count();
+    // A module directory its callers did not instantiate after all (every
+    // call with an empty `for_each`, or not instantiable) is checked alone
+    // instead: nothing goes unchecked.
+    let instantiated: std::collections::HashSet<&std::path::Path> = summaries
+        .iter()
+        .flatten()
+        .flat_map(|s| s.instantiated.iter().map(|p| p.as_path()))
+        .collect();
+    let alone: Vec<crate::load::Unit> = units
+        .iter()
+        .filter(|u| {
+            u.through_calls
+                && !u
+                    .files
+                    .first()
+                    .and_then(|f| f.path.parent())
+                    .map(|d| {
+                        if d.as_os_str().is_empty() {
+                            std::path::Path::new(".")
+                        } else {
+                            d
+                        }
+                    })
+                    .and_then(|d| std::fs::canonicalize(d).ok())
+                    .is_some_and(|d| instantiated.contains(d.as_path()))
+        })
+        .map(|u| crate::load::Unit {
+            files: u.files.clone(),
+            through_calls: false,
+        })
+        .collect();
+    let second = if alone.is_empty() {
+        Vec::new()
+    } else {
+        for_each_unit(&alone, &config.load, config.threads, |unit| {
+            summarize(registry, unit, config.inline)
+        })
+    };
+    result.stats.modules_through_calls =
+        units.iter().filter(|u| u.through_calls).count() - alone.len();
+    for summary in second {
+        match summary {
+            // Its files were counted in the first pass.
+            Ok(unit) => {
+                result.findings.extend(unit.findings);
+                result.stats.entities += unit.entities;
+                result.diagnostics.extend(unit.diagnostics);
+                result.sources.extend(unit.sources);
+            }
+            Err(diagnostic) => {
+                result.stats.internal_errors += 1;
+                result.diagnostics.push(diagnostic);
+            }
+        }
+    }
     let mut plan_findings = Vec::new();
     for summary in summaries {
         match summary {

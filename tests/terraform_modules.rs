@@ -275,3 +275,31 @@ module "off" {
         .expect("runs");
     assert_eq!(code(&output), 2);
 }
+
+#[test]
+fn a_module_its_callers_never_instantiate_is_checked_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "modules/bucket/main.tf",
+        "variable \"acl\" {\n  default = \"public-read\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
+    );
+    // A wrapper whose `for_each` is empty by default: no instance.
+    write(
+        root,
+        "wrappers/main.tf",
+        "variable \"items\" {\n  default = {}\n}\n\nmodule \"wrapper\" {\n  source   = \"../modules/bucket\"\n  for_each = var.items\n  acl      = each.value.acl\n}\n",
+    );
+    let output = rampart(root)
+        .args(["scan", ".", "--only", "aws-s3-public-acl", "--format", "json"])
+        .output()
+        .expect("runs");
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        vec!["modules/bucket/main.tf:6 aws_s3_bucket.this"]
+    );
+    assert_eq!(report["stats"]["modules_through_calls"], 0);
+    assert_eq!(report["stats"]["files"]["terraform"], 2);
+}
