@@ -292,7 +292,14 @@ fn a_module_its_callers_never_instantiate_is_checked_alone() {
         "variable \"items\" {\n  default = {}\n}\n\nmodule \"wrapper\" {\n  source   = \"../modules/bucket\"\n  for_each = var.items\n  acl      = each.value.acl\n}\n",
     );
     let output = rampart(root)
-        .args(["scan", ".", "--only", "aws-s3-public-acl", "--format", "json"])
+        .args([
+            "scan",
+            ".",
+            "--only",
+            "aws-s3-public-acl",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
     let report = json(&output);

@@ -413,7 +413,7 @@ fn a_plan_beside_its_tf_files_reports_at_the_tf_lines_once() {
 
 #[test]
 fn plans_in_utf16_or_with_a_bom_are_read_and_a_damaged_one_is_named() {
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/terraform/plans");
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plan-data");
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let utf8 = std::fs::read(data.join("tfplan_win_utf8.json")).expect("read");
