@@ -302,6 +302,14 @@ pub struct InputArgs {
     /// A Terraform variable, applied last (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// A directory of downloaded Terraform modules (a copy of
+    /// `.terraform/modules`, with or without its `modules.json`): remote
+    /// module sources not found under the root module's own
+    /// `.terraform/modules` are read from here (repeatable). Nothing is
+    /// ever downloaded.
+    #[arg(long = "module-dir", value_name = "DIR")]
+    pub module_dirs: Vec<PathBuf>,
 }
 
 fn parse_max_file_size(text: &str) -> Result<u64, String> {

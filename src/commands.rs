@@ -106,6 +106,9 @@ fn check_input(input: &mut InputArgs) -> anyhow::Result<()> {
     for path in &input.var_files {
         require("--var-file", path, Expect::File)?;
     }
+    for path in &input.module_dirs {
+        require("--module-dir", path, Expect::Dir)?;
+    }
     if let Some(bytes) = input.max_file_size {
         config::check_max_file_size(bytes).map_err(|m| anyhow::anyhow!("--max-file-size: {m}"))?;
     }
@@ -131,6 +134,7 @@ fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
             .filter_map(|p| std::fs::canonicalize(p).ok())
             .collect(),
     )
+    .with_module_dirs(input.module_dirs.clone())
 }
 
 /// Where a report goes.
