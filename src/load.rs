@@ -246,6 +246,8 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
             &options.terraform,
         );
     }
+    // Policy documents, however written, read once into statements.
+    crate::platform::policy::derive(&mut loaded.files);
     loaded
 }
 

@@ -17,6 +17,7 @@
 pub mod cloudformation;
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod policy;
 pub mod terraform;
 
 use serde::Serialize;

@@ -96,6 +96,10 @@ const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
 
 /// Appends the entities of one Terraform document to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
+    if super::policy::is_statements_document(root) {
+        super::policy::entities(document, root, out);
+        return;
+    }
     let Some(root) = root.as_object() else {
         return;
     };
