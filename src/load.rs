@@ -248,6 +248,8 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
     }
     // Policy documents, however written, read once into statements.
     crate::platform::policy::derive(&mut loaded.files);
+    // Secrets written into configuration, found once.
+    crate::platform::secrets::derive(&mut loaded.files);
     loaded
 }
 

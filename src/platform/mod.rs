@@ -18,6 +18,7 @@ pub mod cloudformation;
 pub mod dockerfile;
 pub mod kubernetes;
 pub mod policy;
+pub mod secrets;
 pub mod terraform;
 
 use serde::Serialize;

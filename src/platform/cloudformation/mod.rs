@@ -4,7 +4,9 @@
 //! SAM templates are CloudFormation templates with a transform; their
 //! `AWS::Serverless::*` resources are entities like any other.
 
-use super::{Entity, Model, Names, Platform, References, View, literal_references, policy};
+use super::{
+    Entity, Model, Names, Platform, References, View, literal_references, policy, secrets,
+};
 use crate::tree::{Node, Value};
 
 /// The CloudFormation model.
@@ -173,6 +175,10 @@ pub fn is_template(root: &Node) -> bool {
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
     if policy::is_statements_document(root) {
         policy::entities(document, root, out);
+        return;
+    }
+    if secrets::is_secrets_document(root) {
+        secrets::entities_of(document, root, out);
         return;
     }
     if let Some(parameters) = root.get("Parameters").and_then(Node::as_object) {

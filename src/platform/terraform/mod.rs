@@ -100,6 +100,10 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
         super::policy::entities(document, root, out);
         return;
     }
+    if super::secrets::is_secrets_document(root) {
+        super::secrets::entities_of(document, root, out);
+        return;
+    }
     let Some(root) = root.as_object() else {
         return;
     };
