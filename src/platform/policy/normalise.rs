@@ -95,7 +95,7 @@ pub fn normalise_statement(statement: &Node, document: &str) -> Node {
     // Who the statement is about: everyone when the principal is "*" (of
     // any type), or when an Allow names who is *not* meant.
     let (anyone, anyone_at) = match (principal, not_principal) {
-        (Some(p), _) => (names_anyone(p), p.span),
+        (Some(p), _) => names_anyone(p),
         (None, Some(p)) => (
             if is_unknown(p) {
                 Truth::Unknown
@@ -195,10 +195,10 @@ fn principals(node: &Node) -> Node {
 }
 
 /// Whether a `Principal` is everyone: `"*"`, or `"*"` among the identifiers
-/// of a type.
-fn names_anyone(principal: &Node) -> Truth {
+/// of a type; and where to point: at that `"*"`, else at the principal.
+fn names_anyone(principal: &Node) -> (Truth, Span) {
     if is_unknown(principal) {
-        return Truth::Unknown;
+        return (Truth::Unknown, principal.span);
     }
     let mut unknown = false;
     let ids: Vec<&Node> = match &principal.value {
@@ -216,12 +216,13 @@ fn names_anyone(principal: &Node) -> Truth {
     };
     for id in ids {
         match &id.value {
-            Value::String(s) if s.trim() == "*" => return Truth::Yes,
+            Value::String(s) if s.trim() == "*" => return (Truth::Yes, id.span),
             Value::Expr(_) => unknown = true,
             _ => {}
         }
     }
-    if unknown { Truth::Unknown } else { Truth::No }
+    let truth = if unknown { Truth::Unknown } else { Truth::No };
+    (truth, principal.span)
 }
 
 /// The condition keys of a `Condition` (lower case), those among them that
