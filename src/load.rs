@@ -372,6 +372,10 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
             &options.terraform,
         );
     }
+    // Policy documents, however written, read once into statements.
+    crate::platform::policy::derive(&mut loaded.files);
+    // Secrets written into configuration, found once.
+    crate::platform::secrets::derive(&mut loaded.files);
     loaded
 }
 

@@ -17,6 +17,8 @@
 pub mod cloudformation;
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod policy;
+pub mod secrets;
 pub mod terraform;
 
 use serde::Serialize;

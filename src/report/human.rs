@@ -91,6 +91,32 @@ fn one_line_fix(remediation: &str) -> Option<String> {
     Some(paragraph.join(" ").trim_end_matches(':').to_string())
 }
 
+/// The file's text with the values that findings of the `secrets`
+/// category point at masked (letters, digits and the symbols of keys and
+/// passwords turned into `*`, every byte kept in place), so that a snippet,
+/// theirs or a neighbour's, never shows a secret.
+fn masked_secrets(text: &str, index: &LineIndex, group: &[&Finding], report: &Report) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for f in group {
+        let secret = report
+            .registry
+            .get(&f.query_id)
+            .is_some_and(|q| q.category == "secrets");
+        if !secret {
+            continue;
+        }
+        let range = byte_range(index, f);
+        let end = (range.offset() + range.len()).min(bytes.len());
+        for b in bytes.iter_mut().take(end).skip(range.offset()) {
+            if b.is_ascii_alphanumeric() || b"+/=_-!@#$%^&.:~?".contains(b) {
+                *b = b'*';
+            }
+        }
+    }
+    // Only ASCII bytes were replaced, by ASCII: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
 /// Byte range of a finding in the file text (which has no BOM; the span's
 /// byte offsets may count one), from its lines and columns.
 fn byte_range(index: &LineIndex, f: &Finding) -> SourceSpan {
@@ -127,8 +153,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "{file}")?;
         // One copy of the text per file, shared by its findings.
-        let text: Arc<str> = Arc::from(result.sources.get(file).map_or("", String::as_str));
-        let index = LineIndex::new(&text);
+        let original = result.sources.get(file).map_or("", String::as_str);
+        let index = LineIndex::new(original);
+        let text: Arc<str> = Arc::from(masked_secrets(original, &index, group, report));
         for finding in group {
             let query = report.registry.get(&finding.query_id);
             let diagnostic = FindingDiagnostic {
