@@ -245,6 +245,8 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
             dir,
             &options.terraform,
         );
+        // Terraform's kubernetes_* resources, as Kubernetes objects.
+        crate::platform::kubernetes::terraform_provider::derive(&mut loaded.files);
     }
     loaded
 }
@@ -281,6 +283,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
             source,
             documents: Vec::new(),
             streamed: true,
+            derived: false,
             module: None,
             module_call: None,
         });
@@ -332,6 +335,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         source,
         documents,
         streamed: false,
+        derived: false,
         module: None,
         module_call: None,
     });

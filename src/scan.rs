@@ -181,7 +181,11 @@ fn summarize(
     }
     // Module instances are the module's files again: counted once, where
     // they are.
-    let own = || unit.files.iter().filter(|f| f.module.is_none());
+    let own = || {
+        unit.files
+            .iter()
+            .filter(|f| f.module.is_none() && !f.derived)
+    };
     let documents = own().map(|f| f.documents.len()).sum::<usize>() + streamed_documents;
     // Files that failed to parse count as what they were read as, so the
     // summary says what the parse errors are about (issue 21, item 7).

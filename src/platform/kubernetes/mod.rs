@@ -7,6 +7,7 @@
 
 mod control_plane;
 mod pod_template;
+pub mod terraform_provider;
 
 use super::{Entity, Model, Platform, entry_span};
 use crate::tree::Node;
@@ -130,6 +131,13 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
 /// `Kind/namespace/name`, or `Kind/name` when no namespace is written (the
 /// namespace is then whatever the deploying context uses).
 fn object_identity(kind: &str, node: &Node) -> String {
+    // An object written as a Terraform resource is named by its address.
+    if let Some(address) = node
+        .get(terraform_provider::ADDRESS_KEY)
+        .and_then(Node::as_str)
+    {
+        return address.to_string();
+    }
     let metadata = node.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
