@@ -563,6 +563,12 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "category": q.category,
                         "cwe": q.cwe,
                         "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
+                        "parameters": q.parameters.iter().map(|p| {
+                            (p.name.clone(), serde_json::json!({
+                                "default": p.default.render(),
+                                "description": p.description.trim(),
+                            }))
+                        }).collect::<serde_json::Map<_, _>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
                             (tool.clone(), v)

@@ -122,3 +122,25 @@ fn a_typo_is_an_error_naming_it() {
         assert_eq!(stdout(&out), "");
     }
 }
+
+#[test]
+fn the_query_list_names_parameters_and_defaults() {
+    let dir = tree(None);
+    let out = rampart(dir.path())
+        .args(["queries", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = common::json(&out);
+    let row = rows
+        .as_array()
+        .and_then(|r| {
+            r.iter()
+                .find(|q| q["id"] == "k8s-capabilities-beyond-allowed")
+        })
+        .expect("listed");
+    assert_eq!(
+        row["parameters"]["allowed_capabilities"]["default"],
+        "[\"NET_BIND_SERVICE\"]"
+    );
+}
