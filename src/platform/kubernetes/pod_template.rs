@@ -250,3 +250,82 @@ fn argo_templates(object: &Node) -> Vec<PodSpec<'_>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::yaml;
+    use crate::tree::LineIndex;
+
+    fn document(text: &str) -> Node {
+        let index = LineIndex::new(text);
+        yaml::parse(text, &index)
+            .documents
+            .into_iter()
+            .next()
+            .expect("a document")
+    }
+
+    fn found(text: &str) -> Vec<(String, Recognised, usize)> {
+        let doc = document(text);
+        let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("");
+        pod_specs(kind, &doc)
+            .into_iter()
+            .map(|s| (s.path, s.recognised, s.containers.len()))
+            .collect()
+    }
+
+    #[test]
+    fn built_in_kinds_use_their_path() {
+        assert_eq!(
+            found(
+                "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: a, image: x}]\n"
+            ),
+            vec![(
+                "spec.jobTemplate.spec.template.spec".to_string(),
+                Recognised::Builtin,
+                1
+            )]
+        );
+        // A core kind without pods is never searched.
+        assert!(found("apiVersion: v1\nkind: ConfigMap\ndata:\n  x: y\n").is_empty());
+    }
+
+    #[test]
+    fn other_kinds_are_searched_by_shape() {
+        let text = "apiVersion: example.com/v1\nkind: Thing\nspec:\n  a:\n    template:\n      spec:\n        initContainers: [{name: i, image: y}]\n        containers: [{name: c, image: x}]\n  b:\n    containers: [{size: 40ft}]\n  c:\n    containers: []\n";
+        assert_eq!(
+            found(text),
+            vec![("spec.a.template.spec".to_string(), Recognised::ByShape, 2)]
+        );
+    }
+
+    #[test]
+    fn argo_templates_are_pods() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nspec:\n  workflowSpec:\n    templates:\n      - name: steps\n        steps: []\n      - name: run\n        container: {image: x}\n        sidecars: [{name: s, image: y}]\n";
+        assert_eq!(
+            found(text),
+            vec![(
+                "spec.workflowSpec.templates[1]".to_string(),
+                Recognised::ArgoTemplate,
+                2
+            )]
+        );
+    }
+
+    #[test]
+    fn the_search_stops_at_its_depth() {
+        // A pod spec nested deeper than the bound is not looked for: the
+        // work stays proportional to the bound, not to the nesting.
+        let mut text = String::from("apiVersion: example.com/v1\nkind: Deep\nspec:\n");
+        let mut indent = String::from("  ");
+        for _ in 0..(MAX_DEPTH + 4) {
+            text.push_str(&format!("{indent}n:\n"));
+            indent.push_str("  ");
+        }
+        text.push_str(&format!("{indent}containers: [{{image: x}}]\n"));
+        assert!(found(&text).is_empty());
+        let shallow = "apiVersion: example.com/v1\nkind: Deep\nspec:\n  n:\n    n:\n      containers: [{image: x}]\n";
+        assert_eq!(found(shallow).len(), 1);
+    }
+}
