@@ -173,6 +173,10 @@ pub struct QuerySelection {
     /// Report only findings of this severity or above.
     #[arg(long, value_name = "LEVEL", env = "RAMPART_SEVERITY", value_parser = parse_severity)]
     pub severity: Option<Severity>,
+
+    /// Query parameters set by the settings files (`parameters:`).
+    #[arg(skip)]
+    pub parameters: crate::query::parameter::Overrides,
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -203,6 +207,15 @@ pub struct QueriesArgs {
 pub struct ExplainArgs {
     /// The query id.
     pub id: String,
+
+    /// A settings file whose `parameters:` to show in force (default: the
+    /// current directory's .rampart.yaml).
+    #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no .rampart.yaml from the current directory.
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Also look in the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]

@@ -303,6 +303,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     }
     selection.skip.extend(file.skip.iter().cloned());
     selection.severity = selection.severity.or(file.severity);
+    selection.parameters = file.parameters.clone();
     if let Some(path) = &args.suppress.exceptions {
         require("--exceptions", path, Expect::File)?;
     }
@@ -421,7 +422,8 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
 /// `--skip` and `--severity`. Unknown ids in `--only`/`--skip` are an error:
 /// a typo must not silently disable a policy.
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
-    let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
+    let registry = Registry::load_with(true, &selection.query_dirs, &selection.parameters)
+        .map_err(LibraryError)?;
     // An id or a former id (a query merged into a concept keeps answering
     // to its old id; one split into concepts names them all).
     let resolve = |ids: &[String]| -> anyhow::Result<Vec<String>> {
@@ -698,6 +700,12 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "cwe": q.cwe,
                         "controls": q.controls,
                         "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
+                        "parameters": q.parameters.iter().map(|p| {
+                            (p.name.clone(), serde_json::json!({
+                                "default": p.default.render(),
+                                "description": p.description.trim(),
+                            }))
+                        }).collect::<serde_json::Map<_, _>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
                             (tool.clone(), v)
@@ -739,7 +747,10 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     for dir in &args.query_dirs {
         require("--queries", dir, Expect::Dir)?;
     }
-    let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let (file, _) = settings_files(args.config.as_deref(), args.no_config, Path::new("."))?;
+    let mut dirs = args.query_dirs.clone();
+    dirs.extend(file.queries.iter().cloned());
+    let registry = Registry::load_with(true, &dirs, &file.parameters).map_err(LibraryError)?;
     let found = registry.find_all(&args.id);
     let Some(first) = found.first() else {
         bail!("unknown query id \"{}\" (see `rampart queries`)", args.id);
@@ -791,6 +802,22 @@ fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "controls: {}", controls.join(", "))?;
     }
     writeln!(out, "\n{}\n", q.description.trim())?;
+    if !q.parameters.is_empty() {
+        writeln!(
+            out,
+            "Parameters (set under parameters.{} in .rampart.yaml):",
+            q.id
+        )?;
+        for p in &q.parameters {
+            let origin = match &p.set_at {
+                Some(at) => format!("set at {at}; default {}", p.default.render()),
+                None => "default".to_string(),
+            };
+            writeln!(out, "  {} = {} ({origin})", p.name, p.value.render())?;
+            writeln!(out, "      {}", p.description.trim())?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "How to fix:\n{}\n", q.remediation.trim())?;
     if !q.references.is_empty() {
         writeln!(out, "References:")?;

@@ -82,6 +82,11 @@ pub struct LoadedFile {
     /// time by whoever runs queries over it (`load::read_streamed`), or all
     /// at once (`load::read_streamed_whole`).
     pub streamed: bool,
+    /// Documents rewritten from another file of the unit into this
+    /// platform's shape (Terraform's `kubernetes_*` resources as Kubernetes
+    /// objects): same display and text, findings at that file's lines, not
+    /// counted as a file of its own.
+    pub derived: bool,
     /// For a Terraform file read as part of a module call: the call chain
     /// (`module.network.module.sg`) its entities are named under.
     pub module: Option<String>,

@@ -114,6 +114,10 @@ pub enum Test {
     In(Vec<Scalar>),
     /// Present and equal to none of.
     NotIn(Vec<Scalar>),
+    /// A string starting with one of the prefixes.
+    StartsWith(Vec<String>),
+    /// A string starting with none of the prefixes.
+    NotStartsWith(Vec<String>),
     /// A string (or a number or boolean as written) matching a regex.
     Matches(Regex),
     /// Present and not matching.
@@ -506,6 +510,14 @@ fn check<'a>(
         Test::NotEquals(s) => known(!loosely_equal(node, s)),
         Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
         Test::NotIn(set) => known(!set.iter().any(|s| loosely_equal(node, s))),
+        Test::StartsWith(prefixes) => match text_of(node) {
+            Some(t) => known(prefixes.iter().any(|p| t.starts_with(p.as_str()))),
+            None => Truth::No,
+        },
+        Test::NotStartsWith(prefixes) => match text_of(node) {
+            Some(t) => known(!prefixes.iter().any(|p| t.starts_with(p.as_str()))),
+            None => Truth::No,
+        },
         Test::Matches(re) => match text_of(node) {
             Some(t) => known(re.is_match(&t)),
             None => Truth::No,

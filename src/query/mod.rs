@@ -14,6 +14,7 @@ pub mod compile;
 pub mod condition;
 pub mod control;
 pub mod engine;
+pub mod parameter;
 pub mod path;
 pub mod registry;
 pub mod relation;
@@ -54,6 +55,8 @@ pub struct Query {
     pub rules: Vec<Rule>,
     /// Retired: kept so its id stays taken, never run.
     pub deprecated: bool,
+    /// Its tunable parameters, with the values in force for this run.
+    pub parameters: Vec<parameter::Parameter>,
     /// Where it was loaded from (`queries/<platform>/.../x.yaml`, or a path
     /// under a `--queries` directory).
     pub source: String,

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::compile::{LoadError, compile};
+use super::compile::{LoadError, compile_with};
+use super::parameter::Overrides;
 use super::{Query, Rule};
 use crate::platform::Platform;
 
@@ -29,12 +30,46 @@ impl Registry {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (String, &'a str)>,
     ) -> Result<Registry, Vec<LoadError>> {
+        Registry::from_sources_with(sources, &Overrides::new())
+    }
+
+    /// [`Registry::from_sources`] with parameters set by settings files.
+    /// A value for a query id no query has is an error at its line: a typo
+    /// must not leave a policy at its default unnoticed.
+    pub fn from_sources_with<'a>(
+        sources: impl IntoIterator<Item = (String, &'a str)>,
+        overrides: &Overrides,
+    ) -> Result<Registry, Vec<LoadError>> {
         let mut queries = Vec::new();
         let mut errors = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for (name, text) in sources {
-            match compile(&name, text) {
+            // The id is only known once compiled; a query with overrides
+            // is compiled again with them (few are).
+            let compiled = super::compile::compile(&name, text).and_then(|q| {
+                ids.insert(q.id.clone());
+                match overrides.get(&q.id) {
+                    Some(o) => compile_with(&name, text, Some(o)),
+                    None => Ok(q),
+                }
+            });
+            match compiled {
                 Ok(q) => queries.push(q),
                 Err(e) => errors.extend(e),
+            }
+        }
+        for (id, values) in overrides {
+            if !ids.contains(id)
+                && let Some(o) = values.values().next()
+            {
+                errors.push(LoadError {
+                    file: o.file.clone(),
+                    line: o.node.span.start_line,
+                    column: o.node.span.start_col,
+                    message: format!(
+                        "parameters: unknown query id \"{id}\" (see `rampart queries`)"
+                    ),
+                });
             }
         }
         queries.sort_by(|a, b| a.id.cmp(&b.id));
@@ -83,6 +118,15 @@ impl Registry {
     /// The built-in library (unless `builtin` is false) plus every
     /// `*.yaml` / `*.yml` under `dirs`.
     pub fn load(builtin: bool, dirs: &[impl AsRef<Path>]) -> Result<Registry, Vec<LoadError>> {
+        Registry::load_with(builtin, dirs, &Overrides::new())
+    }
+
+    /// [`Registry::load`] with parameters set by settings files.
+    pub fn load_with(
+        builtin: bool,
+        dirs: &[impl AsRef<Path>],
+        overrides: &Overrides,
+    ) -> Result<Registry, Vec<LoadError>> {
         let mut sources: Vec<(String, String)> = Vec::new();
         if builtin {
             sources.extend(
@@ -98,7 +142,10 @@ impl Registry {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Registry::from_sources(sources.iter().map(|(n, t)| (n.clone(), t.as_str())))
+        Registry::from_sources_with(
+            sources.iter().map(|(n, t)| (n.clone(), t.as_str())),
+            overrides,
+        )
     }
 
     fn new(queries: Vec<Query>) -> Registry {

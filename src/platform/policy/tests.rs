@@ -22,6 +22,7 @@ fn file(platform: Platform, text: &str) -> LoadedFile {
         streamed: false,
         module: None,
         module_call: None,
+        derived: false,
     }
 }
 
