@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Threshold;
 use crate::finding::Severity;
-use crate::report::OutputFormat;
+use crate::report::{GroupBy, OutputFormat};
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
@@ -69,6 +69,15 @@ pub struct ScanArgs {
     /// Print findings only: no summary, no diagnostics.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Print only the summary of the human report: totals, the queries and
+    /// files with the most findings, findings per platform.
+    #[arg(long, conflicts_with_all = ["quiet", "compact"])]
+    pub summary: bool,
+
+    /// Group the human report's findings by file or by query.
+    #[arg(long, value_enum, value_name = "BY", default_value_t = GroupBy::File)]
+    pub group_by: GroupBy,
 
     /// Exit 1 when a finding is at or above this severity; `none` never
     /// [default: low].
@@ -191,6 +200,10 @@ pub struct ExplainArgs {
     /// Also look in the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
+
+    /// Print the query's YAML source instead of the explanation.
+    #[arg(long)]
+    pub source: bool,
 }
 
 /// `rampart test`.
@@ -200,9 +213,9 @@ pub struct TestArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 
-    /// Worker threads, at most 4 per core (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads, at most 4 per core [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `rampart inspect`.
