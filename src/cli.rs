@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Threshold;
 use crate::finding::Severity;
+use crate::platform::Platform;
 use crate::report::{GroupBy, OutputFormat};
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
@@ -160,22 +161,70 @@ pub struct QuerySelection {
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
 
-    /// Run only these query ids (comma-separated).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Run only these queries (comma-separated): query ids, other tools'
+    /// ids (CKV_AWS_20, AVD-AWS-0086, a KICS id), platforms (terraform,
+    /// k8s) or category:NAME.
+    #[arg(long, value_name = "SELECTORS", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Do not run these query ids (comma-separated).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Do not run these queries (comma-separated), named as for --only.
+    #[arg(long, value_name = "SELECTORS", value_delimiter = ',')]
     pub skip: Vec<String>,
 
-    /// Report only findings of this severity or above.
-    #[arg(long, value_name = "LEVEL", env = "RAMPART_SEVERITY", value_parser = parse_severity)]
-    pub severity: Option<Severity>,
+    /// Report only findings of this severity or above (`high`), or of
+    /// exactly these severities (`high,critical`).
+    #[arg(long, value_name = "LEVEL[,LEVEL..]", env = "RAMPART_SEVERITY", value_parser = parse_severity_filter)]
+    pub severity: Option<SeverityFilter>,
+
+    /// Scan only these platforms (comma-separated: terraform, kubernetes,
+    /// cloudformation, dockerfile, or tf, k8s, cfn, docker); other files
+    /// are not read.
+    #[arg(long = "platform", visible_alias = "framework", value_name = "PLATFORMS", value_delimiter = ',', value_parser = parse_platform)]
+    pub platforms: Vec<Platform>,
+}
+
+/// Which severities `--severity` keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeverityFilter {
+    /// This severity and above (`--severity medium`).
+    AtLeast(Severity),
+    /// Exactly these (`--severity high,critical`, as Trivy users write it).
+    AnyOf(Vec<Severity>),
+}
+
+impl SeverityFilter {
+    /// True when a finding of `severity` is kept.
+    pub fn keeps(&self, severity: Severity) -> bool {
+        match self {
+            SeverityFilter::AtLeast(minimum) => severity >= *minimum,
+            SeverityFilter::AnyOf(list) => list.contains(&severity),
+        }
+    }
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
-    Severity::parse(text).ok_or_else(|| {
+    Severity::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
         format!("invalid severity \"{text}\": expected one of critical, high, medium, low, info")
+    })
+}
+
+fn parse_severity_filter(text: &str) -> Result<SeverityFilter, String> {
+    if text.contains(',') {
+        let list = text
+            .split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(parse_severity)
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(SeverityFilter::AnyOf(list));
+    }
+    parse_severity(text).map(SeverityFilter::AtLeast)
+}
+
+fn parse_platform(text: &str) -> Result<Platform, String> {
+    Platform::parse(text).ok_or_else(|| {
+        format!(
+            "invalid platform \"{text}\": expected one of terraform, kubernetes, cloudformation, dockerfile (or tf, k8s, cfn, docker)"
+        )
     })
 }
 
@@ -317,7 +366,10 @@ mod tests {
         };
         assert_eq!(args.queries.only, vec!["a", "b"]);
         assert_eq!(args.queries.skip, vec!["c"]);
-        assert_eq!(args.queries.severity, Some(Severity::High));
+        assert_eq!(
+            args.queries.severity,
+            Some(SeverityFilter::AtLeast(Severity::High))
+        );
         assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
         assert_eq!(args.format, Some(OutputFormat::Json));
         let err =

@@ -129,6 +129,7 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
         excludes: input.exclude.clone(),
         threads: input.threads.unwrap_or(0),
         module_context: true,
+        platforms: Vec::new(),
     }
 }
 
@@ -325,7 +326,9 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         selection.only = file.only.clone();
     }
     selection.skip.extend(file.skip.iter().cloned());
-    selection.severity = selection.severity.or(file.severity);
+    selection.severity = selection
+        .severity
+        .or(file.severity.map(crate::cli::SeverityFilter::AtLeast));
     if let Some(path) = &args.suppress.exceptions {
         require("--exceptions", path, Expect::File)?;
     }
@@ -391,7 +394,10 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
             paths,
-            discover: discover_options(&input),
+            discover: DiscoverOptions {
+                platforms: selection.platforms.clone(),
+                ..discover_options(&input)
+            },
             threads: input.threads.unwrap_or(0),
             progress: std::io::stderr().is_terminal() && !args.quiet,
             inline: crate::suppress::InlineOptions {
@@ -436,28 +442,29 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
 }
 
 /// Loads the library and the user's directories, then applies `--only`,
-/// `--skip` and `--severity`. Unknown ids in `--only`/`--skip` are an error:
-/// a typo must not silently disable a policy.
+/// `--skip`, `--severity` and `--platform`. A selector that names nothing
+/// is an error: a typo must not silently disable a policy.
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
     let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
-    // An id or a former id (a query merged into a concept keeps answering
-    // to its old id; one split into concepts names them all).
-    let resolve = |ids: &[String]| -> anyhow::Result<Vec<String>> {
+    let resolve = |selectors: &[String]| -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        for id in ids {
-            let found = registry.find_all(id);
-            if found.is_empty() {
-                bail!("unknown query id \"{id}\" (see `rampart queries`)");
-            }
+        for selector in selectors {
+            let found = registry.select(selector).map_err(anyhow::Error::msg)?;
             out.extend(found.into_iter().map(|q| q.id.clone()));
         }
         Ok(out)
     };
     let only = resolve(&selection.only)?;
     let skip = resolve(&selection.skip)?;
-    let minimum = selection.severity.unwrap_or(Severity::Info);
+    let platforms = &selection.platforms;
     Ok(registry.retain(|q| {
-        (only.is_empty() || only.contains(&q.id)) && !skip.contains(&q.id) && q.severity >= minimum
+        (only.is_empty() || only.contains(&q.id))
+            && !skip.contains(&q.id)
+            && selection
+                .severity
+                .as_ref()
+                .is_none_or(|filter| filter.keeps(q.severity))
+            && (platforms.is_empty() || q.platforms().iter().any(|p| platforms.contains(p)))
     }))
 }
 
@@ -479,6 +486,11 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         settings.config.baseline = Some(merged);
     }
     let mut result = scan::scan(&settings.config, &registry)?;
+    // A query with rules for several platforms runs only the chosen ones'.
+    let platforms = &settings.selection.platforms;
+    if !platforms.is_empty() {
+        result.findings.retain(|f| platforms.contains(&f.platform));
+    }
     let mut pending = Vec::new();
     if let Some(path) = &settings.write_baseline {
         let baseline = crate::suppress::Baseline::of(&result.findings);

@@ -512,3 +512,149 @@ fn explain_source_prints_the_query_yaml() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).ends_with(query), "{}", stdout(&output));
 }
+
+/// The query ids `rampart scan tests/data ARGS --compact` reports, sorted
+/// and deduplicated, or the error.
+fn ids_of(args: &[&str]) -> Result<Vec<String>, String> {
+    let mut all = vec!["scan", "tests/data", "--threads", "2", "--compact"];
+    all.extend_from_slice(args);
+    let output = in_repo(&all);
+    if output.status.code() == Some(2) {
+        return Err(stderr(&output));
+    }
+    let mut ids: Vec<String> = stdout(&output)
+        .lines()
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+#[test]
+fn only_and_skip_take_other_tools_ids_platforms_and_categories() {
+    let all = ids_of(&[]).expect("scans");
+    assert!(all.contains(&"aws-s3-versioning-disabled".to_string()));
+    // Checkov's id for S3 versioning, bare and with its tool.
+    assert_eq!(
+        ids_of(&["--only", "CKV_AWS_21"]).expect("alias"),
+        ["aws-s3-versioning-disabled"]
+    );
+    assert_eq!(
+        ids_of(&["--only", "checkov:ckv_aws_21"]).expect("tool:alias"),
+        ["aws-s3-versioning-disabled"]
+    );
+    let skipped = ids_of(&["--skip", "CKV_AWS_21"]).expect("skip alias");
+    assert_eq!(skipped.len(), all.len() - 1);
+    assert!(!skipped.contains(&"aws-s3-versioning-disabled".to_string()));
+    // Hadolint's id.
+    assert_eq!(
+        ids_of(&["--only", "DL3015"]).expect("hadolint"),
+        ["docker-apt-get-install-without-no-install-recommends"]
+    );
+    // A platform, bare or as platform:NAME.
+    let docker = ids_of(&["--only", "dockerfile"]).expect("platform");
+    assert_eq!(
+        docker,
+        [
+            "docker-apt-get-install-without-no-install-recommends",
+            "docker-no-healthcheck"
+        ]
+    );
+    assert_eq!(
+        ids_of(&["--only", "platform:docker"]).expect("short"),
+        docker
+    );
+    let no_k8s = ids_of(&["--skip", "k8s"]).expect("skip platform");
+    assert!(
+        no_k8s.iter().all(|id| !id.starts_with("k8s-")),
+        "{no_k8s:?}"
+    );
+    assert!(no_k8s.contains(&"aws-s3-versioning-disabled".to_string()));
+    // A category.
+    assert_eq!(
+        ids_of(&["--only", "category:encryption"]).expect("category"),
+        [
+            "aws-ebs-volume-not-encrypted",
+            "aws-rds-instance-storage-not-encrypted",
+            "aws-s3-no-encryption"
+        ]
+    );
+    // Typos are errors that say what is accepted.
+    let err = ids_of(&["--skip", "category:style"]).expect_err("unknown category");
+    assert!(
+        err.starts_with(
+            "rampart: error: unknown category \"style\": expected one of access-control,"
+        ),
+        "{err}"
+    );
+    let err = ids_of(&["--only", "CKV_AWS_99999"]).expect_err("unknown id");
+    assert!(
+        err.starts_with(
+            "rampart: error: unknown query id \"CKV_AWS_99999\": not a query id, another tool's id"
+        ),
+        "{err}"
+    );
+    let err = ids_of(&["--only", "platform:helm"]).expect_err("unknown platform");
+    assert!(err.contains("unknown platform \"helm\""), "{err}");
+}
+
+#[test]
+fn platform_restricts_what_is_read() {
+    let tf = in_repo(&["scan", "tests/data", "--platform", "terraform", "--summary"]);
+    let text = stdout(&tf);
+    assert!(
+        text.contains("\nFindings per platform: terraform 10\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scanned 3 files (terraform 3) ("),
+        "other platforms' files are not read: {text}"
+    );
+    let framework = in_repo(&[
+        "scan",
+        "tests/data",
+        "--framework",
+        "kubernetes,dockerfile",
+        "--summary",
+    ]);
+    let text = stdout(&framework);
+    assert!(
+        text.contains("\nFindings per platform: kubernetes 57, dockerfile 2\n"),
+        "{text}"
+    );
+    let bad = in_repo(&["scan", "tests/data", "--platform", "helm"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("invalid platform \"helm\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn severity_takes_a_threshold_or_a_list() {
+    let high_up = ids_of(&["--severity", "high"]).expect("threshold");
+    let list = ids_of(&["--severity", "HIGH,CRITICAL"]).expect("list");
+    assert_eq!(high_up, list);
+    assert_eq!(
+        list,
+        [
+            "aws-ebs-volume-not-encrypted",
+            "aws-iam-policy-wildcard-admin",
+            "aws-rds-instance-storage-not-encrypted",
+            "aws-rds-publicly-accessible",
+            "aws-security-group-open-ssh"
+        ]
+    );
+    let only_info = ids_of(&["--severity", "info,"]).expect("one-item list");
+    assert!(
+        only_info.contains(&"k8s-liveness-probe-missing".to_string()),
+        "{only_info:?}"
+    );
+    let medium_and_info = ids_of(&["--severity", "medium,info"]).expect("list");
+    assert!(medium_and_info.contains(&"k8s-host-network".to_string()));
+    assert!(!medium_and_info.iter().any(|id| list.contains(id)));
+    let err = ids_of(&["--severity", "high,urgent"]).expect_err("bad level");
+    assert!(err.contains("invalid severity \"urgent\""), "{err}");
+}

@@ -159,6 +159,83 @@ impl Registry {
         }
     }
 
+    /// The queries a `--only`/`--skip` selector names:
+    ///
+    /// - a query id or a former id (`aws-s3-public-acl`);
+    /// - another tool's id from the queries' `aliases` (`CKV_AWS_20`,
+    ///   `AVD-AWS-0086`, a KICS UUID, `DL3015`), optionally prefixed by
+    ///   the tool (`checkov:CKV_AWS_20`);
+    /// - a platform (`terraform`, `platform:kubernetes`, or its short
+    ///   name `tf`, `k8s`, `cfn`, `docker`): every query with a rule for it;
+    /// - a category (`category:encryption`).
+    ///
+    /// All case-insensitive. A selector that names nothing is an error
+    /// saying what would have been accepted: a typo must not silently run
+    /// or skip a policy.
+    pub fn select(&self, selector: &str) -> Result<Vec<&Query>, String> {
+        let selector = selector.trim();
+        let live = || self.queries.iter().filter(|q| !q.deprecated);
+        if let Some(name) = selector.strip_prefix("category:") {
+            let found: Vec<&Query> = live()
+                .filter(|q| q.category.eq_ignore_ascii_case(name))
+                .collect();
+            if found.is_empty() {
+                let mut known: Vec<&str> = live().map(|q| q.category.as_str()).collect();
+                known.sort_unstable();
+                known.dedup();
+                return Err(format!(
+                    "unknown category \"{name}\": expected one of {}",
+                    known.join(", ")
+                ));
+            }
+            return Ok(found);
+        }
+        let platform_name = selector.strip_prefix("platform:");
+        if let Some(platform) = Platform::parse(platform_name.unwrap_or(selector)) {
+            return Ok(live()
+                .filter(|q| q.platforms().contains(&platform))
+                .collect());
+        }
+        if let Some(name) = platform_name {
+            return Err(format!(
+                "unknown platform \"{name}\": expected one of {}",
+                Platform::ALL.map(Platform::name).join(", ")
+            ));
+        }
+        let found = self.find_all(selector);
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        // Another tool's id, bare or as `tool:id`.
+        let (tool, id) = match selector.split_once(':') {
+            Some((tool, id)) if self.knows_tool(tool) => (Some(tool), id),
+            _ => (None, selector),
+        };
+        let found: Vec<&Query> = live()
+            .filter(|q| {
+                q.aliases.iter().any(|(t, ids)| {
+                    t != super::FORMER_IDS
+                        && tool.is_none_or(|tool| t.eq_ignore_ascii_case(tool))
+                        && ids.iter().any(|i| i.eq_ignore_ascii_case(id))
+                })
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "unknown query id \"{selector}\": not a query id, another tool's id in the queries' aliases, a platform ({}) or category:NAME (see `rampart queries`)",
+                Platform::ALL.map(Platform::name).join(", ")
+            ));
+        }
+        Ok(found)
+    }
+
+    /// True when some query has aliases for `tool` (`checkov`, `trivy`).
+    fn knows_tool(&self, tool: &str) -> bool {
+        self.queries
+            .iter()
+            .any(|q| q.aliases.keys().any(|t| t.eq_ignore_ascii_case(tool)))
+    }
+
     /// The queries that select an entity of `kind`: those naming the kind
     /// itself or a less specific kind (`resource` for
     /// `resource.<type>`), each once, in id order.
