@@ -275,7 +275,7 @@ const TESTS: [&str; 17] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 13] = [
+const OPERATORS: [&str; 14] = [
     "all",
     "any",
     "not",
@@ -288,6 +288,7 @@ const OPERATORS: [&str; 13] = [
     "all_but_last",
     "port_range_includes",
     "referenced_by",
+    "references",
     "any_entity",
 ];
 
@@ -564,7 +565,13 @@ impl Compiler<'_> {
         };
         let here = format!("{field}.{}", operator.key);
         let allowed: &[&str] = match operator.key.as_str() {
-            "all" | "any" | "not" | "port_range_includes" | "referenced_by" | "any_entity" => &[],
+            "all"
+            | "any"
+            | "not"
+            | "port_range_includes"
+            | "referenced_by"
+            | "references"
+            | "any_entity" => &[],
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
@@ -698,7 +705,7 @@ impl Compiler<'_> {
                 })
             }
             "port_range_includes" => self.port_range(&operator.value, here),
-            "referenced_by" | "any_entity" => {
+            "referenced_by" | "references" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
                     Some(k) => k.to_string(),
@@ -710,9 +717,12 @@ impl Compiler<'_> {
                         return None;
                     }
                 };
+                let outgoing = operator.key == "references";
                 let reference = match (v.get("path"), operator.key.as_str()) {
-                    (Some(p), "referenced_by") => Some(self.path(p, &format!("{here}.path"))?),
-                    (None, "referenced_by") => {
+                    (Some(p), "referenced_by" | "references") => {
+                        Some(self.path(p, &format!("{here}.path"))?)
+                    }
+                    (None, "referenced_by" | "references") => {
                         self.error(
                             v.span,
                             format!("{here}: needs \"path\", where the reference is written"),
@@ -725,7 +735,7 @@ impl Compiler<'_> {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
                     None => None,
                 };
-                let keys: &[&str] = if operator.key == "referenced_by" {
+                let keys: &[&str] = if operator.key != "any_entity" {
                     &["select", "path", "where"]
                 } else {
                     &["select", "where"]
@@ -749,6 +759,7 @@ impl Compiler<'_> {
                 Some(Condition::Related {
                     kind,
                     reference,
+                    outgoing,
                     condition,
                 })
             }
