@@ -441,11 +441,20 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     })
 }
 
+/// Prints what loaded but looks wrong in the queries (a misspelt resource
+/// type), each naming its file and line.
+fn warn_about_queries(registry: &Registry) {
+    for w in registry.warnings() {
+        warn(&w.to_string());
+    }
+}
+
 /// Loads the library and the user's directories, then applies `--only`,
 /// `--skip`, `--severity` and `--platform`. A selector that names nothing
 /// is an error: a typo must not silently disable a policy.
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
     let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
+    warn_about_queries(&registry);
     let resolve = |selectors: &[String]| -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
         for selector in selectors {
@@ -619,6 +628,7 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    warn_about_queries(&registry);
     let listed: Vec<&Query> = registry
         .queries()
         .iter()
@@ -869,6 +879,9 @@ pub fn test(args: TestArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             "{} has no queries/ directory (a pack holds queries/ and fixtures/ side by side)",
             args.dir.display()
         );
+    }
+    if let Ok(pack) = Registry::load(false, &[args.dir.join("queries")]) {
+        warn_about_queries(&pack);
     }
     let report = testing::run_pack(&args.dir, worker_threads(args.threads.unwrap_or(0)))
         .map_err(LibraryError)

@@ -658,3 +658,88 @@ fn severity_takes_a_threshold_or_a_list() {
     let err = ids_of(&["--severity", "high,urgent"]).expect_err("bad level");
     assert!(err.contains("invalid severity \"urgent\""), "{err}");
 }
+
+#[test]
+fn a_misspelt_resource_type_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let query = |select: &str, extra: &str| {
+        format!(
+            "id: tf-team-bucket-named\ntitle: Bucket must be named\nseverity: low\ncategory: best-practice\ncwe: []\ndescription: d\nremediation: r\n{extra}select: terraform resource.{select}\nflag:\n  path: bucket\n  missing: true\nmessage: the bucket has no name\n"
+        )
+    };
+    write(
+        dir.path(),
+        "pack/queries/named.yaml",
+        query("aws_s3_buckt", ""),
+    );
+    write(
+        dir.path(),
+        "pack/fixtures/named/good.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {}\n",
+    );
+    let warning = "rampart: warning: pack/queries/named.yaml:8:9: field \"select\": unknown terraform resource type \"aws_s3_buckt\"; did you mean \"aws_s3_bucket\"? (a query selecting it never fires; set allow_unknown_type: true if the type is right)\n";
+    let scan = rampart(dir.path())
+        .args([
+            "scan",
+            "main.tf",
+            "--queries",
+            "pack/queries",
+            "--only",
+            "tf-team-bucket-named",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    assert_eq!(stderr(&scan), warning);
+    let test = rampart(dir.path())
+        .args(["test", "pack"])
+        .output()
+        .expect("runs");
+    assert!(stderr(&test).starts_with(warning), "{}", stderr(&test));
+    // Said on purpose: no warning.
+    write(
+        dir.path(),
+        "pack/queries/named.yaml",
+        query("acme_bucket", "allow_unknown_type: true\n"),
+    );
+    let allowed = rampart(dir.path())
+        .args([
+            "scan",
+            "main.tf",
+            "--queries",
+            "pack/queries",
+            "--only",
+            "tf-team-bucket-named",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(stderr(&allowed), "");
+    // Fixed: the query fires.
+    write(
+        dir.path(),
+        "pack/queries/named.yaml",
+        query("aws_s3_bucket", ""),
+    );
+    let fixed = rampart(dir.path())
+        .args([
+            "scan",
+            "main.tf",
+            "--queries",
+            "pack/queries",
+            "--only",
+            "tf-team-bucket-named",
+            "--compact",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(fixed.status.code(), Some(1));
+    assert_eq!(
+        stdout(&fixed),
+        "main.tf:1:1: low tf-team-bucket-named the bucket has no name [aws_s3_bucket.b]\n"
+    );
+}

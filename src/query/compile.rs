@@ -36,7 +36,7 @@ pub struct LoadError {
 /// The fields of one rule of a query with `rules:`.
 const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
 
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 18] = [
     "id",
     "title",
     "severity",
@@ -54,6 +54,7 @@ const FIELDS: [&str; 17] = [
     "deprecated",
     "platform",
     "notes",
+    "allow_unknown_type",
 ];
 
 /// Compiles one query file. `source` names it in errors.
@@ -86,6 +87,8 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let mut c = Compiler {
         source,
         errors: Vec::new(),
+        warnings: Vec::new(),
+        platform: None,
     };
     for entry in &obj.entries {
         if !FIELDS.contains(&entry.key.as_str()) {
@@ -153,6 +156,18 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
                 .collect()
         }
         None => c.rule(root, "", None).into_iter().collect(),
+    };
+    // A resource type outside the known list is allowed, on purpose, with
+    // `allow_unknown_type: true` (a provider rampart has no list for).
+    let allow_unknown_type = match root.get("allow_unknown_type") {
+        None => false,
+        Some(n) => n.as_bool().unwrap_or_else(|| {
+            c.error(
+                n.span,
+                "field \"allow_unknown_type\": expected true or false".into(),
+            );
+            false
+        }),
     };
     let deprecated = match root.get("deprecated") {
         None => false,
@@ -228,6 +243,11 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             rules,
             deprecated,
             source: source.to_string(),
+            warnings: if allow_unknown_type {
+                Vec::new()
+            } else {
+                c.warnings
+            },
         }),
         _ => Err(vec![error_at(root.span, "incomplete query".into())]),
     }
@@ -251,6 +271,11 @@ fn field_span(root: &Node, key: &str) -> Span {
 struct Compiler<'a> {
     source: &'a str,
     errors: Vec<LoadError>,
+    /// Problems that do not stop the query from loading.
+    warnings: Vec<super::UnknownType>,
+    /// The platform of the rule being compiled, for checking the kinds its
+    /// relations select.
+    platform: Option<Platform>,
 }
 
 /// The tests a `path:` condition may carry.
@@ -419,6 +444,7 @@ impl Compiler<'_> {
             }
         }
         let selected = self.select(node, prefix);
+        self.platform = selected.as_ref().map(|(p, _)| *p);
         let condition = match node.entry("flag") {
             Some(e) => {
                 self.condition(&e.value, &format!("{prefix}flag"))
@@ -516,12 +542,31 @@ impl Compiler<'_> {
                 );
             }
             platform = Some(p);
+            self.check_type(p, kind, item.span, &format!("field \"{prefix}select\""));
             kinds.push(kind.to_string());
         }
         if kinds.is_empty() && self.errors.is_empty() {
             self.error(n.span, format!("field \"{prefix}select\": selects nothing"));
         }
         platform.map(|p| (p, kinds))
+    }
+
+    /// Warns when `kind` selects a resource type rampart does not know.
+    fn check_type(&mut self, platform: Platform, kind: &str, span: Span, field: &str) {
+        if let Some(why) = super::known_types::unknown(platform, kind) {
+            self.warnings.push(super::UnknownType {
+                platform,
+                kind: kind.to_string(),
+                warning: LoadError {
+                    file: self.source.to_string(),
+                    line: span.start_line,
+                    column: span.start_col,
+                    message: format!(
+                        "{field}: {why} (a query selecting it never fires; set allow_unknown_type: true if the type is right)"
+                    ),
+                },
+            });
+        }
     }
 
     fn path(&mut self, node: &Node, field: &str) -> Option<Path> {
@@ -708,7 +753,12 @@ impl Compiler<'_> {
             "referenced_by" | "references" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
-                    Some(k) => k.to_string(),
+                    Some(k) => {
+                        if let (Some(platform), Some(at)) = (self.platform, v.get("select")) {
+                            self.check_type(platform, k, at.span, &format!("{here}.select"));
+                        }
+                        k.to_string()
+                    }
                     None => {
                         self.error(
                             v.span,

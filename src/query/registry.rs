@@ -2,7 +2,7 @@
 //! sorted by id, and indexed by the entity kinds it selects, so an entity
 //! meets only the queries that apply to it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::compile::{LoadError, compile};
@@ -91,6 +91,7 @@ impl Registry {
                     .map(|(path, text)| (format!("queries/{path}"), text.to_string())),
             );
         }
+        let builtin: HashSet<String> = sources.iter().map(|(name, _)| name.clone()).collect();
         let mut errors = Vec::new();
         for dir in dirs {
             read_query_dir(dir.as_ref(), &mut sources, &mut errors);
@@ -98,7 +99,10 @@ impl Registry {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Registry::from_sources(sources.iter().map(|(n, t)| (n.clone(), t.as_str())))
+        let mut registry =
+            Registry::from_sources(sources.iter().map(|(n, t)| (n.clone(), t.as_str())))?;
+        registry.trust_builtin_types(&builtin);
+        Ok(registry)
     }
 
     fn new(queries: Vec<Query>) -> Registry {
@@ -258,6 +262,32 @@ impl Registry {
             .collect()
     }
 
+    /// What compiled but looks wrong in the loaded queries (a selected
+    /// resource type rampart does not know), in query order.
+    pub fn warnings(&self) -> impl Iterator<Item = &LoadError> {
+        self.queries
+            .iter()
+            .flat_map(|q| q.warnings.iter().map(|w| &w.warning))
+    }
+
+    /// Forgets the warnings about types the built-in queries (sources
+    /// named in `builtin`) select: the library's own types are known by
+    /// definition, even before `scripts/known-types.sh` is rerun.
+    fn trust_builtin_types(&mut self, builtin: &HashSet<String>) {
+        let mut known: HashSet<(Platform, String)> = HashSet::new();
+        for q in self.queries.iter().filter(|q| builtin.contains(&q.source)) {
+            for rule in &q.rules {
+                let mut kinds = rule.select.clone();
+                rule.condition.related_kinds(&mut kinds);
+                known.extend(kinds.into_iter().map(|k| (rule.platform, k)));
+            }
+        }
+        for q in &mut self.queries {
+            q.warnings
+                .retain(|w| !known.contains(&(w.platform, w.kind.clone())));
+        }
+    }
+
     /// Number of queries (deprecated ones included).
     pub fn len(&self) -> usize {
         self.queries.len()
@@ -321,6 +351,44 @@ mod tests {
         format!(
             "id: {id}\ntitle: t\nseverity: low\ncategory: encryption\ncwe: []\ndescription: d\nremediation: r\naliases: {{rampart: [{former}]}}\nselect: terraform resource.aws_db_instance\nflag: {{path: a, missing: true}}\nmessage: m\n"
         )
+    }
+
+    #[test]
+    fn the_library_never_warns() {
+        let registry = Registry::load(true, &[] as &[&str]).expect("library loads");
+        let warnings: Vec<String> = registry.warnings().map(ToString::to_string).collect();
+        assert!(warnings.is_empty(), "{warnings:#?}");
+    }
+
+    #[test]
+    fn an_unknown_type_warns_unless_allowed() {
+        let query = |allow: &str| {
+            format!(
+                "id: tf-x\ntitle: t\nseverity: low\ncategory: encryption\ncwe: []\ndescription: d\nremediation: r\n{allow}select: terraform resource.aws_s3_buckt\nflag:\n  not:\n    referenced_by: {{select: resource.aws_kms_kye, path: a}}\nmessage: m\n"
+            )
+        };
+        let text = query("");
+        let registry = Registry::from_sources([("team/x.yaml".to_string(), text.as_str())])
+            .expect("a warning does not stop loading");
+        let warnings: Vec<String> = registry.warnings().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                "team/x.yaml:8:9: field \"select\": unknown terraform resource type \"aws_s3_buckt\"; did you mean \"aws_s3_bucket\"? (a query selecting it never fires; set allow_unknown_type: true if the type is right)",
+                "team/x.yaml:11:29: flag.not.referenced_by.select: unknown terraform resource type \"aws_kms_kye\"; did you mean \"aws_kms_key\"? (a query selecting it never fires; set allow_unknown_type: true if the type is right)",
+            ]
+        );
+        let allowed = query("allow_unknown_type: true\n");
+        let registry =
+            Registry::from_sources([("team/x.yaml".to_string(), allowed.as_str())]).expect("loads");
+        assert_eq!(registry.warnings().count(), 0);
+        let bad = query("allow_unknown_type: maybe\n");
+        let errors = Registry::from_sources([("team/x.yaml".to_string(), bad.as_str())])
+            .expect_err("not a boolean");
+        assert!(
+            errors[0].message.contains("allow_unknown_type"),
+            "{errors:?}"
+        );
     }
 
     #[test]
