@@ -69,7 +69,7 @@ pub enum OutputFormat {
     /// SARIF 2.1.0, as GitHub code scanning reads it.
     Sarif,
     /// JUnit XML: a test suite per platform, a test case per failing
-    /// (query, entity).
+    /// (query, file, entity).
     Junit,
 }
 
