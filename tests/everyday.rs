@@ -121,10 +121,22 @@ fn compact_ends_with_a_one_line_total_on_stderr() {
     assert_eq!(stdout(&output).lines().count(), 74);
     assert_eq!(
         stderr(&output),
-        "74 findings (5 high, 23 medium, 39 low, 7 info) in 6 files; 0 suppressed; 0 parse errors\n"
+        "74 findings (5 high, 23 medium, 39 low, 7 info) in 6 files; 0 suppressed\n"
     );
     let quiet = in_repo(&["scan", "tests/data", "--compact", "--quiet"]);
     assert_eq!(stderr(&quiet), "");
+    // A file that does not parse is counted too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "broken.tf", "resource \"a\" {\n");
+    let broken = rampart(dir.path())
+        .args(["scan", ".", "--compact"])
+        .output()
+        .expect("runs");
+    assert_eq!(broken.status.code(), Some(0));
+    assert_eq!(
+        stderr(&broken),
+        "0 findings in 0 files; 0 suppressed; 1 parse error\n"
+    );
 }
 
 /// A module called from two example directories: one line of the module,

@@ -41,7 +41,8 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// The one-line total a compact run ends with, on standard error so the
 /// report itself stays one line per finding for editors and grep:
-/// `74 findings (5 high, 23 medium) in 8 files; 2 suppressed; 0 parse errors`.
+/// `74 findings (5 high, 23 medium) in 8 files; 2 suppressed`, and
+/// `; 1 parse error` when a file could not be read.
 pub fn total_line(result: &crate::finding::ScanResult) -> String {
     let errors = result
         .diagnostics
@@ -60,7 +61,7 @@ pub fn total_line(result: &crate::finding::ScanResult) -> String {
         .collect();
     let suppressed = result.findings.len() - shown.len();
     format!(
-        "{} finding{}{} in {} file{}; {suppressed} suppressed; {errors} parse error{}",
+        "{} finding{}{} in {} file{}; {suppressed} suppressed{}",
         shown.len(),
         if shown.len() == 1 { "" } else { "s" },
         if severities.is_empty() {
@@ -70,6 +71,10 @@ pub fn total_line(result: &crate::finding::ScanResult) -> String {
         },
         files.len(),
         if files.len() == 1 { "" } else { "s" },
-        if errors == 1 { "" } else { "s" },
+        match errors {
+            0 => String::new(),
+            1 => "; 1 parse error".to_string(),
+            n => format!("; {n} parse errors"),
+        },
     )
 }
