@@ -1,7 +1,10 @@
 //! The report for people at a terminal: each finding as a diagnostic with
-//! its severity, query id and title, the entity, the source lines with the
-//! offending span underlined, and the fix in one line; grouped by file and
-//! ordered by line; then parse diagnostics and a summary.
+//! its severity, query id and title, the entity (and the `module` call that
+//! made it), the source lines with the offending span underlined, and the
+//! fix in one line; grouped by file (or by query, `--group-by query`) and
+//! ordered by line; then parse diagnostics, and a summary to act on: the
+//! queries and files with the most findings, findings per platform, and
+//! the totals. `--summary` prints the summary alone.
 
 use std::fmt;
 use std::io::{self, Write};
