@@ -755,3 +755,69 @@ fn a_misspelt_resource_type_is_warned_about() {
         "main.tf:1:1: low tf-team-bucket-named the bucket has no name [aws_s3_bucket.b]\n"
     );
 }
+
+#[test]
+fn module_instances_of_count_and_for_each_are_named_by_their_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "examples/main.tf",
+        "module \"aks\" {\n  for_each = { prod = \"public-read\", dev = \"private\", stage = \"public-read-write\" }\n  source   = \"../modules/bucket\"\n  acl      = each.value\n}\n\nmodule \"site\" {\n  count  = 2\n  source = \"../modules/bucket\"\n  acl    = \"public-read\"\n}\n\nmodule \"none\" {\n  count  = 0\n  source = \"../modules/bucket\"\n  acl    = \"public-read\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "modules/bucket/main.tf",
+        "variable \"acl\" {\n  default = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  acl = var.acl\n}\n",
+    );
+    let output = rampart(dir.path())
+        .args(["scan", ".", "--only", "aws-s3-public-acl", "--compact"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!("module_instances_by_key", stdout(&output));
+}
+
+#[test]
+fn module_instance_fan_out_is_bounded_and_said_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "main.tf",
+        "module \"x\" {\n  count  = 100000\n  source = \"./modules/b\"\n}\n\nmodule \"y\" {\n  for_each = toset([for i in range(300) : tostring(i)])\n  source   = \"./modules/b\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "modules/b/main.tf",
+        "module \"inner\" {\n  count  = 50\n  source = \"../c\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "modules/c/main.tf",
+        "resource \"aws_s3_bucket\" \"c\" {\n  acl = \"public-read\"\n}\n",
+    );
+    // The root module alone (modules/b, walked, would be a root of its own).
+    let output = common::run_limited(rampart(dir.path()).args([
+        "scan",
+        "main.tf",
+        "--only",
+        "aws-s3-public-acl",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    // 256 module instances at most, whatever the fan-out.
+    assert!(findings.len() < 256, "{}", findings.len());
+    let capped: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("more than 256 module instances"))
+        })
+        .collect();
+    assert_eq!(capped.len(), 1, "{capped:#?}");
+}

@@ -250,8 +250,8 @@ pub fn evaluate_with_budget(
         }
     }
     // Every expression of every block, except variable declarations;
-    // resources and data sources with `count` or `for_each` become one
-    // body per instance, and `dynamic` blocks are expanded.
+    // resources, data sources and module calls with `count` or `for_each`
+    // become one body per instance, and `dynamic` blocks are expanded.
     for f in files.iter_mut() {
         scope.file = f.display.as_str().into();
         for doc in &mut f.documents {
@@ -267,6 +267,14 @@ pub fn evaluate_with_budget(
                                     expand_instances(&mut instance.value, &scope);
                                 }
                             }
+                        }
+                    }
+                } else if entry.key == "module" {
+                    // Each instance of a call gets its own arguments
+                    // (`each.value`) and its own name (`module.aks["prod"]`).
+                    for block in items_mut(&mut entry.value) {
+                        for name in object_entries_mut(block) {
+                            expand_instances(&mut name.value, &scope);
                         }
                     }
                 } else {

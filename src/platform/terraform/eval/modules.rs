@@ -68,6 +68,10 @@ struct State {
     /// from: what a finding deep in nested modules names as its caller.
     outermost: Option<(String, u32)>,
 
+    /// The instance cap was reached and said so: one diagnostic, not one
+    /// per instance left out (a `for_each` of hundreds).
+    cap_reported: bool,
+
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -88,6 +92,7 @@ pub fn instantiate(
         manifest: manifest(root, context),
         cache: Vec::new(),
         outermost: None,
+        cap_reported: false,
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -194,9 +199,15 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
             format!("modules nest deeper than {MAX_DEPTH} levels"),
         ))
     } else if state.instances_left == 0 {
+        if state.cap_reported {
+            return;
+        }
+        state.cap_reported = true;
         Some((
             Level::Error,
-            format!("more than {MAX_INSTANCES} module instances in one configuration"),
+            format!(
+                "more than {MAX_INSTANCES} module instances in one configuration (this and later instances)"
+            ),
         ))
     } else {
         None
@@ -311,13 +322,14 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Arguments of a `module` block that are not module inputs.
-const META_ARGUMENTS: [&str; 6] = [
+const META_ARGUMENTS: [&str; 7] = [
     "source",
     "version",
     "count",
     "for_each",
     "providers",
     "depends_on",
+    super::module::INSTANCE_KEY,
 ];
 
 /// The module calls written in `files` (a module's files) whose source is
@@ -372,7 +384,13 @@ fn calls(
                                     .collect()
                             })
                             .unwrap_or_default();
-                        let name = format!("module.{}", entry.key);
+                        // An instance of a call with `count` or
+                        // `for_each` is named by its key.
+                        let instance = body
+                            .get(super::module::INSTANCE_KEY)
+                            .and_then(Node::as_str)
+                            .unwrap_or_default();
+                        let name = format!("module.{}{instance}", entry.key);
                         out.push(Call {
                             chain: match parent {
                                 Some((c, _)) => format!("{c}.{name}"),
