@@ -48,6 +48,20 @@ impl Platform {
         Platform::Dockerfile,
     ];
 
+    /// The platform a user names, by its name or the short name peers use
+    /// (`tf`, `k8s`, `cfn`, `docker`), case-insensitively.
+    pub fn parse(text: &str) -> Option<Platform> {
+        let text = text.trim().to_ascii_lowercase();
+        let short = match text.as_str() {
+            "tf" => Some(Platform::Terraform),
+            "k8s" => Some(Platform::Kubernetes),
+            "cfn" => Some(Platform::CloudFormation),
+            "docker" => Some(Platform::Dockerfile),
+            _ => None,
+        };
+        short.or_else(|| Platform::ALL.into_iter().find(|p| p.name() == text))
+    }
+
     /// The lowercase name used in output and query files.
     pub fn name(self) -> &'static str {
         match self {

@@ -37,7 +37,7 @@ pub struct LoadError {
 /// The fields of one rule of a query with `rules:`.
 const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
 
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "id",
     "parameters",
     "title",
@@ -57,6 +57,7 @@ const FIELDS: [&str; 19] = [
     "deprecated",
     "platform",
     "notes",
+    "allow_unknown_type",
 ];
 
 /// Compiles one query file with its parameters' defaults. `source` names
@@ -103,6 +104,8 @@ pub fn compile_with(
         source,
         errors: Vec::new(),
         params: BTreeMap::new(),
+        warnings: Vec::new(),
+        platform: None,
     };
     for entry in &obj.entries {
         if !FIELDS.contains(&entry.key.as_str()) {
@@ -172,6 +175,18 @@ pub fn compile_with(
                 .collect()
         }
         None => c.rule(root, "", None).into_iter().collect(),
+    };
+    // A resource type outside the known list is allowed, on purpose, with
+    // `allow_unknown_type: true` (a provider rampart has no list for).
+    let allow_unknown_type = match root.get("allow_unknown_type") {
+        None => false,
+        Some(n) => n.as_bool().unwrap_or_else(|| {
+            c.error(
+                n.span,
+                "field \"allow_unknown_type\": expected true or false".into(),
+            );
+            false
+        }),
     };
     let deprecated = match root.get("deprecated") {
         None => false,
@@ -249,6 +264,11 @@ pub fn compile_with(
             deprecated,
             source: source.to_string(),
             parameters: c.params.into_values().collect(),
+            warnings: if allow_unknown_type {
+                Vec::new()
+            } else {
+                c.warnings
+            },
         }),
         _ => Err(vec![error_at(root.span, "incomplete query".into())]),
     }
@@ -282,6 +302,11 @@ struct Compiler<'a> {
     errors: Vec<LoadError>,
     /// The query's parameters, by name, with the values in force.
     params: BTreeMap<String, Parameter>,
+    /// Problems that do not stop the query from loading.
+    warnings: Vec<super::UnknownType>,
+    /// The platform of the rule being compiled, for checking the kinds its
+    /// relations select.
+    platform: Option<Platform>,
 }
 
 /// The fields of one declared parameter.
@@ -311,7 +336,7 @@ const TESTS: [&str; 19] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 14] = [
+const OPERATORS: [&str; 15] = [
     "all",
     "parameter_set",
     "any",
@@ -325,6 +350,7 @@ const OPERATORS: [&str; 14] = [
     "all_but_last",
     "port_range_includes",
     "referenced_by",
+    "references",
     "any_entity",
 ];
 
@@ -491,6 +517,7 @@ impl Compiler<'_> {
             }
         }
         let selected = self.select(node, prefix);
+        self.platform = selected.as_ref().map(|(p, _)| *p);
         let condition = match node.entry("flag") {
             Some(e) => {
                 self.condition(&e.value, &format!("{prefix}flag"))
@@ -588,12 +615,31 @@ impl Compiler<'_> {
                 );
             }
             platform = Some(p);
+            self.check_type(p, kind, item.span, &format!("field \"{prefix}select\""));
             kinds.push(kind.to_string());
         }
         if kinds.is_empty() && self.errors.is_empty() {
             self.error(n.span, format!("field \"{prefix}select\": selects nothing"));
         }
         platform.map(|p| (p, kinds))
+    }
+
+    /// Warns when `kind` selects a resource type rampart does not know.
+    fn check_type(&mut self, platform: Platform, kind: &str, span: Span, field: &str) {
+        if let Some(why) = super::known_types::unknown(platform, kind) {
+            self.warnings.push(super::UnknownType {
+                platform,
+                kind: kind.to_string(),
+                warning: LoadError {
+                    file: self.source.to_string(),
+                    line: span.start_line,
+                    column: span.start_col,
+                    message: format!(
+                        "{field}: {why} (a query selecting it never fires; set allow_unknown_type: true if the type is right)"
+                    ),
+                },
+            });
+        }
     }
 
     fn path(&mut self, node: &Node, field: &str) -> Option<Path> {
@@ -643,7 +689,8 @@ impl Compiler<'_> {
             | "port_range_includes"
             | "referenced_by"
             | "any_entity"
-            | "parameter_set" => &[],
+            | "parameter_set"
+            | "references" => &[],
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
@@ -788,10 +835,15 @@ impl Compiler<'_> {
                 })
             }
             "port_range_includes" => self.port_range(&operator.value, here),
-            "referenced_by" | "any_entity" => {
+            "referenced_by" | "references" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
-                    Some(k) => k.to_string(),
+                    Some(k) => {
+                        if let (Some(platform), Some(at)) = (self.platform, v.get("select")) {
+                            self.check_type(platform, k, at.span, &format!("{here}.select"));
+                        }
+                        k.to_string()
+                    }
                     None => {
                         self.error(
                             v.span,
@@ -800,9 +852,12 @@ impl Compiler<'_> {
                         return None;
                     }
                 };
+                let outgoing = operator.key == "references";
                 let reference = match (v.get("path"), operator.key.as_str()) {
-                    (Some(p), "referenced_by") => Some(self.path(p, &format!("{here}.path"))?),
-                    (None, "referenced_by") => {
+                    (Some(p), "referenced_by" | "references") => {
+                        Some(self.path(p, &format!("{here}.path"))?)
+                    }
+                    (None, "referenced_by" | "references") => {
                         self.error(
                             v.span,
                             format!("{here}: needs \"path\", where the reference is written"),
@@ -815,7 +870,7 @@ impl Compiler<'_> {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
                     None => None,
                 };
-                let keys: &[&str] = if operator.key == "referenced_by" {
+                let keys: &[&str] = if operator.key != "any_entity" {
                     &["select", "path", "where"]
                 } else {
                     &["select", "where"]
@@ -839,6 +894,7 @@ impl Compiler<'_> {
                 Some(Condition::Related {
                     kind,
                     reference,
+                    outgoing,
                     condition,
                 })
             }
