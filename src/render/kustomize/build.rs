@@ -1,0 +1,502 @@
+//! Accumulating a kustomization: its resources, bases and components in
+//! order, then its generators and transformers, under a budget.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use super::fieldspec::{self, NameRef};
+use super::node::{KNode, Loc, Val};
+use super::resource::Resource;
+use super::{Files, KustomizeOptions, generate, nameref, transform};
+use crate::diagnostic::Diagnostic;
+use crate::render::Disk;
+use crate::tree::LineIndex;
+
+/// The names a kustomization file may have, in the order kustomize tries them.
+pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The kustomization file of `dir`, if it has one.
+pub fn find_kustomization(dir: &Path, disk: &dyn Disk) -> Option<PathBuf> {
+    let entries = disk.list(dir).ok()?;
+    KUSTOMIZATION_FILES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| entries.contains(p))
+}
+
+/// `a/b/../c` → `a/c`, without touching the disk.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Whether a `resources` entry names something remote (a URL or a git
+/// repository), which a scanner never fetches.
+pub fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/")
+        || entry.starts_with("git@")
+        || entry.starts_with("git::")
+        || entry.contains("?ref=")
+        || entry.contains(".git//")
+}
+
+/// The local directories the kustomization in `dir` includes.
+pub fn local_includes(dir: &Path, disk: &dyn Disk) -> Vec<PathBuf> {
+    let Some(file) = find_kustomization(dir, disk) else {
+        return Vec::new();
+    };
+    let Ok(text) = disk.read(&file) else {
+        return Vec::new();
+    };
+    let index = LineIndex::new(&text);
+    let parsed = crate::parse::yaml::parse(&text, &index);
+    let Some(doc) = parsed.documents.first() else {
+        return Vec::new();
+    };
+    let k = KNode::from_tree(doc, 0);
+    let mut out = Vec::new();
+    for field in ["resources", "bases", "components"] {
+        for item in k.get(field).map(KNode::items).unwrap_or_default() {
+            let Some(s) = item.as_str() else { continue };
+            if is_remote(s) {
+                continue;
+            }
+            let p = normalize(&dir.join(s));
+            if find_kustomization(&p, disk).is_some() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The state of one build.
+pub(crate) struct Builder<'a> {
+    disk: &'a dyn Disk,
+    opts: &'a KustomizeOptions,
+    /// Every file read, for origins and snippets.
+    pub files: Files,
+    /// What went wrong or was left out.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files the build read.
+    pub consumed: BTreeSet<PathBuf>,
+    stack: Vec<PathBuf>,
+    bytes: usize,
+    nodes: usize,
+    exhausted: bool,
+    namerefs: Vec<NameRef>,
+}
+
+/// A kustomization being built: its directory, file and parsed content.
+pub(crate) struct Kust {
+    pub dir: PathBuf,
+    pub display: String,
+    pub file: u32,
+    pub doc: KNode,
+}
+
+impl Kust {
+    /// The node of field `name`.
+    pub fn field(&self, name: &str) -> Option<&KNode> {
+        self.doc.get(name).filter(|n| !matches!(n.val, Val::Null))
+    }
+
+    /// Where field `name` is written (the kustomization's first line if absent).
+    pub fn loc(&self, name: &str) -> Loc {
+        self.doc.entry(name).map(|e| e.at).unwrap_or(Loc {
+            file: self.file,
+            line: 1,
+        })
+    }
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(disk: &'a dyn Disk, opts: &'a KustomizeOptions) -> Self {
+        Builder {
+            disk,
+            opts,
+            files: Files::default(),
+            diagnostics: Vec::new(),
+            consumed: BTreeSet::new(),
+            stack: Vec::new(),
+            bytes: 0,
+            nodes: 0,
+            exhausted: false,
+            namerefs: fieldspec::name_references(),
+        }
+    }
+
+    /// An error about field `field` of kustomization `k`.
+    pub fn error(&mut self, k: &Kust, field: &str, at: Loc, message: impl std::fmt::Display) {
+        self.diagnostics.push(Diagnostic::error(
+            k.display.clone(),
+            if at.file == k.file { at.line } else { 0 },
+            0,
+            format!("kustomize: {field}: {message}"),
+        ));
+    }
+
+    /// A notice about field `field` of kustomization `k`.
+    pub fn notice(&mut self, k: &Kust, field: &str, message: impl std::fmt::Display) {
+        let at = k.loc(field);
+        self.diagnostics.push(Diagnostic::notice(
+            k.display.clone(),
+            at.line,
+            0,
+            format!("kustomize: {field}: {message}"),
+        ));
+    }
+
+    /// Builds the kustomization in `dir`: accumulation, then hashes and name
+    /// references, as the top of `kustomize build` does.
+    pub fn build_root(&mut self, dir: &Path) -> Vec<Resource> {
+        let mut ra = Vec::new();
+        self.accumulate(&normalize(dir), &mut ra, false);
+        for r in &mut ra {
+            if r.needs_hash {
+                let suffix = generate::hash_suffix(&r.obj);
+                let at = r
+                    .obj
+                    .at_path(&["metadata", "name"])
+                    .map(|n| n.at)
+                    .unwrap_or(r.at);
+                let name = format!("{}-{suffix}", r.name());
+                r.rename(name, at);
+            }
+        }
+        nameref::fix(&mut ra, &self.namerefs);
+        ra
+    }
+
+    /// Reads a file under the byte budget, recording it as consumed.
+    pub fn read(&mut self, path: &Path) -> std::io::Result<(u32, String)> {
+        let text = self.disk.read(path)?;
+        self.charge(text.len())?;
+        self.consumed.insert(path.to_path_buf());
+        let id = self.files.add(self.disk.display(path), text.clone());
+        Ok((id, text))
+    }
+
+    /// The display path of file `id`.
+    pub fn files_display(&self, id: u32) -> String {
+        self.files.names.get(id as usize).cloned().unwrap_or_default()
+    }
+
+    /// Reads a file's bytes under the byte budget.
+    pub fn read_bytes(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let bytes = self.disk.read_bytes(path)?;
+        self.charge(bytes.len())?;
+        self.consumed.insert(path.to_path_buf());
+        Ok(bytes)
+    }
+
+    fn charge(&mut self, n: usize) -> std::io::Result<()> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > self.opts.max_bytes {
+            self.exhausted = true;
+            return Err(std::io::Error::other(format!(
+                "the build read more than {} bytes",
+                self.opts.max_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Parses YAML documents of file `file`; errors become diagnostics.
+    pub fn parse_docs(&mut self, text: &str, file: u32, display: &str) -> Vec<KNode> {
+        let index = LineIndex::new(text);
+        let parsed = crate::parse::yaml::parse(text, &index);
+        for e in &parsed.errors {
+            self.diagnostics.push(Diagnostic::error(
+                display.to_string(),
+                e.line,
+                e.column,
+                e.message.clone(),
+            ));
+        }
+        parsed
+            .documents
+            .iter()
+            .map(|d| KNode::from_tree(d, file))
+            .collect()
+    }
+
+    /// Counts nodes against the budget; false once it is spent.
+    fn spend_nodes(&mut self, n: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.opts.max_nodes && !self.exhausted {
+            self.exhausted = true;
+        }
+        !self.exhausted
+    }
+
+    /// Accumulates the kustomization in `dir` into `ra` (a component adds
+    /// to and transforms what its parent accumulated so far).
+    pub fn accumulate(&mut self, dir: &Path, ra: &mut Vec<Resource>, component: bool) {
+        let display = self.disk.display(dir);
+        let Some(kfile) = find_kustomization(dir, self.disk) else {
+            self.diagnostics.push(Diagnostic::error(
+                display,
+                0,
+                0,
+                "kustomize: no kustomization.yaml, kustomization.yml or Kustomization in this directory",
+            ));
+            return;
+        };
+        if self.stack.iter().any(|d| d == dir) {
+            let chain: Vec<String> = self.stack.iter().map(|d| self.disk.display(d)).collect();
+            self.diagnostics.push(Diagnostic::error(
+                display.clone(),
+                0,
+                0,
+                format!("kustomize: resources: cycle: {} includes {display} again", chain.join(" → ")),
+            ));
+            return;
+        }
+        if self.stack.len() >= self.opts.max_depth {
+            self.diagnostics.push(Diagnostic::error(
+                display,
+                0,
+                0,
+                format!("kustomize: kustomizations nest deeper than {}", self.opts.max_depth),
+            ));
+            return;
+        }
+        let kdisplay = self.disk.display(&kfile);
+        let (file, text) = match self.read(&kfile) {
+            Ok(x) => x,
+            Err(e) => {
+                self.diagnostics
+                    .push(Diagnostic::error(kdisplay, 0, 0, format!("kustomize: cannot read: {e}")));
+                return;
+            }
+        };
+        let docs = self.parse_docs(&text, file, &kdisplay);
+        let doc = docs.into_iter().next().unwrap_or(KNode::map(Loc { file, line: 1 }));
+        let k = Kust {
+            dir: dir.to_path_buf(),
+            display: kdisplay,
+            file,
+            doc,
+        };
+        if component && k.doc.get("kind").and_then(KNode::as_str) != Some("Component") {
+            self.error(&k, "components", k.loc("kind"), "a component must have kind: Component");
+        }
+        self.stack.push(dir.to_path_buf());
+        self.unsupported(&k);
+        for field in ["resources", "bases"] {
+            let items = k.field(field).map(|n| n.items().to_vec()).unwrap_or_default();
+            for item in items {
+                self.add_resource(&k, field, &item, ra);
+            }
+        }
+        self.configurations(&k);
+        for item in k.field("crds").map(|n| n.items().to_vec()).unwrap_or_default() {
+            if let Some(s) = item.as_str() {
+                let p = normalize(&k.dir.join(s));
+                if let Err(e) = self.read(&p) {
+                    self.error(&k, "crds", item.at, format!("{s}: {e}"));
+                }
+            }
+        }
+        if k.field("openapi").is_some() {
+            self.notice(&k, "openapi", "ignored: rampart merges with the built-in Kubernetes merge keys");
+        }
+        for item in k.field("components").map(|n| n.items().to_vec()).unwrap_or_default() {
+            let Some(s) = item.as_str() else { continue };
+            if is_remote(s) {
+                self.remote(&k, "components", &item, s);
+                continue;
+            }
+            let p = normalize(&k.dir.join(s));
+            if find_kustomization(&p, self.disk).is_none() {
+                self.error(&k, "components", item.at, format!("{s}: no kustomization in this directory"));
+                continue;
+            }
+            self.accumulate(&p, ra, true);
+        }
+        self.helm_charts(&k);
+        transform::generators(self, &k, ra);
+        transform::run(self, &k, ra);
+        self.stack.pop();
+    }
+
+    fn unsupported(&mut self, k: &Kust) {
+        for field in ["vars", "replacements", "transformers", "generators", "validators"] {
+            if k.field(field).is_some() {
+                self.diagnostics.push(Diagnostic::error(
+                    k.display.clone(),
+                    k.loc(field).line,
+                    0,
+                    format!("kustomize: {field}: not supported by rampart's built-in kustomize; the build goes on without it"),
+                ));
+            }
+        }
+    }
+
+    fn helm_charts(&mut self, k: &Kust) {
+        if k.field("helmCharts").is_some() {
+            self.error(
+                k,
+                "helmCharts",
+                k.loc("helmCharts"),
+                "charts are not rendered in this build (the Helm renderer is not available)",
+            );
+        }
+    }
+
+    fn remote(&mut self, k: &Kust, field: &str, item: &KNode, s: &str) {
+        self.error(
+            k,
+            field,
+            item.at,
+            format!("{s}: remote resources are never fetched; the build is partial"),
+        );
+    }
+
+    fn add_resource(&mut self, k: &Kust, field: &str, item: &KNode, ra: &mut Vec<Resource>) {
+        let Some(s) = item.as_str() else {
+            self.error(k, field, item.at, "entries must be strings");
+            return;
+        };
+        if is_remote(s) {
+            self.remote(k, field, item, s);
+            return;
+        }
+        let path = normalize(&k.dir.join(s));
+        if let Some(kf) = find_kustomization(&path, self.disk) {
+            let _ = kf;
+            let mut sub = Vec::new();
+            self.accumulate(&path, &mut sub, false);
+            for r in sub {
+                self.push(k, field, item.at, ra, r);
+            }
+            return;
+        }
+        if self.disk.list(&path).is_ok() {
+            self.error(k, field, item.at, format!("{s}: a directory without a kustomization"));
+            return;
+        }
+        match self.read(&path) {
+            Ok((file, text)) => {
+                let display = self.disk.display(&path);
+                for r in self.resources_of(&text, file, &display) {
+                    self.push(k, field, item.at, ra, r);
+                }
+            }
+            Err(e) => self.error(k, field, item.at, format!("{s}: {e}")),
+        }
+    }
+
+    /// The objects of a manifest file (`kind: List` items spread out).
+    pub fn resources_of(&mut self, text: &str, file: u32, display: &str) -> Vec<Resource> {
+        let mut out = Vec::new();
+        for doc in self.parse_docs(text, file, display) {
+            if matches!(doc.val, Val::Null) {
+                continue;
+            }
+            if !self.spend_nodes(doc.count()) {
+                self.diagnostics.push(Diagnostic::error(
+                    display.to_string(),
+                    doc.at.line,
+                    0,
+                    format!("kustomize: the build holds more than {} nodes; the rest is left out", self.opts.max_nodes),
+                ));
+                break;
+            }
+            let kind = doc.get("kind").and_then(KNode::as_str).unwrap_or("");
+            if kind.ends_with("List") && doc.get("items").is_some() {
+                for item in doc.get("items").map(KNode::items).unwrap_or_default() {
+                    out.push(Resource::new(item.clone(), false));
+                }
+                continue;
+            }
+            if kind.is_empty() || !doc.is_map() {
+                self.diagnostics.push(Diagnostic::error(
+                    display.to_string(),
+                    doc.at.line,
+                    0,
+                    "kustomize: a resource without kind",
+                ));
+                continue;
+            }
+            out.push(Resource::new(doc, false));
+        }
+        out
+    }
+
+    /// Adds a resource, refusing a second object with the same identity.
+    pub fn push(&mut self, k: &Kust, field: &str, at: Loc, ra: &mut Vec<Resource>, r: Resource) {
+        if ra.len() >= self.opts.max_resources {
+            if !self.exhausted {
+                self.exhausted = true;
+                self.error(k, field, at, format!("more than {} objects; the rest is left out", self.opts.max_resources));
+            }
+            return;
+        }
+        let same = ra.iter().any(|o| {
+            o.kind() == r.kind() && o.group() == r.group() && o.name() == r.name() && o.namespace() == r.namespace()
+        });
+        if same {
+            self.error(
+                k,
+                field,
+                at,
+                format!(
+                    "may not add resource with an already registered id: {} {}{}",
+                    r.kind(),
+                    if r.namespace().is_empty() { String::new() } else { format!("{}/", r.namespace()) },
+                    r.name()
+                ),
+            );
+            return;
+        }
+        ra.push(r);
+    }
+
+    fn configurations(&mut self, k: &Kust) {
+        for item in k.field("configurations").map(|n| n.items().to_vec()).unwrap_or_default() {
+            let Some(s) = item.as_str() else { continue };
+            let p = normalize(&k.dir.join(s));
+            let (file, text) = match self.read(&p) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.error(k, "configurations", item.at, format!("{s}: {e}"));
+                    continue;
+                }
+            };
+            let display = self.disk.display(&p);
+            for doc in self.parse_docs(&text, file, &display) {
+                for nr in doc.get("nameReference").map(KNode::items).unwrap_or_default() {
+                    let Some(kind) = nr.get("kind").and_then(KNode::as_str) else { continue };
+                    let group = nr.get("group").and_then(KNode::as_str).unwrap_or("").to_string();
+                    let specs = nr.get("fieldSpecs").map(fieldspec::parse_specs).unwrap_or_default();
+                    let referrers = specs.into_iter().map(|s| (s, fieldspec::RefShape::Name));
+                    if let Some(existing) = self.namerefs.iter_mut().find(|n| n.kind == kind) {
+                        existing.referrers.extend(referrers);
+                    } else {
+                        self.namerefs.push(NameRef {
+                            kind: kind.to_string(),
+                            group,
+                            referrers: referrers.collect(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
