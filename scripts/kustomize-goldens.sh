@@ -6,8 +6,10 @@
 # Needs /work/shared (not part of a user's clone) and python3 with PyYAML.
 # Usage: scripts/kustomize-goldens.sh [BUILD-COMMAND...]
 #   BUILD-COMMAND defaults to `target/release/rampart render`; it gets the
-#   directory as its last argument, prints YAML on stdout and exits non-zero
-#   (or writes `error:` on stderr) when the build failed.
+#   repository (so bases outside the overlay are inside the scanned paths)
+#   and the kustomization directory as its last two arguments, prints YAML on
+#   stdout and exits non-zero (or writes `error:` on stderr) when the build
+#   failed.
 set -euo pipefail
 shared=${SHARED:-/work/shared/render}
 if [ $# -gt 0 ]; then cmd=("$@"); else cmd=(target/release/rampart render); fi
@@ -17,7 +19,8 @@ start=$(date +%s.%N)
 i=0
 while IFS=$'\t' read -r dir status _; do
   i=$((i + 1))
-  "${cmd[@]}" "$shared/$dir" >"$out/$i.yaml" 2>"$out/$i.err" && echo 0 >"$out/$i.rc" || echo $? >"$out/$i.rc"
+  repo=$(echo "$dir" | cut -d/ -f1-2)
+  "${cmd[@]}" "$shared/$repo" "$shared/$dir" >"$out/$i.yaml" 2>"$out/$i.err" && echo 0 >"$out/$i.rc" || echo $? >"$out/$i.rc"
   printf '%s\t%s\n' "$dir" "$status" >"$out/$i.dir"
 done <"$shared/kustomize-goldens/INDEX.tsv"
 end=$(date +%s.%N)

@@ -63,6 +63,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         Command::Inspect(args) => commands::inspect(args, out),
         Command::Queries(args) => commands::queries(args, out),
         Command::Explain(args) => commands::explain(args, out),
+        Command::Render(args) => commands::render(args, out),
         Command::Test(args) => commands::test(args, out),
         Command::Completions(args) => commands::completions(args, out),
     };

@@ -5,8 +5,27 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::render::Disk;
+use crate::render::{Disk, RenderRoot, RootKind};
 use crate::render::kustomize;
+
+/// The roots to render among those discovered: every chart, and every
+/// kustomization that no other discovered kustomization includes (a base
+/// is built through its overlays, not alone).
+pub fn select(found: Vec<RenderRoot>, disk: &dyn Disk) -> Vec<RenderRoot> {
+    let dirs: Vec<PathBuf> = found
+        .iter()
+        .filter(|r| r.kind == RootKind::Kustomization)
+        .map(|r| crate::render::kustomize::normalize(&r.dir))
+        .collect();
+    let roots = kustomize_roots(&dirs, disk);
+    found
+        .into_iter()
+        .filter(|r| {
+            r.kind != RootKind::Kustomization
+                || roots.contains(&crate::render::kustomize::normalize(&r.dir))
+        })
+        .collect()
+}
 
 /// The kustomization directories among `dirs` that none of `dirs`
 /// includes (through `resources`, `bases` or `components`), in the order given.
@@ -28,13 +47,7 @@ mod tests {
 
     #[test]
     fn overlays_are_roots_and_their_bases_are_not() {
-        let disk = MemoryDisk::new([
-            ("r/base/kustomization.yaml", "resources: [d.yaml]\n"),
-            ("r/base/d.yaml", "kind: ConfigMap\nmetadata: {name: a}\n"),
-            ("r/prod/kustomization.yaml", "resources: [../base]\n"),
-            ("r/dev/kustomization.yaml", "resources:\n- ../base\n"),
-            ("r/lone/kustomization.yaml", "resources: [x.yaml]\n"),
-        ]);
+        let disk = MemoryDisk::new().with("r/base/kustomization.yaml", "resources: [d.yaml]\n").with("r/base/d.yaml", "kind: ConfigMap\nmetadata: {name: a}\n").with("r/prod/kustomization.yaml", "resources: [../base]\n").with("r/dev/kustomization.yaml", "resources:\n- ../base\n").with("r/lone/kustomization.yaml", "resources: [x.yaml]\n");
         let dirs: Vec<PathBuf> = ["r/base", "r/prod", "r/dev", "r/lone"].iter().map(PathBuf::from).collect();
         assert_eq!(
             kustomize_roots(&dirs, &disk),

@@ -9,19 +9,15 @@ use super::node::{KNode, Loc, Val};
 use super::resource::Resource;
 use super::{Files, KustomizeOptions, generate, nameref, transform};
 use crate::diagnostic::Diagnostic;
-use crate::render::Disk;
+use crate::render::{Disk, KUSTOMIZATION_FILES};
 use crate::tree::LineIndex;
-
-/// The names a kustomization file may have, in the order kustomize tries them.
-pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// The kustomization file of `dir`, if it has one.
 pub fn find_kustomization(dir: &Path, disk: &dyn Disk) -> Option<PathBuf> {
-    let entries = disk.list(dir).ok()?;
     KUSTOMIZATION_FILES
         .iter()
         .map(|n| dir.join(n))
-        .find(|p| entries.contains(p))
+        .find(|p| disk.is_file(p))
 }
 
 /// `a/b/../c` → `a/c`, without touching the disk.
@@ -179,11 +175,22 @@ impl<'a> Builder<'a> {
             }
         }
         nameref::fix(&mut ra, &self.namerefs);
+        for r in &mut ra {
+            // kustomize keeps its own bookkeeping in annotations while it
+            // builds and removes the field when nothing else is left in it.
+            if let Some(meta) = r.obj.get_mut("metadata")
+                && meta
+                    .get("annotations")
+                    .is_some_and(|a| a.entries().is_empty())
+            {
+                meta.remove("annotations");
+            }
+        }
         ra
     }
 
     /// Reads a file under the byte budget, recording it as consumed.
-    pub fn read(&mut self, path: &Path) -> std::io::Result<(u32, String)> {
+    pub fn read(&mut self, path: &Path) -> Result<(u32, String), String> {
         let text = self.disk.read(path)?;
         self.charge(text.len())?;
         self.consumed.insert(path.to_path_buf());
@@ -197,21 +204,21 @@ impl<'a> Builder<'a> {
     }
 
     /// Reads a file's bytes under the byte budget.
-    pub fn read_bytes(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+    pub fn read_bytes(&mut self, path: &Path) -> Result<Vec<u8>, String> {
         let bytes = self.disk.read_bytes(path)?;
         self.charge(bytes.len())?;
         self.consumed.insert(path.to_path_buf());
         Ok(bytes)
     }
 
-    fn charge(&mut self, n: usize) -> std::io::Result<()> {
+    fn charge(&mut self, n: usize) -> Result<(), String> {
         self.bytes = self.bytes.saturating_add(n);
         if self.bytes > self.opts.max_bytes {
             self.exhausted = true;
-            return Err(std::io::Error::other(format!(
+            return Err(format!(
                 "the build read more than {} bytes",
                 self.opts.max_bytes
-            )));
+            ));
         }
         Ok(())
     }
@@ -387,7 +394,7 @@ impl<'a> Builder<'a> {
             }
             return;
         }
-        if self.disk.list(&path).is_ok() {
+        if self.disk.is_dir(&path) {
             self.error(k, field, item.at, format!("{s}: a directory without a kustomization"));
             return;
         }

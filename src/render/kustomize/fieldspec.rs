@@ -111,7 +111,7 @@ pub fn common_labels() -> Vec<FieldSpec> {
             false,
         ));
     }
-    v.push(s(Some("apps"), "StatefulSet", "spec/volumeClaimTemplates/metadata/labels", true));
+    v.push(s(Some("apps"), "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true));
     v.push(s(Some("batch"), "Job", "spec/selector/matchLabels", false));
     v.push(s(Some("batch"), "Job", "spec/template/metadata/labels", true));
     v.push(s(Some("batch"), "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false));
@@ -132,7 +132,7 @@ pub fn template_labels() -> Vec<FieldSpec> {
     for k in ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"] {
         v.push(FieldSpec::new(None, Some(k), "spec/template/metadata/labels", true));
     }
-    v.push(FieldSpec::new(Some("apps"), Some("StatefulSet"), "spec/volumeClaimTemplates/metadata/labels", true));
+    v.push(FieldSpec::new(Some("apps"), Some("StatefulSet"), "spec/volumeClaimTemplates[]/metadata/labels", true));
     v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/metadata/labels", true));
     v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/spec/template/metadata/labels", true));
     v
@@ -165,7 +165,6 @@ pub fn replicas() -> Vec<FieldSpec> {
 /// Kinds whose names `namePrefix`/`nameSuffix` leave alone.
 pub fn prefix_skipped(group: &str, kind: &str) -> bool {
     kind == "CustomResourceDefinition"
-        || kind == "Namespace"
         || (kind == "APIService" && group == "apiregistration.k8s.io")
 }
 
@@ -342,7 +341,8 @@ pub fn visit(
         return;
     }
     if obj.get(key).is_none() || matches!(obj.get(key).map(|n| &n.val), Some(Val::Null)) {
-        if !create {
+        // A list is never created on the way (`volumeClaimTemplates[]`).
+        if !create || first.ends_with("[]") {
             return;
         }
         if let Some(child) = obj.child_map(key, at) {

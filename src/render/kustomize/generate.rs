@@ -110,7 +110,8 @@ pub fn merge_into(obj: &mut KNode, key: &str, entries: Vec<KEntry>, at: Loc) {
 }
 
 /// The suffix kustomize appends to a generated ConfigMap's or Secret's
-/// name: the first ten hex digits of the SHA-256 of its identifying JSON,
+/// name: the first ten hex digits of the SHA-256 of its identifying JSON
+/// (kind, name, type, data, as Go's `encoding/json` writes them),
 /// with `0 1 3 a e` changed to `g h k m t` (so it never looks like a number
 /// or a word).
 pub fn hash_suffix(obj: &KNode) -> String {
@@ -122,10 +123,10 @@ pub fn hash_suffix(obj: &KNode) -> String {
             None => serde_json::Value::String(String::new()),
         }
     };
-    let name = obj
-        .at_path(&["metadata", "name"])
-        .and_then(KNode::scalar_text)
-        .unwrap_or_default();
+    // kustomize looks the name up as one key named `metadata/name`, which
+    // no object has: the name it hashes is always empty, and the hash
+    // depends on the kind, type and data only.
+    let name = String::new();
     let mut m = serde_json::Map::new();
     m.insert("kind".into(), kind.into());
     m.insert("name".into(), name.into());

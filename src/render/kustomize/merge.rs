@@ -111,6 +111,15 @@ fn merge_map(target: &mut KNode, patch: &KNode, builtin: bool) {
         *target = clean(patch);
         return;
     }
+    // What the patch does not mention is walked alone, and kustomize's
+    // walk drops the null fields inside it.
+    if let Val::Map(tes) = &mut target.val {
+        for e in tes.iter_mut() {
+            if patch.get(&e.key).is_none() {
+                drop_nulls(&mut e.node);
+            }
+        }
+    }
     for pe in patch.entries() {
         if pe.key.starts_with('$') {
             continue;
@@ -183,21 +192,42 @@ fn merge_list(target: &mut KNode, patch: &KNode, field: &str, builtin: bool) {
     let Val::Seq(items) = &mut target.val else {
         return;
     };
+    // kustomize merges lists "prepending": the patch's elements come first,
+    // in the patch's order, then the elements only the target has.
+    let mut old: Vec<Option<KNode>> = std::mem::take(items).into_iter().map(Some).collect();
+    let key_of = |n: &KNode| n.get(key).and_then(KNode::scalar_text);
+    let mut merged = Vec::new();
     for p in patch_items {
-        let Some(kv) = p.get(key).and_then(KNode::scalar_text) else {
+        let Some(kv) = key_of(p) else {
             continue;
         };
-        let found = items
+        let found = old
             .iter()
-            .position(|t| t.get(key).and_then(KNode::scalar_text).as_deref() == Some(kv.as_str()));
-        match (directive(p), found) {
-            (Some("delete"), Some(i)) => {
-                items.remove(i);
+            .position(|t| t.as_ref().and_then(key_of).as_deref() == Some(kv.as_str()));
+        let existing = found.and_then(|i| old[i].take());
+        match (directive(p), existing) {
+            (Some("delete"), _) => {}
+            (_, Some(mut t)) => {
+                merge_map(&mut t, p, builtin);
+                merged.push(t);
             }
-            (Some("delete"), None) => {}
-            (_, Some(i)) => merge_map(&mut items[i], p, builtin),
-            (_, None) => items.push(clean(p)),
+            (_, None) => merged.push(clean(p)),
         }
+    }
+    merged.extend(old.into_iter().flatten());
+    *items = merged;
+}
+
+/// Removes mapping entries whose value is null, as kustomize's merge
+/// leaves none behind.
+pub fn drop_nulls(node: &mut KNode) {
+    match &mut node.val {
+        Val::Map(es) => {
+            es.retain(|e| !matches!(e.node.val, Val::Null));
+            es.iter_mut().for_each(|e| drop_nulls(&mut e.node));
+        }
+        Val::Seq(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::render::{Disk, Origin, Rendered};
 
-pub use build::{KUSTOMIZATION_FILES, find_kustomization};
+pub use build::{find_kustomization, normalize};
 
 /// Limits of one build.
 #[derive(Clone, Debug)]

@@ -19,7 +19,6 @@ struct Referral {
 pub fn fix(ra: &mut [Resource], refs: &[NameRef]) {
     let referrals: Vec<Referral> = ra
         .iter()
-        .filter(|r| r.names.len() > 1 || r.namespaces.len() > 1)
         .map(|r| Referral {
             kind: r.kind().to_string(),
             group: r.group().to_string(),
@@ -77,7 +76,7 @@ fn rewrite(node: &mut KNode, shape: RefShape, kind: &str, candidates: &[&Referra
     match shape {
         RefShape::Name => match &mut node.val {
             Val::Str(old) => {
-                if let Some(c) = pick(candidates, old, None, referrer_ns) {
+                if let Some(c) = pick(candidates, old, None, referrer_ns).filter(|c| c.name != *old) {
                     let new = c.name.clone();
                     set_str(node, &new);
                 }
@@ -97,7 +96,7 @@ fn rewrite(node: &mut KNode, shape: RefShape, kind: &str, candidates: &[&Referra
             if let Some(c) = pick(candidates, &old, ns.as_deref(), referrer_ns) {
                 let at = node.get("name").map(|n| n.at).unwrap_or_default();
                 node.set("name", KNode::str(c.name.clone(), at), at);
-                if ns.is_some() && !c.namespace.is_empty() {
+                if !c.namespace.is_empty() {
                     let at = node.get("namespace").map(|n| n.at).unwrap_or(at);
                     node.set("namespace", KNode::str(c.namespace.clone(), at), at);
                 }

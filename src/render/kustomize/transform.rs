@@ -505,6 +505,9 @@ fn namespace(ra: &mut [Resource], ns: &str, at: Loc) {
 /// Writes the pairs of a `commonLabels`/`commonAnnotations`/`labels` map at
 /// every field spec that applies.
 fn add_pairs(ra: &mut [Resource], pairs: &KNode, specs: &[FieldSpec]) {
+    if pairs.entries().is_empty() {
+        return;
+    }
     for r in ra.iter_mut() {
         let (group, kind) = (r.group().to_string(), r.kind().to_string());
         for spec in specs.iter().filter(|s| s.applies(&group, &kind)) {
