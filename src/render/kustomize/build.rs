@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use super::fieldspec::{self, NameRef};
 use super::node::{KNode, Loc, Val};
 use super::resource::Resource;
-use super::{Files, KustomizeOptions, generate, nameref, transform};
+use super::{Files, KustomizeOptions, generate, nameref, replace, transform};
 use crate::diagnostic::Diagnostic;
 use crate::render::{Disk, KUSTOMIZATION_FILES};
 use crate::tree::LineIndex;
@@ -95,6 +95,12 @@ pub(crate) struct Builder<'a> {
     nodes: usize,
     exhausted: bool,
     namerefs: Vec<NameRef>,
+    vars: Vec<replace::Var>,
+    /// Field specs added by `configurations` files, by transformer
+    /// (`commonLabels`, `commonAnnotations`, `namespace`).
+    pub extra_specs: Vec<(String, fieldspec::FieldSpec)>,
+    /// The kustomization that declared each var, for diagnostics.
+    var_owner: Option<(String, u32)>,
 }
 
 /// A kustomization being built: its directory, file and parsed content.
@@ -133,6 +139,9 @@ impl<'a> Builder<'a> {
             nodes: 0,
             exhausted: false,
             namerefs: fieldspec::name_references(),
+            vars: Vec::new(),
+            extra_specs: Vec::new(),
+            var_owner: None,
         }
     }
 
@@ -175,6 +184,11 @@ impl<'a> Builder<'a> {
             }
         }
         nameref::fix(&mut ra, &self.namerefs);
+        let vars = std::mem::take(&mut self.vars);
+        for message in replace::resolve_vars(&mut ra, &vars) {
+            let (file, line) = self.var_owner.clone().unwrap_or_default();
+            self.diagnostics.push(Diagnostic::error(file, line, 0, format!("kustomize: vars: {message}")));
+        }
         for r in &mut ra {
             // kustomize keeps its own bookkeeping in annotations while it
             // builds and removes the field when nothing else is left in it.
@@ -339,11 +353,17 @@ impl<'a> Builder<'a> {
         self.helm_charts(&k);
         transform::generators(self, &k, ra);
         transform::run(self, &k, ra);
+        if let Some(vars) = k.field("vars") {
+            self.vars.extend(replace::read_vars(vars));
+            if self.var_owner.is_none() {
+                self.var_owner = Some((k.display.clone(), k.loc("vars").line));
+            }
+        }
         self.stack.pop();
     }
 
     fn unsupported(&mut self, k: &Kust) {
-        for field in ["vars", "replacements", "transformers", "generators", "validators"] {
+        for field in ["transformers", "generators", "validators"] {
             if k.field(field).is_some() {
                 self.diagnostics.push(Diagnostic::error(
                     k.display.clone(),
@@ -488,6 +508,11 @@ impl<'a> Builder<'a> {
             };
             let display = self.disk.display(&p);
             for doc in self.parse_docs(&text, file, &display) {
+                for field in ["commonLabels", "commonAnnotations", "namespace"] {
+                    for spec in doc.get(field).map(fieldspec::parse_specs).unwrap_or_default() {
+                        self.extra_specs.push((field.to_string(), spec));
+                    }
+                }
                 for nr in doc.get("nameReference").map(KNode::items).unwrap_or_default() {
                     let Some(kind) = nr.get("kind").and_then(KNode::as_str) else { continue };
                     let group = nr.get("group").and_then(KNode::as_str).unwrap_or("").to_string();

@@ -17,6 +17,7 @@ mod jsonpatch;
 mod merge;
 mod nameref;
 mod node;
+mod replace;
 mod resource;
 mod transform;
 

@@ -3,7 +3,7 @@
 //! a RoleBinding's subjects, an HPA's target…) are rewritten to the new
 //! name, as kustomize's name-reference transformer does.
 
-use super::fieldspec::{NameRef, RefShape, visit};
+use super::fieldspec::{CLUSTER_SCOPED, NameRef, RefShape, visit};
 use super::node::{KNode, Loc, Val};
 use super::resource::Resource;
 
@@ -11,6 +11,7 @@ struct Referral {
     kind: String,
     group: String,
     names: Vec<String>,
+    namespaces: Vec<String>,
     name: String,
     namespace: String,
 }
@@ -19,10 +20,12 @@ struct Referral {
 pub fn fix(ra: &mut [Resource], refs: &[NameRef]) {
     let referrals: Vec<Referral> = ra
         .iter()
+        .filter(|r| r.names.len() > 1 || r.namespaces.len() > 1)
         .map(|r| Referral {
             kind: r.kind().to_string(),
             group: r.group().to_string(),
             names: r.names.clone(),
+            namespaces: r.namespaces.clone(),
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
         })
@@ -55,8 +58,29 @@ pub fn fix(ra: &mut [Resource], refs: &[NameRef]) {
     }
 }
 
+/// `""` and `default` are the same namespace.
+fn same_ns(a: &str, b: &str) -> bool {
+    let norm = |s: &str| if s.is_empty() { "default" } else { s }.to_string();
+    norm(a) == norm(b)
+}
+
+/// The renamed object a reference `old` means: by an explicit namespace
+/// when the reference has one; else, from a namespaced referrer, only an
+/// object of the referrer's namespace (or a cluster-scoped one).
 fn pick<'a>(candidates: &[&'a Referral], old: &str, ns: Option<&str>, referrer_ns: &str) -> Option<&'a Referral> {
-    let matching: Vec<&Referral> = candidates.iter().copied().filter(|c| c.names.iter().any(|n| n == old)).collect();
+    let matching: Vec<&Referral> = candidates
+        .iter()
+        .copied()
+        .filter(|c| c.names.iter().any(|n| n == old))
+        .filter(|c| match ns {
+            Some(ns) => c.namespaces.iter().any(|h| same_ns(h, ns)),
+            None => {
+                referrer_ns.is_empty()
+                    || CLUSTER_SCOPED.contains(&c.kind.as_str())
+                    || same_ns(&c.namespace, referrer_ns)
+            }
+        })
+        .collect();
     if matching.len() <= 1 {
         return matching.first().copied();
     }

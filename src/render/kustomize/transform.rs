@@ -11,7 +11,7 @@ use super::fieldspec::{self, FieldSpec, visit};
 use super::generate::{self, Item};
 use super::node::{KEntry, KNode, Loc, Val};
 use super::resource::Resource;
-use super::{jsonpatch, merge};
+use super::{jsonpatch, merge, replace};
 
 /// Runs `configMapGenerator` and `secretGenerator`.
 pub fn generators(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
@@ -148,7 +148,8 @@ fn generator(
         let ty = str_field(g, "type").unwrap_or("Opaque");
         obj.set("type", KNode::str(ty, at), at);
     }
-    if !data.is_empty() {
+    // kustomize writes `data: {}` on an empty Secret, nothing on an empty ConfigMap.
+    if !data.is_empty() || (secret && binary.is_empty()) {
         obj.set("data", KNode::new(Val::Map(data), at), at);
     }
     if !binary.is_empty() {
@@ -184,6 +185,23 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
     if let Some(ns) = k.field("namespace").and_then(KNode::as_str).map(str::to_string) {
         let at = k.field("namespace").map(|n| n.at).unwrap_or_default();
         namespace(ra, &ns, at);
+        let specs: Vec<FieldSpec> = b
+            .extra_specs
+            .iter()
+            .filter(|(f, _)| f == "namespace")
+            .map(|(_, s)| s.clone())
+            .collect();
+        for r in ra.iter_mut() {
+            let (group, kind) = (r.group().to_string(), r.kind().to_string());
+            for spec in specs.iter().filter(|s| s.applies(&group, &kind)) {
+                let path: Vec<&str> = spec.path.split('/').collect();
+                visit(&mut r.obj, &path, spec.create, at, &mut |parent, key| {
+                    if spec.create || parent.get(key).is_some() {
+                        parent.set(key, KNode::str(ns.clone(), at), at);
+                    }
+                });
+            }
+        }
     }
     let prefix = k.field("namePrefix").and_then(KNode::scalar_text).unwrap_or_default();
     let suffix = k.field("nameSuffix").and_then(KNode::scalar_text).unwrap_or_default();
@@ -197,13 +215,26 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
             r.rename(name, at);
         }
     }
+    let extra = |name: &str| -> Vec<FieldSpec> {
+        b.extra_specs
+            .iter()
+            .filter(|(f, _)| f == name)
+            .map(|(_, s)| s.clone())
+            .collect()
+    };
+    let extra_labels = extra("commonLabels");
+    let extra_annotations = extra("commonAnnotations");
     if let Some(labels) = k.field("commonLabels") {
-        add_pairs(ra, labels, &fieldspec::common_labels());
+        let mut specs = fieldspec::common_labels();
+        specs.extend(extra_labels.iter().cloned());
+        add_pairs(ra, labels, &specs);
     }
     for l in k.field("labels").map(|n| n.items().to_vec()).unwrap_or_default() {
         let Some(pairs) = l.get("pairs") else { continue };
         let specs = if truthy(Some(&l), "includeSelectors") {
-            fieldspec::common_labels()
+            let mut specs = fieldspec::common_labels();
+            specs.extend(extra_labels.iter().cloned());
+            specs
         } else if truthy(Some(&l), "includeTemplates") {
             fieldspec::template_labels()
         } else {
@@ -214,7 +245,9 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
         add_pairs(ra, pairs, &specs);
     }
     if let Some(ann) = k.field("commonAnnotations") {
-        add_pairs(ra, ann, &fieldspec::common_annotations());
+        let mut specs = fieldspec::common_annotations();
+        specs.extend(extra_annotations);
+        add_pairs(ra, ann, &specs);
     }
     for p in k.field("patchesJson6902").map(|n| n.items().to_vec()).unwrap_or_default() {
         patch_entry(b, k, ra, &p);
@@ -225,6 +258,26 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
     for img in k.field("images").map(|n| n.items().to_vec()).unwrap_or_default() {
         for r in ra.iter_mut() {
             images(&mut r.obj, &img);
+        }
+    }
+    let mut reps = Vec::new();
+    for rep in k.field("replacements").map(|n| n.items().to_vec()).unwrap_or_default() {
+        match rep.get("path").and_then(KNode::as_str) {
+            Some(rel) => {
+                for doc in patch_file(b, k, "replacements", &rep, rel).unwrap_or_default() {
+                    match &doc.val {
+                        Val::Seq(items) => reps.extend(items.iter().cloned()),
+                        _ => reps.push(doc),
+                    }
+                }
+            }
+            None => reps.push(rep),
+        }
+    }
+    if !reps.is_empty() {
+        for message in replace::replacements(ra, &reps) {
+            let at = k.loc("replacements");
+            b.error(k, "replacements", at, message);
         }
     }
 }
@@ -472,13 +525,23 @@ fn namespace(ra: &mut [Resource], ns: &str, at: Loc) {
     for r in ra.iter_mut() {
         let kind = r.kind().to_string();
         let group = r.group().to_string();
+        let before = r.namespace().to_string();
         if !fieldspec::CLUSTER_SCOPED.contains(&kind.as_str()) {
             r.set_namespace(ns, at);
         }
+        // Service accounts named by a binding move with it: those without a
+        // namespace, `default`, and those in the binding's old namespace.
         if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
             if let Some(Val::Seq(subjects)) = r.obj.get_mut("subjects").map(|n| &mut n.val) {
                 for s in subjects {
-                    if s.get("name").and_then(KNode::as_str) == Some("default") {
+                    if s.get("kind").and_then(KNode::as_str) != Some("ServiceAccount") {
+                        continue;
+                    }
+                    let sns = s.get("namespace").and_then(KNode::as_str).unwrap_or("");
+                    if sns.is_empty()
+                        || s.get("name").and_then(KNode::as_str) == Some("default")
+                        || (!before.is_empty() && sns == before)
+                    {
                         s.set("namespace", KNode::str(ns, at), at);
                     }
                 }
