@@ -90,14 +90,14 @@ impl Resource {
         }
     }
 
-    /// Moves the object to `ns`, remembering the old namespace.
+    /// Moves the object to `ns`, remembering the old namespace. Setting the
+    /// namespace it already has still counts as a move (as in kustomize,
+    /// where references to it are then rewritten with the namespace).
     pub fn set_namespace(&mut self, ns: &str, at: Loc) {
         if let Some(meta) = self.obj.child_map("metadata", at) {
             meta.set("namespace", KNode::str(ns, at), at);
         }
-        if self.namespace() != ns {
-            self.namespaces.push(ns.to_string());
-        }
+        self.namespaces.push(ns.to_string());
     }
 
     /// `metadata.labels` as (key, value) pairs.

@@ -525,23 +525,13 @@ fn namespace(ra: &mut [Resource], ns: &str, at: Loc) {
     for r in ra.iter_mut() {
         let kind = r.kind().to_string();
         let group = r.group().to_string();
-        let before = r.namespace().to_string();
         if !fieldspec::CLUSTER_SCOPED.contains(&kind.as_str()) {
             r.set_namespace(ns, at);
         }
-        // Service accounts named by a binding move with it: those without a
-        // namespace, `default`, and those in the binding's old namespace.
         if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
             if let Some(Val::Seq(subjects)) = r.obj.get_mut("subjects").map(|n| &mut n.val) {
                 for s in subjects {
-                    if s.get("kind").and_then(KNode::as_str) != Some("ServiceAccount") {
-                        continue;
-                    }
-                    let sns = s.get("namespace").and_then(KNode::as_str).unwrap_or("");
-                    if sns.is_empty()
-                        || s.get("name").and_then(KNode::as_str) == Some("default")
-                        || (!before.is_empty() && sns == before)
-                    {
+                    if s.get("name").and_then(KNode::as_str) == Some("default") {
                         s.set("namespace", KNode::str(ns, at), at);
                     }
                 }
