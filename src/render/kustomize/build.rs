@@ -12,6 +12,10 @@ use crate::diagnostic::Diagnostic;
 use crate::render::{Disk, KUSTOMIZATION_FILES};
 use crate::tree::LineIndex;
 
+/// Why a path a kustomization names cannot be read, when it is missing or
+/// lies outside what was scanned (an overlay named alone, without its base).
+const OUTSIDE_OR_MISSING: &str = "not found, or outside the scanned paths (scan or render a directory holding both the overlay and its bases, such as the repository root)";
+
 /// The kustomization file of `dir`, if it has one.
 pub fn find_kustomization(dir: &Path, disk: &dyn Disk) -> Option<PathBuf> {
     KUSTOMIZATION_FILES
@@ -337,6 +341,10 @@ impl<'a> Builder<'a> {
         if k.field("openapi").is_some() {
             self.notice(&k, "openapi", "ignored: rampart merges with the built-in Kubernetes merge keys");
         }
+        self.helm_charts(&k);
+        // Generators run before components, components before this
+        // kustomization's transformers (as in kustomize's accumulateTarget).
+        transform::generators(self, &k, ra);
         for item in k.field("components").map(|n| n.items().to_vec()).unwrap_or_default() {
             let Some(s) = item.as_str() else { continue };
             if is_remote(s) {
@@ -345,13 +353,16 @@ impl<'a> Builder<'a> {
             }
             let p = normalize(&k.dir.join(s));
             if find_kustomization(&p, self.disk).is_none() {
-                self.error(&k, "components", item.at, format!("{s}: no kustomization in this directory"));
+                let why = if self.disk.is_dir(&p) {
+                    "no kustomization in this directory"
+                } else {
+                    OUTSIDE_OR_MISSING
+                };
+                self.error(&k, "components", item.at, format!("{s}: {why}"));
                 continue;
             }
             self.accumulate(&p, ra, true);
         }
-        self.helm_charts(&k);
-        transform::generators(self, &k, ra);
         transform::run(self, &k, ra);
         if let Some(vars) = k.field("vars") {
             self.vars.extend(replace::read_vars(vars));
@@ -424,6 +435,9 @@ impl<'a> Builder<'a> {
                 for r in self.resources_of(&text, file, &display) {
                     self.push(k, field, item.at, ra, r);
                 }
+            }
+            Err(e) if e.contains("outside the scanned paths") => {
+                self.error(k, field, item.at, format!("{s}: {OUTSIDE_OR_MISSING}"))
             }
             Err(e) => self.error(k, field, item.at, format!("{s}: {e}")),
         }
