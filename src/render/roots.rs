@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::render::{Disk, RenderRoot, RootKind};
 use crate::render::kustomize;
+use crate::render::{Disk, RenderRoot, RootKind};
 
 /// The roots to render among those discovered: every chart, and every
 /// kustomization that no other discovered kustomization includes (a base
@@ -47,11 +47,23 @@ mod tests {
 
     #[test]
     fn overlays_are_roots_and_their_bases_are_not() {
-        let disk = MemoryDisk::new().with("r/base/kustomization.yaml", "resources: [d.yaml]\n").with("r/base/d.yaml", "kind: ConfigMap\nmetadata: {name: a}\n").with("r/prod/kustomization.yaml", "resources: [../base]\n").with("r/dev/kustomization.yaml", "resources:\n- ../base\n").with("r/lone/kustomization.yaml", "resources: [x.yaml]\n");
-        let dirs: Vec<PathBuf> = ["r/base", "r/prod", "r/dev", "r/lone"].iter().map(PathBuf::from).collect();
+        let disk = MemoryDisk::new()
+            .with("r/base/kustomization.yaml", "resources: [d.yaml]\n")
+            .with("r/base/d.yaml", "kind: ConfigMap\nmetadata: {name: a}\n")
+            .with("r/prod/kustomization.yaml", "resources: [../base]\n")
+            .with("r/dev/kustomization.yaml", "resources:\n- ../base\n")
+            .with("r/lone/kustomization.yaml", "resources: [x.yaml]\n");
+        let dirs: Vec<PathBuf> = ["r/base", "r/prod", "r/dev", "r/lone"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
         assert_eq!(
             kustomize_roots(&dirs, &disk),
-            vec![PathBuf::from("r/prod"), PathBuf::from("r/dev"), PathBuf::from("r/lone")]
+            vec![
+                PathBuf::from("r/prod"),
+                PathBuf::from("r/dev"),
+                PathBuf::from("r/lone")
+            ]
         );
     }
 }

@@ -191,7 +191,12 @@ impl<'a> Builder<'a> {
         let vars = std::mem::take(&mut self.vars);
         for message in replace::resolve_vars(&mut ra, &vars) {
             let (file, line) = self.var_owner.clone().unwrap_or_default();
-            self.diagnostics.push(Diagnostic::error(file, line, 0, format!("kustomize: vars: {message}")));
+            self.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                0,
+                format!("kustomize: vars: {message}"),
+            ));
         }
         for r in &mut ra {
             // kustomize keeps its own bookkeeping in annotations while it
@@ -218,7 +223,11 @@ impl<'a> Builder<'a> {
 
     /// The display path of file `id`.
     pub fn files_display(&self, id: u32) -> String {
-        self.files.names.get(id as usize).cloned().unwrap_or_default()
+        self.files
+            .names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Reads a file's bytes under the byte budget.
@@ -288,7 +297,10 @@ impl<'a> Builder<'a> {
                 display.clone(),
                 0,
                 0,
-                format!("kustomize: resources: cycle: {} includes {display} again", chain.join(" → ")),
+                format!(
+                    "kustomize: resources: cycle: {} includes {display} again",
+                    chain.join(" → ")
+                ),
             ));
             return;
         }
@@ -297,7 +309,10 @@ impl<'a> Builder<'a> {
                 display,
                 0,
                 0,
-                format!("kustomize: kustomizations nest deeper than {}", self.opts.max_depth),
+                format!(
+                    "kustomize: kustomizations nest deeper than {}",
+                    self.opts.max_depth
+                ),
             ));
             return;
         }
@@ -305,13 +320,20 @@ impl<'a> Builder<'a> {
         let (file, text) = match self.read(&kfile) {
             Ok(x) => x,
             Err(e) => {
-                self.diagnostics
-                    .push(Diagnostic::error(kdisplay, 0, 0, format!("kustomize: cannot read: {e}")));
+                self.diagnostics.push(Diagnostic::error(
+                    kdisplay,
+                    0,
+                    0,
+                    format!("kustomize: cannot read: {e}"),
+                ));
                 return;
             }
         };
         let docs = self.parse_docs(&text, file, &kdisplay);
-        let doc = docs.into_iter().next().unwrap_or(KNode::map(Loc { file, line: 1 }));
+        let doc = docs
+            .into_iter()
+            .next()
+            .unwrap_or(KNode::map(Loc { file, line: 1 }));
         let k = Kust {
             dir: dir.to_path_buf(),
             display: kdisplay,
@@ -319,18 +341,30 @@ impl<'a> Builder<'a> {
             doc,
         };
         if component && k.doc.get("kind").and_then(KNode::as_str) != Some("Component") {
-            self.error(&k, "components", k.loc("kind"), "a component must have kind: Component");
+            self.error(
+                &k,
+                "components",
+                k.loc("kind"),
+                "a component must have kind: Component",
+            );
         }
         self.stack.push(dir.to_path_buf());
         self.unsupported(&k);
         for field in ["resources", "bases"] {
-            let items = k.field(field).map(|n| n.items().to_vec()).unwrap_or_default();
+            let items = k
+                .field(field)
+                .map(|n| n.items().to_vec())
+                .unwrap_or_default();
             for item in items {
                 self.add_resource(&k, field, &item, ra);
             }
         }
         self.configurations(&k);
-        for item in k.field("crds").map(|n| n.items().to_vec()).unwrap_or_default() {
+        for item in k
+            .field("crds")
+            .map(|n| n.items().to_vec())
+            .unwrap_or_default()
+        {
             if let Some(s) = item.as_str() {
                 let p = normalize(&k.dir.join(s));
                 if let Err(e) = self.read(&p) {
@@ -339,13 +373,21 @@ impl<'a> Builder<'a> {
             }
         }
         if k.field("openapi").is_some() {
-            self.notice(&k, "openapi", "ignored: rampart merges with the built-in Kubernetes merge keys");
+            self.notice(
+                &k,
+                "openapi",
+                "ignored: rampart merges with the built-in Kubernetes merge keys",
+            );
         }
         self.helm_charts(&k);
         // Generators run before components, components before this
         // kustomization's transformers (as in kustomize's accumulateTarget).
         transform::generators(self, &k, ra);
-        for item in k.field("components").map(|n| n.items().to_vec()).unwrap_or_default() {
+        for item in k
+            .field("components")
+            .map(|n| n.items().to_vec())
+            .unwrap_or_default()
+        {
             let Some(s) = item.as_str() else { continue };
             if is_remote(s) {
                 self.remote(&k, "components", &item, s);
@@ -426,7 +468,12 @@ impl<'a> Builder<'a> {
             return;
         }
         if self.disk.is_dir(&path) {
-            self.error(k, field, item.at, format!("{s}: a directory without a kustomization"));
+            self.error(
+                k,
+                field,
+                item.at,
+                format!("{s}: a directory without a kustomization"),
+            );
             return;
         }
         match self.read(&path) {
@@ -455,7 +502,10 @@ impl<'a> Builder<'a> {
                     display.to_string(),
                     doc.at.line,
                     0,
-                    format!("kustomize: the build holds more than {} nodes; the rest is left out", self.opts.max_nodes),
+                    format!(
+                        "kustomize: the build holds more than {} nodes; the rest is left out",
+                        self.opts.max_nodes
+                    ),
                 ));
                 break;
             }
@@ -485,12 +535,23 @@ impl<'a> Builder<'a> {
         if ra.len() >= self.opts.max_resources {
             if !self.exhausted {
                 self.exhausted = true;
-                self.error(k, field, at, format!("more than {} objects; the rest is left out", self.opts.max_resources));
+                self.error(
+                    k,
+                    field,
+                    at,
+                    format!(
+                        "more than {} objects; the rest is left out",
+                        self.opts.max_resources
+                    ),
+                );
             }
             return;
         }
         let same = ra.iter().any(|o| {
-            o.kind() == r.kind() && o.group() == r.group() && o.name() == r.name() && o.namespace() == r.namespace()
+            o.kind() == r.kind()
+                && o.group() == r.group()
+                && o.name() == r.name()
+                && o.namespace() == r.namespace()
         });
         if same {
             self.error(
@@ -500,7 +561,11 @@ impl<'a> Builder<'a> {
                 format!(
                     "may not add resource with an already registered id: {} {}{}",
                     r.kind(),
-                    if r.namespace().is_empty() { String::new() } else { format!("{}/", r.namespace()) },
+                    if r.namespace().is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}/", r.namespace())
+                    },
                     r.name()
                 ),
             );
@@ -510,7 +575,11 @@ impl<'a> Builder<'a> {
     }
 
     fn configurations(&mut self, k: &Kust) {
-        for item in k.field("configurations").map(|n| n.items().to_vec()).unwrap_or_default() {
+        for item in k
+            .field("configurations")
+            .map(|n| n.items().to_vec())
+            .unwrap_or_default()
+        {
             let Some(s) = item.as_str() else { continue };
             let p = normalize(&k.dir.join(s));
             let (file, text) = match self.read(&p) {
@@ -523,14 +592,31 @@ impl<'a> Builder<'a> {
             let display = self.disk.display(&p);
             for doc in self.parse_docs(&text, file, &display) {
                 for field in ["commonLabels", "commonAnnotations", "namespace"] {
-                    for spec in doc.get(field).map(fieldspec::parse_specs).unwrap_or_default() {
+                    for spec in doc
+                        .get(field)
+                        .map(fieldspec::parse_specs)
+                        .unwrap_or_default()
+                    {
                         self.extra_specs.push((field.to_string(), spec));
                     }
                 }
-                for nr in doc.get("nameReference").map(KNode::items).unwrap_or_default() {
-                    let Some(kind) = nr.get("kind").and_then(KNode::as_str) else { continue };
-                    let group = nr.get("group").and_then(KNode::as_str).unwrap_or("").to_string();
-                    let specs = nr.get("fieldSpecs").map(fieldspec::parse_specs).unwrap_or_default();
+                for nr in doc
+                    .get("nameReference")
+                    .map(KNode::items)
+                    .unwrap_or_default()
+                {
+                    let Some(kind) = nr.get("kind").and_then(KNode::as_str) else {
+                        continue;
+                    };
+                    let group = nr
+                        .get("group")
+                        .and_then(KNode::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let specs = nr
+                        .get("fieldSpecs")
+                        .map(fieldspec::parse_specs)
+                        .unwrap_or_default();
                     let referrers = specs.into_iter().map(|s| (s, fieldspec::RefShape::Name));
                     if let Some(existing) = self.namerefs.iter_mut().find(|n| n.kind == kind) {
                         existing.referrers.extend(referrers);

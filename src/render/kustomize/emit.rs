@@ -147,7 +147,13 @@ fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`=<".contains(first) && !(first == '-' && s.len() > 1 && !looks_numeric(s) && !s.starts_with("- ") && !s.starts_with("---")) {
+    if "-?:,[]{}#&*!|>'\"%@`=<".contains(first)
+        && !(first == '-'
+            && s.len() > 1
+            && !looks_numeric(s)
+            && !s.starts_with("- ")
+            && !s.starts_with("---"))
+    {
         return false;
     }
     if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) || s.ends_with(':') {
@@ -208,7 +214,20 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in ["yes", "On", "1.0", "0644", "1:20", "2024-01-01", "", " x", "a: b", "-1", "~", "*x"] {
+        for s in [
+            "yes",
+            "On",
+            "1.0",
+            "0644",
+            "1:20",
+            "2024-01-01",
+            "",
+            " x",
+            "a: b",
+            "-1",
+            "~",
+            "*x",
+        ] {
             assert!(scalar_str(s).starts_with('"'), "{s}");
         }
         for s in ["nginx:1.2", "-c", "a-b", "http://x", "v1", "--flag=1"] {

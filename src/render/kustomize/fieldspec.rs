@@ -84,7 +84,12 @@ pub fn common_labels() -> Vec<FieldSpec> {
     let s = |g: Option<&str>, k: &str, p: &str, c: bool| FieldSpec::new(g, Some(k), p, c);
     v.push(s(None, "Service", "spec/selector", true));
     v.push(s(None, "ReplicationController", "spec/selector", true));
-    v.push(s(None, "ReplicationController", "spec/template/metadata/labels", true));
+    v.push(s(
+        None,
+        "ReplicationController",
+        "spec/template/metadata/labels",
+        true,
+    ));
     for k in ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"] {
         v.push(s(None, k, "spec/selector/matchLabels", true));
         v.push(s(None, k, "spec/template/metadata/labels", true));
@@ -111,17 +116,62 @@ pub fn common_labels() -> Vec<FieldSpec> {
             false,
         ));
     }
-    v.push(s(Some("apps"), "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true));
+    v.push(s(
+        Some("apps"),
+        "StatefulSet",
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ));
     v.push(s(Some("batch"), "Job", "spec/selector/matchLabels", false));
-    v.push(s(Some("batch"), "Job", "spec/template/metadata/labels", true));
-    v.push(s(Some("batch"), "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false));
-    v.push(s(Some("batch"), "CronJob", "spec/jobTemplate/metadata/labels", true));
-    v.push(s(Some("batch"), "CronJob", "spec/jobTemplate/spec/template/metadata/labels", true));
-    v.push(s(Some("policy"), "PodDisruptionBudget", "spec/selector/matchLabels", false));
+    v.push(s(
+        Some("batch"),
+        "Job",
+        "spec/template/metadata/labels",
+        true,
+    ));
+    v.push(s(
+        Some("batch"),
+        "CronJob",
+        "spec/jobTemplate/spec/selector/matchLabels",
+        false,
+    ));
+    v.push(s(
+        Some("batch"),
+        "CronJob",
+        "spec/jobTemplate/metadata/labels",
+        true,
+    ));
+    v.push(s(
+        Some("batch"),
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ));
+    v.push(s(
+        Some("policy"),
+        "PodDisruptionBudget",
+        "spec/selector/matchLabels",
+        false,
+    ));
     let np = Some("networking.k8s.io");
-    v.push(s(np, "NetworkPolicy", "spec/podSelector/matchLabels", false));
-    v.push(s(np, "NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false));
-    v.push(s(np, "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false));
+    v.push(s(
+        np,
+        "NetworkPolicy",
+        "spec/podSelector/matchLabels",
+        false,
+    ));
+    v.push(s(
+        np,
+        "NetworkPolicy",
+        "spec/ingress/from/podSelector/matchLabels",
+        false,
+    ));
+    v.push(s(
+        np,
+        "NetworkPolicy",
+        "spec/egress/to/podSelector/matchLabels",
+        false,
+    ));
     v
 }
 
@@ -129,12 +179,39 @@ pub fn common_labels() -> Vec<FieldSpec> {
 /// pod templates.
 pub fn template_labels() -> Vec<FieldSpec> {
     let mut v = vec![FieldSpec::new(None, None, "metadata/labels", true)];
-    for k in ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"] {
-        v.push(FieldSpec::new(None, Some(k), "spec/template/metadata/labels", true));
+    for k in [
+        "Deployment",
+        "ReplicaSet",
+        "DaemonSet",
+        "StatefulSet",
+        "Job",
+        "ReplicationController",
+    ] {
+        v.push(FieldSpec::new(
+            None,
+            Some(k),
+            "spec/template/metadata/labels",
+            true,
+        ));
     }
-    v.push(FieldSpec::new(Some("apps"), Some("StatefulSet"), "spec/volumeClaimTemplates[]/metadata/labels", true));
-    v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/metadata/labels", true));
-    v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/spec/template/metadata/labels", true));
+    v.push(FieldSpec::new(
+        Some("apps"),
+        Some("StatefulSet"),
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ));
+    v.push(FieldSpec::new(
+        Some("batch"),
+        Some("CronJob"),
+        "spec/jobTemplate/metadata/labels",
+        true,
+    ));
+    v.push(FieldSpec::new(
+        Some("batch"),
+        Some("CronJob"),
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ));
     v
 }
 
@@ -146,20 +223,47 @@ pub fn metadata_labels() -> Vec<FieldSpec> {
 /// `commonAnnotations`: metadata and pod templates.
 pub fn common_annotations() -> Vec<FieldSpec> {
     let mut v = vec![FieldSpec::new(None, None, "metadata/annotations", true)];
-    for k in ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"] {
-        v.push(FieldSpec::new(None, Some(k), "spec/template/metadata/annotations", true));
+    for k in [
+        "Deployment",
+        "ReplicaSet",
+        "DaemonSet",
+        "StatefulSet",
+        "Job",
+        "ReplicationController",
+    ] {
+        v.push(FieldSpec::new(
+            None,
+            Some(k),
+            "spec/template/metadata/annotations",
+            true,
+        ));
     }
-    v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/metadata/annotations", true));
-    v.push(FieldSpec::new(Some("batch"), Some("CronJob"), "spec/jobTemplate/spec/template/metadata/annotations", true));
+    v.push(FieldSpec::new(
+        Some("batch"),
+        Some("CronJob"),
+        "spec/jobTemplate/metadata/annotations",
+        true,
+    ));
+    v.push(FieldSpec::new(
+        Some("batch"),
+        Some("CronJob"),
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    ));
     v
 }
 
 /// `replicas`: where a replica count is written.
 pub fn replicas() -> Vec<FieldSpec> {
-    ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"]
-        .iter()
-        .map(|k| FieldSpec::new(None, Some(k), "spec/replicas", true))
-        .collect()
+    [
+        "Deployment",
+        "ReplicationController",
+        "ReplicaSet",
+        "StatefulSet",
+    ]
+    .iter()
+    .map(|k| FieldSpec::new(None, Some(k), "spec/replicas", true))
+    .collect()
 }
 
 /// Kinds whose names `namePrefix`/`nameSuffix` leave alone.
@@ -206,7 +310,12 @@ pub fn name_references() -> Vec<NameRef> {
         }
         v
     };
-    let one = |kind: &str, path: &str| (FieldSpec::new(None, Some(kind), path, false), RefShape::Name);
+    let one = |kind: &str, path: &str| {
+        (
+            FieldSpec::new(None, Some(kind), path, false),
+            RefShape::Name,
+        )
+    };
     let mut cm = pods(&[
         "volumes/configMap/name",
         "containers/env/valueFrom/configMapKeyRef/name",
@@ -217,7 +326,11 @@ pub fn name_references() -> Vec<NameRef> {
     ]);
     cm.push(one("Role", "rules/resourceNames"));
     cm.push(one("ClusterRole", "rules/resourceNames"));
-    out.push(NameRef { kind: "ConfigMap".into(), group: String::new(), referrers: cm });
+    out.push(NameRef {
+        kind: "ConfigMap".into(),
+        group: String::new(),
+        referrers: cm,
+    });
     let mut secret = pods(&[
         "volumes/secret/secretName",
         "containers/env/valueFrom/secretKeyRef/name",
@@ -232,13 +345,31 @@ pub fn name_references() -> Vec<NameRef> {
     secret.push(one("ServiceAccount", "secrets/name"));
     secret.push(one("Role", "rules/resourceNames"));
     secret.push(one("ClusterRole", "rules/resourceNames"));
-    out.push(NameRef { kind: "Secret".into(), group: String::new(), referrers: secret });
+    out.push(NameRef {
+        kind: "Secret".into(),
+        group: String::new(),
+        referrers: secret,
+    });
     let mut sa = pods(&["serviceAccountName"]);
-    sa.push((FieldSpec::new(None, Some("RoleBinding"), "subjects", false), RefShape::Subjects));
-    sa.push((FieldSpec::new(None, Some("ClusterRoleBinding"), "subjects", false), RefShape::Subjects));
-    out.push(NameRef { kind: "ServiceAccount".into(), group: String::new(), referrers: sa });
+    sa.push((
+        FieldSpec::new(None, Some("RoleBinding"), "subjects", false),
+        RefShape::Subjects,
+    ));
+    sa.push((
+        FieldSpec::new(None, Some("ClusterRoleBinding"), "subjects", false),
+        RefShape::Subjects,
+    ));
+    out.push(NameRef {
+        kind: "ServiceAccount".into(),
+        group: String::new(),
+        referrers: sa,
+    });
     let pvc = pods(&["volumes/persistentVolumeClaim/claimName"]);
-    out.push(NameRef { kind: "PersistentVolumeClaim".into(), group: String::new(), referrers: pvc });
+    out.push(NameRef {
+        kind: "PersistentVolumeClaim".into(),
+        group: String::new(),
+        referrers: pvc,
+    });
     out.push(NameRef {
         kind: "PersistentVolume".into(),
         group: String::new(),
@@ -246,7 +377,11 @@ pub fn name_references() -> Vec<NameRef> {
     });
     let mut pc = pods(&["priorityClassName"]);
     pc.truncate(pc.len());
-    out.push(NameRef { kind: "PriorityClass".into(), group: "scheduling.k8s.io".into(), referrers: pc });
+    out.push(NameRef {
+        kind: "PriorityClass".into(),
+        group: "scheduling.k8s.io".into(),
+        referrers: pc,
+    });
     out.push(NameRef {
         kind: "Service".into(),
         group: String::new(),
@@ -257,9 +392,33 @@ pub fn name_references() -> Vec<NameRef> {
             one("Ingress", "spec/rules/http/paths/backend/service/name"),
             one("Ingress", "spec/defaultBackend/service/name"),
             one("APIService", "spec/service/name"),
-            (FieldSpec::new(None, Some("ValidatingWebhookConfiguration"), "webhooks/clientConfig/service", false), RefShape::Object),
-            (FieldSpec::new(None, Some("MutatingWebhookConfiguration"), "webhooks/clientConfig/service", false), RefShape::Object),
-            (FieldSpec::new(None, Some("CustomResourceDefinition"), "spec/conversion/webhook/clientConfig/service", false), RefShape::Object),
+            (
+                FieldSpec::new(
+                    None,
+                    Some("ValidatingWebhookConfiguration"),
+                    "webhooks/clientConfig/service",
+                    false,
+                ),
+                RefShape::Object,
+            ),
+            (
+                FieldSpec::new(
+                    None,
+                    Some("MutatingWebhookConfiguration"),
+                    "webhooks/clientConfig/service",
+                    false,
+                ),
+                RefShape::Object,
+            ),
+            (
+                FieldSpec::new(
+                    None,
+                    Some("CustomResourceDefinition"),
+                    "spec/conversion/webhook/clientConfig/service",
+                    false,
+                ),
+                RefShape::Object,
+            ),
         ],
     });
     out.push(NameRef {
@@ -270,9 +429,17 @@ pub fn name_references() -> Vec<NameRef> {
     out.push(NameRef {
         kind: "ClusterRole".into(),
         group: "rbac.authorization.k8s.io".into(),
-        referrers: vec![one("RoleBinding", "roleRef/name"), one("ClusterRoleBinding", "roleRef/name")],
+        referrers: vec![
+            one("RoleBinding", "roleRef/name"),
+            one("ClusterRoleBinding", "roleRef/name"),
+        ],
     });
-    for k in ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"] {
+    for k in [
+        "Deployment",
+        "ReplicationController",
+        "ReplicaSet",
+        "StatefulSet",
+    ] {
         out.push(NameRef {
             kind: k.into(),
             group: String::new(),
@@ -285,7 +452,10 @@ pub fn name_references() -> Vec<NameRef> {
         referrers: vec![
             one("PersistentVolume", "spec/storageClassName"),
             one("PersistentVolumeClaim", "spec/storageClassName"),
-            one("StatefulSet", "spec/volumeClaimTemplates/spec/storageClassName"),
+            one(
+                "StatefulSet",
+                "spec/volumeClaimTemplates/spec/storageClassName",
+            ),
         ],
     });
     out.push(NameRef {

@@ -32,13 +32,17 @@ pub fn apply(target: &mut KNode, ops: &KNode) -> Result<(), String> {
                 let v = if kind == "move" {
                     remove(target, &from)?
                 } else {
-                    get_mut(target, &from).ok_or_else(|| missing(&from))?.clone()
+                    get_mut(target, &from)
+                        .ok_or_else(|| missing(&from))?
+                        .clone()
                 };
                 add(target, &path, v)?;
             }
             "test" => {
                 let want = value(op)?.to_json();
-                let got = get_mut(target, &path).ok_or_else(|| missing(&path))?.to_json();
+                let got = get_mut(target, &path)
+                    .ok_or_else(|| missing(&path))?
+                    .to_json();
                 if want != got {
                     return Err(format!("test failed at /{}", path.join("/")));
                 }
@@ -50,7 +54,8 @@ pub fn apply(target: &mut KNode, ops: &KNode) -> Result<(), String> {
 }
 
 fn value(op: &KNode) -> Result<&KNode, String> {
-    op.get("value").ok_or_else(|| "operation without a value".to_string())
+    op.get("value")
+        .ok_or_else(|| "operation without a value".to_string())
 }
 
 fn missing(path: &[String]) -> String {
@@ -117,7 +122,10 @@ fn add(target: &mut KNode, path: &[String], v: KNode) -> Result<(), String> {
             items.insert(i, v);
             Ok(())
         }
-        _ => Err(format!("cannot add under a scalar at /{}", parent.join("/"))),
+        _ => Err(format!(
+            "cannot add under a scalar at /{}",
+            parent.join("/")
+        )),
     }
 }
 

@@ -143,6 +143,8 @@ fn merge_map(target: &mut KNode, patch: &KNode, builtin: bool) {
             (Val::Seq(_), Some(i)) if matches!(tes[i].node.val, Val::Seq(_)) => {
                 merge_list(&mut tes[i].node, &pe.node, &pe.key, builtin);
             }
+            // An equal value keeps its origin: the patch only repeats it.
+            (_, Some(i)) if tes[i].node.to_json() == pe.node.to_json() => {}
             (_, Some(i)) => tes[i].node = clean(&pe.node),
             (_, None) => tes.push(KEntry {
                 key: pe.key.clone(),
@@ -153,14 +155,24 @@ fn merge_map(target: &mut KNode, patch: &KNode, builtin: bool) {
     }
 }
 
-fn merge_key(field: &str, target: &[KNode], patch: &[KNode], builtin: bool) -> Option<&'static str> {
+fn merge_key(
+    field: &str,
+    target: &[KNode],
+    patch: &[KNode],
+    builtin: bool,
+) -> Option<&'static str> {
     let all_maps = target.iter().chain(patch).all(KNode::is_map);
     if !all_maps {
         return None;
     }
     if builtin {
         if field == "ports" {
-            let has = |k: &str| patch.iter().chain(target).all(|i| i.get(k).is_some() || directive(i).is_some());
+            let has = |k: &str| {
+                patch
+                    .iter()
+                    .chain(target)
+                    .all(|i| i.get(k).is_some() || directive(i).is_some())
+            };
             return if has("containerPort") {
                 Some("containerPort")
             } else if has("port") {
@@ -169,19 +181,23 @@ fn merge_key(field: &str, target: &[KNode], patch: &[KNode], builtin: bool) -> O
                 None
             };
         }
-        return MERGE_KEYS.iter().find(|(f, _)| *f == field).map(|(_, k)| *k);
-    }
-    ASSOCIATIVE_KEYS.iter().copied().find(|k| {
-        target
+        return MERGE_KEYS
             .iter()
-            .chain(patch)
-            .all(|i| i.get(k).is_some())
-    })
+            .find(|(f, _)| *f == field)
+            .map(|(_, k)| *k);
+    }
+    ASSOCIATIVE_KEYS
+        .iter()
+        .copied()
+        .find(|k| target.iter().chain(patch).all(|i| i.get(k).is_some()))
 }
 
 fn merge_list(target: &mut KNode, patch: &KNode, field: &str, builtin: bool) {
     let patch_items = patch.items();
-    if patch_items.iter().any(|i| directive(i) == Some("replace") && i.entries().len() == 1) {
+    if patch_items
+        .iter()
+        .any(|i| directive(i) == Some("replace") && i.entries().len() == 1)
+    {
         *target = clean(patch);
         return;
     }
@@ -245,10 +261,16 @@ mod tests {
 
     #[test]
     fn containers_merge_by_name_and_args_replace() {
-        let mut t = yaml("spec:\n  containers:\n  - name: a\n    image: x\n    args: [1, 2]\n  - name: b\n    image: y\n");
-        let p = yaml("spec:\n  containers:\n  - name: a\n    args: [3]\n    securityContext:\n      privileged: true\n");
+        let mut t = yaml(
+            "spec:\n  containers:\n  - name: a\n    image: x\n    args: [1, 2]\n  - name: b\n    image: y\n",
+        );
+        let p = yaml(
+            "spec:\n  containers:\n  - name: a\n    args: [3]\n    securityContext:\n      privileged: true\n",
+        );
         apply(&mut t, &p, "apps");
-        let want = yaml("spec:\n  containers:\n  - name: a\n    image: x\n    args: [3]\n    securityContext:\n      privileged: true\n  - name: b\n    image: y\n");
+        let want = yaml(
+            "spec:\n  containers:\n  - name: a\n    image: x\n    args: [3]\n    securityContext:\n      privileged: true\n  - name: b\n    image: y\n",
+        );
         assert_eq!(t.to_json(), want.to_json());
     }
 
@@ -258,6 +280,9 @@ mod tests {
         let p = yaml("a: null\nl:\n- name: x\n  $patch: delete\n");
         apply(&mut t, &p, "custom.io");
         assert_eq!(t.to_json(), yaml("b: 2\nl:\n- name: y\n").to_json());
-        assert_eq!(apply(&mut t, &yaml("$patch: delete\n"), ""), Outcome::Delete);
+        assert_eq!(
+            apply(&mut t, &yaml("$patch: delete\n"), ""),
+            Outcome::Delete
+        );
     }
 }

@@ -123,3 +123,88 @@ pub fn includes(dir: &Path, disk: &dyn Disk) -> Vec<PathBuf> {
 pub fn error(dir: &Path, disk: &dyn Disk, message: &str) -> Diagnostic {
     Diagnostic::error(disk.display(dir), 0, 0, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::MemoryDisk;
+
+    fn disk() -> MemoryDisk {
+        MemoryDisk::new()
+            .with(
+                "r/base/kustomization.yaml",
+                "resources:\n- pod.yaml\n",
+            )
+            .with(
+                "r/base/pod.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n    securityContext:\n      runAsNonRoot: true\n",
+            )
+            .with(
+                "r/prod/kustomization.yaml",
+                "resources:\n- ../base\nimages:\n- name: nginx\n  newTag: \"2\"\npatches:\n- path: p.yaml\n",
+            )
+            .with(
+                "r/prod/p.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    securityContext:\n      privileged: true\n",
+            )
+    }
+
+    /// The origin of the rendered line holding `needle`.
+    fn origin_of(r: &Rendered, needle: &str) -> Option<(String, u32)> {
+        let i = r.text.lines().position(|l| l.trim() == needle)?;
+        r.origins[i].as_ref().map(|o| (o.file.clone(), o.line))
+    }
+
+    #[test]
+    fn every_line_points_at_the_file_that_set_it() {
+        let r = build(Path::new("r/prod"), &disk(), &KustomizeOptions::default());
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        assert_eq!(
+            origin_of(&r, "privileged: true"),
+            Some(("r/prod/p.yaml".into(), 9))
+        );
+        assert_eq!(
+            origin_of(&r, "runAsNonRoot: true"),
+            Some(("r/base/pod.yaml".into(), 10))
+        );
+        assert_eq!(
+            origin_of(&r, "image: nginx:2"),
+            Some(("r/prod/kustomization.yaml".into(), 4))
+        );
+        assert_eq!(
+            origin_of(&r, "kind: Pod"),
+            Some(("r/base/pod.yaml".into(), 2))
+        );
+        assert_eq!(r.origins.len(), r.text.lines().count());
+        let consumed: Vec<&str> = r.consumed.iter().filter_map(|p| p.to_str()).collect();
+        assert_eq!(
+            consumed,
+            vec![
+                "r/base/kustomization.yaml",
+                "r/base/pod.yaml",
+                "r/prod/kustomization.yaml",
+                "r/prod/p.yaml"
+            ]
+        );
+        assert!(r.sources.contains_key("r/prod/p.yaml"));
+    }
+
+    #[test]
+    fn openapi_is_ignored_with_a_notice_and_unknown_plugins_are_errors() {
+        let disk = MemoryDisk::new()
+            .with(
+                "k/kustomization.yaml",
+                "openapi:\n  path: schema.json\ntransformers:\n- t.yaml\n",
+            )
+            .with("k/t.yaml", "kind: X\n");
+        let r = build(Path::new("k"), &disk, &KustomizeOptions::default());
+        let messages: Vec<String> = r.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "k/kustomization.yaml:3:0: error: kustomize: transformers: not supported by rampart's built-in kustomize; the build goes on without it",
+                "k/kustomization.yaml:1:0: notice: kustomize: openapi: ignored: rampart merges with the built-in Kubernetes merge keys",
+            ]
+        );
+    }
+}

@@ -34,11 +34,18 @@ pub fn fix(ra: &mut [Resource], refs: &[NameRef]) {
         return;
     }
     for r in ra.iter_mut() {
-        let (group, kind, ns) = (r.group().to_string(), r.kind().to_string(), r.namespace().to_string());
+        let (group, kind, ns) = (
+            r.group().to_string(),
+            r.kind().to_string(),
+            r.namespace().to_string(),
+        );
         for nr in refs {
             let candidates: Vec<&Referral> = referrals
                 .iter()
-                .filter(|c| c.kind == nr.kind && (nr.group.is_empty() || c.group == nr.group || c.group.is_empty()))
+                .filter(|c| {
+                    c.kind == nr.kind
+                        && (nr.group.is_empty() || c.group == nr.group || c.group.is_empty())
+                })
                 .collect();
             if candidates.is_empty() {
                 continue;
@@ -48,11 +55,17 @@ pub fn fix(ra: &mut [Resource], refs: &[NameRef]) {
                     continue;
                 }
                 let path: Vec<&str> = spec.path.split('/').collect();
-                visit(&mut r.obj, &path, false, Loc::default(), &mut |parent, key| {
-                    if let Some(node) = parent.get_mut(key) {
-                        rewrite(node, *shape, &nr.kind, &candidates, &ns);
-                    }
-                });
+                visit(
+                    &mut r.obj,
+                    &path,
+                    false,
+                    Loc::default(),
+                    &mut |parent, key| {
+                        if let Some(node) = parent.get_mut(key) {
+                            rewrite(node, *shape, &nr.kind, &candidates, &ns);
+                        }
+                    },
+                );
             }
         }
     }
@@ -67,7 +80,12 @@ fn same_ns(a: &str, b: &str) -> bool {
 /// The renamed object a reference `old` means: by an explicit namespace
 /// when the reference has one; else, from a namespaced referrer, only an
 /// object of the referrer's namespace (or a cluster-scoped one).
-fn pick<'a>(candidates: &[&'a Referral], old: &str, ns: Option<&str>, referrer_ns: &str) -> Option<&'a Referral> {
+fn pick<'a>(
+    candidates: &[&'a Referral],
+    old: &str,
+    ns: Option<&str>,
+    referrer_ns: &str,
+) -> Option<&'a Referral> {
     let matching: Vec<&Referral> = candidates
         .iter()
         .copied()
@@ -96,11 +114,18 @@ fn set_str(node: &mut KNode, s: &str) {
     node.val = Val::Str(s.to_string());
 }
 
-fn rewrite(node: &mut KNode, shape: RefShape, kind: &str, candidates: &[&Referral], referrer_ns: &str) {
+fn rewrite(
+    node: &mut KNode,
+    shape: RefShape,
+    kind: &str,
+    candidates: &[&Referral],
+    referrer_ns: &str,
+) {
     match shape {
         RefShape::Name => match &mut node.val {
             Val::Str(old) => {
-                if let Some(c) = pick(candidates, old, None, referrer_ns).filter(|c| c.name != *old) {
+                if let Some(c) = pick(candidates, old, None, referrer_ns).filter(|c| c.name != *old)
+                {
                     let new = c.name.clone();
                     set_str(node, &new);
                 }
@@ -116,7 +141,10 @@ fn rewrite(node: &mut KNode, shape: RefShape, kind: &str, candidates: &[&Referra
             let Some(old) = node.get("name").and_then(KNode::as_str).map(str::to_string) else {
                 return;
             };
-            let ns = node.get("namespace").and_then(KNode::as_str).map(str::to_string);
+            let ns = node
+                .get("namespace")
+                .and_then(KNode::as_str)
+                .map(str::to_string);
             if let Some(c) = pick(candidates, &old, ns.as_deref(), referrer_ns) {
                 let at = node.get("name").map(|n| n.at).unwrap_or_default();
                 node.set("name", KNode::str(c.name.clone(), at), at);
@@ -137,7 +165,10 @@ fn rewrite(node: &mut KNode, shape: RefShape, kind: &str, candidates: &[&Referra
                 let Some(old) = item.get("name").and_then(KNode::as_str).map(str::to_string) else {
                     continue;
                 };
-                let ns = item.get("namespace").and_then(KNode::as_str).map(str::to_string);
+                let ns = item
+                    .get("namespace")
+                    .and_then(KNode::as_str)
+                    .map(str::to_string);
                 if let Some(c) = pick(candidates, &old, ns.as_deref(), referrer_ns) {
                     let at = item.get("name").map(|n| n.at).unwrap_or_default();
                     item.set("name", KNode::str(c.name.clone(), at), at);

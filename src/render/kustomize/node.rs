@@ -79,7 +79,9 @@ impl KNode {
             Value::Number(n) => Val::Num(*n),
             Value::String(s) => Val::Str(s.clone()),
             Value::Expr(e) => Val::Str(e.source.clone()),
-            Value::Array(items) => Val::Seq(items.iter().map(|n| KNode::from_tree(n, file)).collect()),
+            Value::Array(items) => {
+                Val::Seq(items.iter().map(|n| KNode::from_tree(n, file)).collect())
+            }
             Value::Object(o) => Val::Map(
                 o.entries
                     .iter()

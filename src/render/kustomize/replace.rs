@@ -74,7 +74,13 @@ fn lookup<'a>(node: &'a KNode, path: &[Step]) -> Option<&'a KNode> {
 
 /// Calls `f` on every node at a field path; with `create`, missing mapping
 /// keys are made.
-fn visit_path(node: &mut KNode, path: &[Step], create: bool, at: Loc, f: &mut dyn FnMut(&mut KNode)) {
+fn visit_path(
+    node: &mut KNode,
+    path: &[Step],
+    create: bool,
+    at: Loc,
+    f: &mut dyn FnMut(&mut KNode),
+) {
     let Some((first, rest)) = path.split_first() else {
         f(node);
         return;
@@ -91,7 +97,11 @@ fn visit_path(node: &mut KNode, path: &[Step], create: bool, at: Loc, f: &mut dy
                 if !create || !(node.is_map() || matches!(node.val, Val::Null)) {
                     return;
                 }
-                let child = if rest.is_empty() { KNode::new(Val::Null, at) } else { KNode::map(at) };
+                let child = if rest.is_empty() {
+                    KNode::new(Val::Null, at)
+                } else {
+                    KNode::map(at)
+                };
                 node.set(k, child, at);
             }
             if let Some(child) = node.get_mut(k) {
@@ -108,8 +118,12 @@ fn visit_path(node: &mut KNode, path: &[Step], create: bool, at: Loc, f: &mut dy
             }
         }
         Step::Any => match &mut node.val {
-            Val::Seq(items) => items.iter_mut().for_each(|i| visit_path(i, rest, create, at, f)),
-            Val::Map(es) => es.iter_mut().for_each(|e: &mut KEntry| visit_path(&mut e.node, rest, create, at, f)),
+            Val::Seq(items) => items
+                .iter_mut()
+                .for_each(|i| visit_path(i, rest, create, at, f)),
+            Val::Map(es) => es
+                .iter_mut()
+                .for_each(|e: &mut KEntry| visit_path(&mut e.node, rest, create, at, f)),
             _ => {}
         },
     }
@@ -122,7 +136,7 @@ fn selects(sel: &KNode, r: &Resource) -> bool {
         && get("group").is_none_or(|g| g == r.group())
         && get("version").is_none_or(|v| v == r.version())
         && get("name").is_none_or(|n| r.had_name(&n))
-        && get("namespace").is_none_or(|n| r.namespaces.iter().any(|h| *h == n))
+        && get("namespace").is_none_or(|n| r.namespaces.contains(&n))
 }
 
 /// Runs the replacements in `list` on `ra`; problems are returned as messages.
@@ -141,31 +155,56 @@ pub fn replacements(ra: &mut [Resource], list: &[KNode]) -> Vec<String> {
                 continue;
             }
             _ => {
-                errors.push(format!("source {} matches {} objects", describe(source), found.len()));
+                errors.push(format!(
+                    "source {} matches {} objects",
+                    describe(source),
+                    found.len()
+                ));
                 continue;
             }
         };
-        let field = source.get("fieldPath").and_then(KNode::as_str).unwrap_or("metadata.name");
+        let field = source
+            .get("fieldPath")
+            .and_then(KNode::as_str)
+            .unwrap_or("metadata.name");
         let Some(value) = lookup(&src.obj, &steps(field)).cloned() else {
             errors.push(format!("source {}: no field {field}", describe(source)));
             continue;
         };
         let value = match source.get("options") {
             Some(o) if o.get("delimiter").is_some() => {
-                let delim = o.get("delimiter").and_then(KNode::scalar_text).unwrap_or_default();
-                let index = o.get("index").and_then(KNode::scalar_text).and_then(|i| i.parse::<usize>().ok()).unwrap_or(0);
+                let delim = o
+                    .get("delimiter")
+                    .and_then(KNode::scalar_text)
+                    .unwrap_or_default();
+                let index = o
+                    .get("index")
+                    .and_then(KNode::scalar_text)
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .unwrap_or(0);
                 let text = value.scalar_text().unwrap_or_default();
-                let part = text.split(delim.as_str()).nth(index).unwrap_or("").to_string();
+                let part = text
+                    .split(delim.as_str())
+                    .nth(index)
+                    .unwrap_or("")
+                    .to_string();
                 KNode::str(part, value.at)
             }
             _ => value,
         };
         for target in rep.get("targets").map(KNode::items).unwrap_or_default() {
-            let Some(select) = target.get("select") else { continue };
+            let Some(select) = target.get("select") else {
+                continue;
+            };
             let rejects = target.get("reject").map(KNode::items).unwrap_or_default();
             let opts = target.get("options");
-            let create = matches!(opts.and_then(|o| o.get("create")).map(|c| &c.val), Some(Val::Bool(true)));
-            let delim = opts.and_then(|o| o.get("delimiter")).and_then(KNode::scalar_text);
+            let create = matches!(
+                opts.and_then(|o| o.get("create")).map(|c| &c.val),
+                Some(Val::Bool(true))
+            );
+            let delim = opts
+                .and_then(|o| o.get("delimiter"))
+                .and_then(KNode::scalar_text);
             let index = opts
                 .and_then(|o| o.get("index"))
                 .and_then(KNode::scalar_text)
@@ -175,13 +214,22 @@ pub fn replacements(ra: &mut [Resource], list: &[KNode]) -> Vec<String> {
                 if !selects(select, r) || rejects.iter().any(|rej| selects(rej, r)) {
                     continue;
                 }
-                for fp in target.get("fieldPaths").map(KNode::items).unwrap_or_default() {
+                for fp in target
+                    .get("fieldPaths")
+                    .map(KNode::items)
+                    .unwrap_or_default()
+                {
                     let Some(fp) = fp.as_str() else { continue };
-                    visit_path(&mut r.obj, &steps(fp), create, value.at, &mut |slot| {
-                        match &delim {
+                    visit_path(
+                        &mut r.obj,
+                        &steps(fp),
+                        create,
+                        value.at,
+                        &mut |slot| match &delim {
                             Some(d) => {
                                 let old = slot.scalar_text().unwrap_or_default();
-                                let mut parts: Vec<String> = old.split(d.as_str()).map(str::to_string).collect();
+                                let mut parts: Vec<String> =
+                                    old.split(d.as_str()).map(str::to_string).collect();
                                 let new = value.scalar_text().unwrap_or_default();
                                 if index < parts.len() {
                                     parts[index] = new;
@@ -191,8 +239,8 @@ pub fn replacements(ra: &mut [Resource], list: &[KNode]) -> Vec<String> {
                                 *slot = KNode::str(parts.join(d), value.at);
                             }
                             None => *slot = value.clone(),
-                        }
-                    });
+                        },
+                    );
                 }
                 r.sync_identity();
             }
@@ -203,7 +251,9 @@ pub fn replacements(ra: &mut [Resource], list: &[KNode]) -> Vec<String> {
 
 fn describe(sel: &KNode) -> String {
     let get = |k: &str| sel.get(k).and_then(KNode::scalar_text).unwrap_or_default();
-    format!("{} {}", get("kind"), get("name")).trim().to_string()
+    format!("{} {}", get("kind"), get("name"))
+        .trim()
+        .to_string()
 }
 
 /// A `vars` entry: a name and where its value is read.
@@ -264,13 +314,21 @@ pub fn resolve_vars(ra: &mut [Resource], vars: &[Var]) -> Vec<String> {
         let path: Vec<Step> = steps(&path)
             .into_iter()
             .map(|s| match s {
-                Step::Key(k) if k.starts_with('[') => Step::Key(k.trim_matches(['[', ']']).to_string()),
+                Step::Key(k) if k.starts_with('[') => {
+                    Step::Key(k.trim_matches(['[', ']']).to_string())
+                }
                 s => s,
             })
             .collect();
         match lookup(&r.obj, &path) {
-            Some(n) => values.push((v.name.clone(), KNode::str(n.scalar_text().unwrap_or_default(), n.at))),
-            None => errors.push(format!("var {}: {kind} {name} has no field {}", v.name, v.fieldpath)),
+            Some(n) => values.push((
+                v.name.clone(),
+                KNode::str(n.scalar_text().unwrap_or_default(), n.at),
+            )),
+            None => errors.push(format!(
+                "var {}: {kind} {name} has no field {}",
+                v.name, v.fieldpath
+            )),
         }
     }
     if values.is_empty() {
@@ -325,7 +383,11 @@ mod tests {
         );
         assert_eq!(
             steps("metadata.annotations.[a.b/c]"),
-            vec![Step::Key("metadata".into()), Step::Key("annotations".into()), Step::Key("a.b/c".into())]
+            vec![
+                Step::Key("metadata".into()),
+                Step::Key("annotations".into()),
+                Step::Key("a.b/c".into())
+            ]
         );
     }
 }

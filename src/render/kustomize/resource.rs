@@ -46,7 +46,10 @@ impl Resource {
 
     /// `apiVersion`.
     pub fn api_version(&self) -> &str {
-        self.obj.get("apiVersion").and_then(KNode::as_str).unwrap_or("")
+        self.obj
+            .get("apiVersion")
+            .and_then(KNode::as_str)
+            .unwrap_or("")
     }
 
     /// The API group (`""` for core).

@@ -17,7 +17,11 @@ use super::{jsonpatch, merge, replace};
 pub fn generators(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
     let global = k.field("generatorOptions").cloned();
     for (field, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
-        for g in k.field(field).map(|n| n.items().to_vec()).unwrap_or_default() {
+        for g in k
+            .field(field)
+            .map(|n| n.items().to_vec())
+            .unwrap_or_default()
+        {
             generator(b, k, ra, field, secret, &g, global.as_ref());
         }
     }
@@ -28,7 +32,10 @@ fn str_field<'a>(n: &'a KNode, key: &str) -> Option<&'a str> {
 }
 
 fn truthy(n: Option<&KNode>, key: &str) -> bool {
-    matches!(n.and_then(|n| n.get(key)).map(|v| &v.val), Some(Val::Bool(true)))
+    matches!(
+        n.and_then(|n| n.get(key)).map(|v| &v.val),
+        Some(Val::Bool(true))
+    )
 }
 
 fn generator(
@@ -45,7 +52,10 @@ fn generator(
         return;
     };
     let mut items: Vec<Item> = Vec::new();
-    let mut envs: Vec<KNode> = g.get("envs").map(|n| n.items().to_vec()).unwrap_or_default();
+    let mut envs: Vec<KNode> = g
+        .get("envs")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default();
     if let Some(e) = g.get("env").filter(|e| e.as_str().is_some()) {
         envs.push(e.clone());
     }
@@ -58,29 +68,52 @@ fn generator(
                 for key in from_env {
                     b.notice(k, field, format!("{s}: {key} has no value (kustomize would read the environment); left empty"));
                 }
-                items.extend(pairs.into_iter().map(|(key, v)| Item { key, value: v.into_bytes(), at: e.at }));
+                items.extend(pairs.into_iter().map(|(key, v)| Item {
+                    key,
+                    value: v.into_bytes(),
+                    at: e.at,
+                }));
             }
             Err(err) => b.error(k, field, e.at, format!("envs: {s}: {err}")),
         }
     }
-    for l in g.get("literals").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for l in g
+        .get("literals")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         match l.scalar_text().as_deref().and_then(generate::literal) {
-            Some((key, v)) => items.push(Item { key, value: v.into_bytes(), at: l.at }),
+            Some((key, v)) => items.push(Item {
+                key,
+                value: v.into_bytes(),
+                at: l.at,
+            }),
             None => b.error(k, field, l.at, "a literal must be key=value"),
         }
     }
-    for f in g.get("files").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for f in g
+        .get("files")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         let Some(s) = f.as_str() else { continue };
         let (key, rel) = match s.split_once('=') {
             Some((key, rel)) => (key.to_string(), rel),
             None => (
-                Path::new(s).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                Path::new(s)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 s,
             ),
         };
         let p = normalize(&k.dir.join(rel));
         match b.read_bytes(&p) {
-            Ok(bytes) => items.push(Item { key, value: bytes, at: f.at }),
+            Ok(bytes) => items.push(Item {
+                key,
+                value: bytes,
+                at: f.at,
+            }),
             Err(err) => b.error(k, field, f.at, format!("files: {s}: {err}")),
         }
     }
@@ -95,7 +128,11 @@ fn generator(
                 let v = KNode::str(e.node.scalar_text().unwrap_or_default(), e.node.at);
                 match out.iter_mut().find(|o| o.key == e.key) {
                     Some(o) => o.node = v,
-                    None => out.push(KEntry { key: e.key.clone(), at: e.at, node: v }),
+                    None => out.push(KEntry {
+                        key: e.key.clone(),
+                        at: e.at,
+                        node: v,
+                    }),
                 }
             }
         }
@@ -109,10 +146,18 @@ fn generator(
     let namespace = str_field(g, "namespace");
     if behavior == "merge" || behavior == "replace" {
         let found = ra.iter_mut().find(|r| {
-            r.kind() == kind && r.had_name(name) && namespace.is_none_or(|ns| r.namespace() == ns || r.namespaces.iter().any(|n| n == ns))
+            r.kind() == kind
+                && r.had_name(name)
+                && namespace
+                    .is_none_or(|ns| r.namespace() == ns || r.namespaces.iter().any(|n| n == ns))
         });
         let Some(r) = found else {
-            b.error(k, field, at, format!("behavior {behavior}: no {kind} {name} to {behavior}"));
+            b.error(
+                k,
+                field,
+                at,
+                format!("behavior {behavior}: no {kind} {name} to {behavior}"),
+            );
             return;
         };
         if behavior == "replace" {
@@ -164,7 +209,11 @@ fn generator(
 
 /// Runs the built-in transformers of `k` on `ra`.
 pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
-    for p in k.field("patchesStrategicMerge").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for p in k
+        .field("patchesStrategicMerge")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         // An entry is a file path or an inline patch.
         let Some(s) = p.as_str() else { continue };
         let docs = if s.contains('\n') || s.trim_start().starts_with('{') {
@@ -179,10 +228,18 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
             smp_by_id(b, k, "patchesStrategicMerge", ra, &doc, p.at);
         }
     }
-    for p in k.field("patches").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for p in k
+        .field("patches")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         patch_entry(b, k, ra, &p);
     }
-    if let Some(ns) = k.field("namespace").and_then(KNode::as_str).map(str::to_string) {
+    if let Some(ns) = k
+        .field("namespace")
+        .and_then(KNode::as_str)
+        .map(str::to_string)
+    {
         let at = k.field("namespace").map(|n| n.at).unwrap_or_default();
         namespace(ra, &ns, at);
         let specs: Vec<FieldSpec> = b
@@ -203,14 +260,24 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
             }
         }
     }
-    let prefix = k.field("namePrefix").and_then(KNode::scalar_text).unwrap_or_default();
-    let suffix = k.field("nameSuffix").and_then(KNode::scalar_text).unwrap_or_default();
+    let prefix = k
+        .field("namePrefix")
+        .and_then(KNode::scalar_text)
+        .unwrap_or_default();
+    let suffix = k
+        .field("nameSuffix")
+        .and_then(KNode::scalar_text)
+        .unwrap_or_default();
     if !prefix.is_empty() || !suffix.is_empty() {
         for r in ra.iter_mut() {
             if fieldspec::prefix_skipped(r.group(), r.kind()) {
                 continue;
             }
-            let at = r.obj.at_path(&["metadata", "name"]).map(|n| n.at).unwrap_or(r.at);
+            let at = r
+                .obj
+                .at_path(&["metadata", "name"])
+                .map(|n| n.at)
+                .unwrap_or(r.at);
             let name = format!("{prefix}{}{suffix}", r.name());
             r.rename(name, at);
         }
@@ -229,8 +296,14 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
         specs.extend(extra_labels.iter().cloned());
         add_pairs(ra, labels, &specs);
     }
-    for l in k.field("labels").map(|n| n.items().to_vec()).unwrap_or_default() {
-        let Some(pairs) = l.get("pairs") else { continue };
+    for l in k
+        .field("labels")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
+        let Some(pairs) = l.get("pairs") else {
+            continue;
+        };
         let specs = if truthy(Some(&l), "includeSelectors") {
             let mut specs = fieldspec::common_labels();
             specs.extend(extra_labels.iter().cloned());
@@ -241,7 +314,11 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
             fieldspec::metadata_labels()
         };
         let mut specs = specs;
-        specs.extend(l.get("fields").map(fieldspec::parse_specs).unwrap_or_default());
+        specs.extend(
+            l.get("fields")
+                .map(fieldspec::parse_specs)
+                .unwrap_or_default(),
+        );
         add_pairs(ra, pairs, &specs);
     }
     if let Some(ann) = k.field("commonAnnotations") {
@@ -249,19 +326,35 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
         specs.extend(extra_annotations);
         add_pairs(ra, ann, &specs);
     }
-    for p in k.field("patchesJson6902").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for p in k
+        .field("patchesJson6902")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         patch_entry(b, k, ra, &p);
     }
-    for rep in k.field("replicas").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for rep in k
+        .field("replicas")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         replicas(b, k, ra, &rep);
     }
-    for img in k.field("images").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for img in k
+        .field("images")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         for r in ra.iter_mut() {
             images(&mut r.obj, &img);
         }
     }
     let mut reps = Vec::new();
-    for rep in k.field("replacements").map(|n| n.items().to_vec()).unwrap_or_default() {
+    for rep in k
+        .field("replacements")
+        .map(|n| n.items().to_vec())
+        .unwrap_or_default()
+    {
         match rep.get("path").and_then(KNode::as_str) {
             Some(rel) => {
                 for doc in patch_file(b, k, "replacements", &rep, rel).unwrap_or_default() {
@@ -303,7 +396,11 @@ fn shift(node: &mut KNode, offset: u32) {
 fn inline_docs(b: &mut Builder, k: &Kust, node: &KNode, text: &str) -> Vec<KNode> {
     let docs = b.parse_docs(text, k.file, &k.display);
     // A block scalar's text starts on the line after its key.
-    let offset = if text.contains('\n') { node.at.line } else { node.at.line.saturating_sub(1) };
+    let offset = if text.contains('\n') {
+        node.at.line
+    } else {
+        node.at.line.saturating_sub(1)
+    };
     docs.into_iter()
         .filter(|d| !matches!(d.val, Val::Null))
         .map(|mut d| {
@@ -316,7 +413,13 @@ fn inline_docs(b: &mut Builder, k: &Kust, node: &KNode, text: &str) -> Vec<KNode
         .collect()
 }
 
-fn patch_file(b: &mut Builder, k: &Kust, field: &str, node: &KNode, rel: &str) -> Option<Vec<KNode>> {
+fn patch_file(
+    b: &mut Builder,
+    k: &Kust,
+    field: &str,
+    node: &KNode,
+    rel: &str,
+) -> Option<Vec<KNode>> {
     let p = normalize(&k.dir.join(rel));
     match b.read(&p) {
         Ok((file, text)) => {
@@ -336,20 +439,33 @@ fn patch_file(b: &mut Builder, k: &Kust, field: &str, node: &KNode, rel: &str) -
 }
 
 /// A strategic merge patch applied to the object with its kind and name.
-fn smp_by_id(b: &mut Builder, k: &Kust, field: &str, ra: &mut Vec<Resource>, patch: &KNode, at: Loc) {
+fn smp_by_id(
+    b: &mut Builder,
+    k: &Kust,
+    field: &str,
+    ra: &mut Vec<Resource>,
+    patch: &KNode,
+    at: Loc,
+) {
     let kind = patch.get("kind").and_then(KNode::as_str).unwrap_or("");
     let name = patch
         .at_path(&["metadata", "name"])
         .and_then(KNode::scalar_text)
         .unwrap_or_default();
-    let ns = patch.at_path(&["metadata", "namespace"]).and_then(KNode::as_str);
+    let ns = patch
+        .at_path(&["metadata", "namespace"])
+        .and_then(KNode::as_str);
     let idx: Vec<usize> = ra
         .iter()
         .enumerate()
         .filter(|(_, r)| {
             r.kind() == kind
                 && r.had_name(&name)
-                && ns.is_none_or(|ns| r.namespaces.iter().any(|n| n == ns || (n.is_empty() && ns == "default")))
+                && ns.is_none_or(|ns| {
+                    r.namespaces
+                        .iter()
+                        .any(|n| n == ns || (n.is_empty() && ns == "default"))
+                })
         })
         .map(|(i, _)| i)
         .collect();
@@ -358,7 +474,15 @@ fn smp_by_id(b: &mut Builder, k: &Kust, field: &str, ra: &mut Vec<Resource>, pat
         return;
     }
     if idx.len() > 1 && ns.is_none() {
-        b.error(k, field, at, format!("{kind} {name} matches {} objects; the patch must name a namespace", idx.len()));
+        b.error(
+            k,
+            field,
+            at,
+            format!(
+                "{kind} {name} matches {} objects; the patch must name a namespace",
+                idx.len()
+            ),
+        );
         return;
     }
     apply_smp(ra, &idx, patch);
@@ -395,7 +519,7 @@ fn apply_smp(ra: &mut Vec<Resource>, idx: &[usize], patch: &KNode) {
 /// One entry of `patches` (or `patchesJson6902`): a patch file or inline
 /// patch, with an optional target selector.
 fn patch_entry(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>, p: &KNode) {
-    let field = if p.get("patch").is_some() || p.get("path").is_some() { "patches" } else { "patches" };
+    let field = "patches";
     let docs = if let Some(text) = p.get("patch").and_then(KNode::as_str) {
         let node = p.get("patch").cloned().unwrap_or_else(|| p.clone());
         inline_docs(b, k, &node, text)
@@ -417,12 +541,21 @@ fn patch_entry(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>, p: &KNode) {
         };
         let idx = select(ra, target);
         if idx.is_empty() {
-            b.notice(k, field, format!("target at line {} matches no object", target.at.line));
+            b.notice(
+                k,
+                field,
+                format!("target at line {} matches no object", target.at.line),
+            );
             return;
         }
         for i in idx {
             if let Err(e) = jsonpatch::apply(&mut ra[i].obj, &docs[0]) {
-                b.error(k, field, p.at, format!("{} {}: {e}", ra[i].kind(), ra[i].name()));
+                b.error(
+                    k,
+                    field,
+                    p.at,
+                    format!("{} {}: {e}", ra[i].kind(), ra[i].name()),
+                );
             }
             ra[i].sync_identity();
         }
@@ -433,7 +566,11 @@ fn patch_entry(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>, p: &KNode) {
             Some(t) => {
                 let idx = select(ra, t);
                 if idx.is_empty() {
-                    b.notice(k, field, format!("target at line {} matches no object", t.at.line));
+                    b.notice(
+                        k,
+                        field,
+                        format!("target at line {} matches no object", t.at.line),
+                    );
                     continue;
                 }
                 apply_smp(ra, &idx, &doc);
@@ -453,23 +590,37 @@ fn full_match(pattern: &str, value: &str) -> bool {
 /// Indexes of the objects a `target` selector picks.
 fn select(ra: &[Resource], t: &KNode) -> Vec<usize> {
     let get = |key: &str| t.get(key).and_then(KNode::scalar_text);
-    let (group, version, kind, name, ns) = (get("group"), get("version"), get("kind"), get("name"), get("namespace"));
+    let (group, version, kind, name, ns) = (
+        get("group"),
+        get("version"),
+        get("kind"),
+        get("name"),
+        get("namespace"),
+    );
     let labels = get("labelSelector");
     let annotations = get("annotationSelector");
     ra.iter()
         .enumerate()
         .filter(|(_, r)| {
             group.as_deref().is_none_or(|g| full_match(g, r.group()))
-                && version.as_deref().is_none_or(|v| full_match(v, r.version()))
+                && version
+                    .as_deref()
+                    .is_none_or(|v| full_match(v, r.version()))
                 && kind.as_deref().is_none_or(|k| full_match(k, r.kind()))
-                && name.as_deref().is_none_or(|n| r.names.iter().any(|have| full_match(n, have)))
+                && name
+                    .as_deref()
+                    .is_none_or(|n| r.names.iter().any(|have| full_match(n, have)))
                 && ns.as_deref().is_none_or(|n| {
-                    r.namespaces.iter().any(|have| {
-                        full_match(n, if have.is_empty() { "default" } else { have })
-                    })
+                    r.namespaces
+                        .iter()
+                        .any(|have| full_match(n, if have.is_empty() { "default" } else { have }))
                 })
-                && labels.as_deref().is_none_or(|s| selector_matches(s, &r.labels()))
-                && annotations.as_deref().is_none_or(|s| selector_matches(s, &r.annotations()))
+                && labels
+                    .as_deref()
+                    .is_none_or(|s| selector_matches(s, &r.labels()))
+                && annotations
+                    .as_deref()
+                    .is_none_or(|s| selector_matches(s, &r.annotations()))
         })
         .map(|(i, _)| i)
         .collect()
@@ -477,7 +628,12 @@ fn select(ra: &[Resource], t: &KNode) -> Vec<usize> {
 
 /// A Kubernetes label selector (`a=b,c!=d,e in (x,y),!f,g`).
 fn selector_matches(selector: &str, labels: &[(String, String)]) -> bool {
-    let get = |k: &str| labels.iter().find(|(lk, _)| lk == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        labels
+            .iter()
+            .find(|(lk, _)| lk == k)
+            .map(|(_, v)| v.as_str())
+    };
     let mut terms = Vec::new();
     let mut depth = 0;
     let mut start = 0;
@@ -493,32 +649,36 @@ fn selector_matches(selector: &str, labels: &[(String, String)]) -> bool {
         }
     }
     terms.push(&selector[start..]);
-    terms.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).all(|t| {
-        if let Some(k) = t.strip_prefix('!') {
-            return get(k.trim()).is_none();
-        }
-        if let Some((k, v)) = t.split_once("!=") {
-            return get(k.trim()) != Some(v.trim());
-        }
-        if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
-            return get(k.trim()) == Some(v.trim());
-        }
-        let set = |rest: &str| -> Vec<String> {
-            rest.trim()
-                .trim_start_matches('(')
-                .trim_end_matches(')')
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .collect()
-        };
-        if let Some((k, rest)) = t.split_once(" notin ") {
-            return get(k.trim()).is_none_or(|v| !set(rest).iter().any(|s| s == v));
-        }
-        if let Some((k, rest)) = t.split_once(" in ") {
-            return get(k.trim()).is_some_and(|v| set(rest).iter().any(|s| s == v));
-        }
-        get(t).is_some()
-    })
+    terms
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .all(|t| {
+            if let Some(k) = t.strip_prefix('!') {
+                return get(k.trim()).is_none();
+            }
+            if let Some((k, v)) = t.split_once("!=") {
+                return get(k.trim()) != Some(v.trim());
+            }
+            if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                return get(k.trim()) == Some(v.trim());
+            }
+            let set = |rest: &str| -> Vec<String> {
+                rest.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect()
+            };
+            if let Some((k, rest)) = t.split_once(" notin ") {
+                return get(k.trim()).is_none_or(|v| !set(rest).iter().any(|s| s == v));
+            }
+            if let Some((k, rest)) = t.split_once(" in ") {
+                return get(k.trim()).is_some_and(|v| set(rest).iter().any(|s| s == v));
+            }
+            get(t).is_some()
+        })
 }
 
 fn namespace(ra: &mut [Resource], ns: &str, at: Loc) {
@@ -528,19 +688,20 @@ fn namespace(ra: &mut [Resource], ns: &str, at: Loc) {
         if !fieldspec::CLUSTER_SCOPED.contains(&kind.as_str()) {
             r.set_namespace(ns, at);
         }
-        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-            if let Some(Val::Seq(subjects)) = r.obj.get_mut("subjects").map(|n| &mut n.val) {
-                for s in subjects {
-                    if s.get("name").and_then(KNode::as_str) == Some("default") {
-                        s.set("namespace", KNode::str(ns, at), at);
-                    }
+        if (kind == "RoleBinding" || kind == "ClusterRoleBinding")
+            && let Some(Val::Seq(subjects)) = r.obj.get_mut("subjects").map(|n| &mut n.val)
+        {
+            for s in subjects {
+                if s.get("name").and_then(KNode::as_str) == Some("default") {
+                    s.set("namespace", KNode::str(ns, at), at);
                 }
             }
         }
-        if kind == "APIService" && group == "apiregistration.k8s.io" {
-            if let Some(svc) = r.obj.get_mut("spec").and_then(|s| s.get_mut("service")) {
-                svc.set("namespace", KNode::str(ns, at), at);
-            }
+        if kind == "APIService"
+            && group == "apiregistration.k8s.io"
+            && let Some(svc) = r.obj.get_mut("spec").and_then(|s| s.get_mut("service"))
+        {
+            svc.set("namespace", KNode::str(ns, at), at);
         }
         if kind == "CustomResourceDefinition" {
             let path = ["spec", "conversion", "webhook", "clientConfig", "service"];
@@ -565,18 +726,24 @@ fn add_pairs(ra: &mut [Resource], pairs: &KNode, specs: &[FieldSpec]) {
         let (group, kind) = (r.group().to_string(), r.kind().to_string());
         for spec in specs.iter().filter(|s| s.applies(&group, &kind)) {
             let path: Vec<&str> = spec.path.split('/').collect();
-            visit(&mut r.obj, &path, spec.create, pairs.at, &mut |parent, key| {
-                let exists = parent.get(key).is_some_and(|n| n.is_map());
-                if !exists && !spec.create {
-                    return;
-                }
-                if let Some(map) = parent.child_map(key, pairs.at) {
-                    for e in pairs.entries() {
-                        let v = KNode::str(e.node.scalar_text().unwrap_or_default(), e.node.at);
-                        map.set(&e.key, v, e.at);
+            visit(
+                &mut r.obj,
+                &path,
+                spec.create,
+                pairs.at,
+                &mut |parent, key| {
+                    let exists = parent.get(key).is_some_and(|n| n.is_map());
+                    if !exists && !spec.create {
+                        return;
                     }
-                }
-            });
+                    if let Some(map) = parent.child_map(key, pairs.at) {
+                        for e in pairs.entries() {
+                            let v = KNode::str(e.node.scalar_text().unwrap_or_default(), e.node.at);
+                            map.set(&e.key, v, e.at);
+                        }
+                    }
+                },
+            );
         }
     }
 }
@@ -612,12 +779,14 @@ fn images(obj: &mut KNode, img: &KNode) {
     match &mut obj.val {
         Val::Map(es) => {
             for e in es.iter_mut() {
-                if matches!(e.key.as_str(), "containers" | "initContainers" | "ephemeralContainers") {
-                    if let Val::Seq(items) = &mut e.node.val {
-                        for c in items.iter_mut() {
-                            if let Some(image) = c.get_mut("image") {
-                                retag(image, img);
-                            }
+                if matches!(
+                    e.key.as_str(),
+                    "containers" | "initContainers" | "ephemeralContainers"
+                ) && let Val::Seq(items) = &mut e.node.val
+                {
+                    for c in items.iter_mut() {
+                        if let Some(image) = c.get_mut("image") {
+                            retag(image, img);
                         }
                     }
                 }
@@ -642,13 +811,20 @@ fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
 }
 
 fn retag(image: &mut KNode, img: &KNode) {
-    let Some(current) = image.as_str() else { return };
-    let Some(want) = img.get("name").and_then(KNode::as_str) else { return };
+    let Some(current) = image.as_str() else {
+        return;
+    };
+    let Some(want) = img.get("name").and_then(KNode::as_str) else {
+        return;
+    };
     let (name, tag, digest) = split_image(current);
     if name != want {
         return;
     }
-    let new_name = img.get("newName").and_then(KNode::scalar_text).unwrap_or_else(|| name.to_string());
+    let new_name = img
+        .get("newName")
+        .and_then(KNode::scalar_text)
+        .unwrap_or_else(|| name.to_string());
     let new_tag = img.get("newTag").and_then(KNode::scalar_text);
     let new_digest = img.get("digest").and_then(KNode::scalar_text);
     let result = match (new_tag, new_digest) {
