@@ -379,7 +379,7 @@ impl<'a> Builder<'a> {
                 "ignored: rampart merges with the built-in Kubernetes merge keys",
             );
         }
-        self.helm_charts(&k);
+        self.helm_charts(&k, ra);
         // Generators run before components, components before this
         // kustomization's transformers (as in kustomize's accumulateTarget).
         transform::generators(self, &k, ra);
@@ -428,14 +428,108 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn helm_charts(&mut self, k: &Kust) {
-        if k.field("helmCharts").is_some() {
-            self.error(
-                k,
-                "helmCharts",
-                k.loc("helmCharts"),
-                "charts are not rendered in this build (the Helm renderer is not available)",
-            );
+    /// `helmCharts`: each local chart (under `helmGlobals.chartHome`,
+    /// default `charts/`) rendered by rampart's Helm renderer; its objects
+    /// join the build with the origins the renderer gave them. A chart only
+    /// a repository holds is never fetched.
+    fn helm_charts(&mut self, k: &Kust, ra: &mut Vec<Resource>) {
+        let charts = k
+            .field("helmCharts")
+            .map(|n| n.items().to_vec())
+            .unwrap_or_default();
+        if charts.is_empty() {
+            return;
+        }
+        let home = k
+            .field("helmGlobals")
+            .and_then(|g| g.get("chartHome"))
+            .and_then(KNode::as_str)
+            .unwrap_or("charts")
+            .to_string();
+        for chart in charts {
+            let str_of = |key: &str| chart.get(key).and_then(KNode::scalar_text);
+            let Some(name) = str_of("name") else {
+                self.error(k, "helmCharts", chart.at, "an entry without name");
+                continue;
+            };
+            let dir = normalize(&k.dir.join(&home).join(&name));
+            if !self.disk.is_file(&dir.join("Chart.yaml")) {
+                let why = match str_of("repo") {
+                    Some(repo) => format!(
+                        "{name}: not in {home}/ and charts are never fetched from {repo}; the build is partial"
+                    ),
+                    None => format!("{name}: no chart at {home}/{name}"),
+                };
+                self.error(k, "helmCharts", chart.at, why);
+                continue;
+            }
+            let mut options = crate::render::helm::HelmOptions {
+                release_name: str_of("releaseName"),
+                namespace: str_of("namespace"),
+                kube_version: str_of("kubeVersion"),
+                ..Default::default()
+            };
+            for f in chart.get("valuesFile").into_iter().chain(
+                chart
+                    .get("additionalValuesFiles")
+                    .map(KNode::items)
+                    .unwrap_or_default(),
+            ) {
+                if let Some(f) = f.as_str() {
+                    options.values_files.push(normalize(&k.dir.join(f)));
+                }
+            }
+            if let Some(inline) = chart.get("valuesInline") {
+                flatten_values(inline, "", &mut options.set);
+            }
+            for rendered in crate::render::helm::render_chart(&dir, self.disk, &options) {
+                self.diagnostics
+                    .extend(rendered.diagnostics.iter().cloned());
+                self.consumed.extend(rendered.consumed.iter().cloned());
+                self.add_rendered(k, &chart, &rendered, ra);
+            }
+        }
+    }
+
+    /// Adds the objects of a rendered stream, each node placed at the
+    /// origin the renderer recorded for its line.
+    fn add_rendered(
+        &mut self,
+        k: &Kust,
+        chart: &KNode,
+        rendered: &crate::render::Rendered,
+        ra: &mut Vec<Resource>,
+    ) {
+        if rendered.text.trim().is_empty() {
+            return;
+        }
+        let stream = self
+            .files
+            .add(format!("{} (rendered)", rendered.display), String::new());
+        let mut objects = self.resources_of(&rendered.text, stream, &rendered.display);
+        for r in &mut objects {
+            relocate_by(&mut r.obj, &mut |loc| {
+                // A line the renderer could not trace has no origin here either.
+                let Some(origin) = rendered.origin(loc.line) else {
+                    return Some(Loc {
+                        file: loc.file,
+                        line: 0,
+                    });
+                };
+                let text = rendered
+                    .sources
+                    .get(&origin.file)
+                    .cloned()
+                    .unwrap_or_default();
+                Some(Loc {
+                    file: self.files.add(origin.file.clone(), text),
+                    line: origin.line,
+                })
+            });
+            r.at = r.obj.at;
+        }
+        for r in objects {
+            self.push(k, "helmCharts", chart.at, ra, r);
         }
     }
 
@@ -630,5 +724,48 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+}
+
+/// `valuesInline` as Helm `--set` entries (`a.b=c`, `list[0]=x`).
+fn flatten_values(node: &KNode, prefix: &str, out: &mut Vec<String>) {
+    match &node.val {
+        Val::Map(es) => {
+            for e in es {
+                let key = if prefix.is_empty() {
+                    e.key.clone()
+                } else {
+                    format!("{prefix}.{}", e.key)
+                };
+                flatten_values(&e.node, &key, out);
+            }
+        }
+        Val::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten_values(item, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        Val::Null => out.push(format!("{prefix}=null")),
+        _ => out.push(format!(
+            "{prefix}={}",
+            node.scalar_text().unwrap_or_default()
+        )),
+    }
+}
+
+/// Moves every origin in a tree through `map` (unmapped origins are kept).
+fn relocate_by(node: &mut KNode, map: &mut dyn FnMut(Loc) -> Option<Loc>) {
+    if let Some(at) = map(node.at) {
+        node.at = at;
+    }
+    match &mut node.val {
+        Val::Seq(items) => items.iter_mut().for_each(|n| relocate_by(n, map)),
+        Val::Map(es) => es.iter_mut().for_each(|e| {
+            if let Some(at) = map(e.at) {
+                e.at = at;
+            }
+            relocate_by(&mut e.node, map);
+        }),
+        _ => {}
     }
 }

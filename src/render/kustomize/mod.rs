@@ -207,4 +207,20 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_chart_only_a_repository_holds_is_not_fetched() {
+        let disk = MemoryDisk::new().with(
+            "k/kustomization.yaml",
+            "helmCharts:\n- name: redis\n  repo: https://charts.example.com\n  releaseName: cache\n",
+        );
+        let r = build(Path::new("k"), &disk, &KustomizeOptions::default());
+        let messages: Vec<String> = r.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "k/kustomization.yaml:2:0: error: kustomize: helmCharts: redis: not in charts/ and charts are never fetched from https://charts.example.com; the build is partial"
+            ]
+        );
+    }
 }
