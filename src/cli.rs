@@ -12,7 +12,7 @@ use crate::report::OutputFormat;
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, about, long_about = None)]
+#[command(name = "rampart", version = crate::VERSION_TEXT, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -86,6 +86,11 @@ pub struct ScanArgs {
     /// GitHub code scanning.
     #[arg(long, value_name = "ID")]
     pub sarif_category: Option<String>,
+
+    /// The project name reports carry and `rampart report` groups by
+    /// (default: the repository's normalised remote, else its directory).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
 
     /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
     /// severity, only, skip and exclude, whatever the repository's
@@ -183,6 +188,11 @@ pub struct QueriesArgs {
     /// Also list the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
+
+    /// Only the queries that support this compliance control
+    /// (`CIS-K8S-5.2.1`, `PSS-restricted`, `NIST-800-53-AC-6`).
+    #[arg(long, value_name = "CONTROL")]
+    pub control: Option<String>,
 }
 
 /// `rampart explain`.

@@ -352,6 +352,14 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     report::output::check_targets(&targets)?;
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let identity = crate::identity::ScanIdentity::of_scan(
+        &paths,
+        args.project.as_deref(),
+        args.suppress
+            .exceptions
+            .as_deref()
+            .or(file.exceptions.as_deref()),
+    );
     Ok(ScanSettings {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
@@ -394,6 +402,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             sarif_category: args.sarif_category.or(file.sarif_category),
             quiet: args.quiet,
             config: sources,
+            identity: Some(identity),
         },
     })
 }
@@ -598,10 +607,24 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let control = match &args.control {
+        Some(text) => Some(crate::query::control::Control::parse(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--control {text}: not a control; write FRAMEWORK-ID with FRAMEWORK one of {}",
+                crate::query::control::Framework::ALL
+                    .iter()
+                    .map(|f| f.prefix())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?),
+        None => None,
+    };
     let listed: Vec<&Query> = registry
         .queries()
         .iter()
         .filter(|q| !q.deprecated)
+        .filter(|q| control.as_ref().is_none_or(|c| q.controls.contains(c)))
         .collect();
     match args.format {
         Format::Json => {
@@ -615,6 +638,7 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "platforms": q.platforms(),
                         "category": q.category,
                         "cwe": q.cwe,
+                        "controls": q.controls,
                         "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
@@ -641,7 +665,12 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                     q.title
                 )?;
             }
-            writeln!(out, "\n{} queries", listed.len())?;
+            let without = listed.iter().filter(|q| q.controls.is_empty()).count();
+            writeln!(
+                out,
+                "\n{} queries ({without} map to no compliance control)",
+                listed.len()
+            )?;
         }
     }
     Ok(ExitStatus::Clean)
@@ -698,6 +727,10 @@ fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
             .map(|(t, ids)| format!("{t} {}", ids.join(", ")))
             .collect();
         writeln!(out, "same check elsewhere: {}", aliases.join("; "))?;
+    }
+    if !q.controls.is_empty() {
+        let controls: Vec<String> = q.controls.iter().map(|c| c.to_string()).collect();
+        writeln!(out, "controls: {}", controls.join(", "))?;
     }
     writeln!(out, "\n{}\n", q.description.trim())?;
     writeln!(out, "How to fix:\n{}\n", q.remediation.trim())?;

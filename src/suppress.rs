@@ -49,6 +49,25 @@ impl Date {
     }
 }
 
+impl Date {
+    /// The date `days` days after 1970-01-01.
+    pub fn from_days(days: i64) -> Date {
+        civil_from_days(days)
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days(self) -> i64 {
+        let (y, m, d) = (i64::from(self.0), i64::from(self.1), i64::from(self.2));
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.0, self.1, self.2)

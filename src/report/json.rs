@@ -16,6 +16,8 @@ use crate::finding::Suppression;
 struct Report<'a> {
     version: u32,
     tool: Tool,
+    /// Which repository, commit and settings this scan was.
+    scan: Option<&'a crate::identity::ScanIdentity>,
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
@@ -27,6 +29,8 @@ struct Report<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    /// The built-in query library's version.
+    library_version: &'static str,
 }
 
 #[derive(Serialize)]
@@ -60,11 +64,13 @@ static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
     let result = report.result;
     let report = Report {
-        version: 1,
+        version: crate::JSON_FORMAT_VERSION,
         tool: Tool {
             name: "rampart",
             version: env!("CARGO_PKG_VERSION"),
+            library_version: crate::LIBRARY_VERSION,
         },
+        scan: report.options.identity.as_ref(),
         findings: result
             .findings
             .iter()

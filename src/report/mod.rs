@@ -38,6 +38,9 @@ pub struct ReportOptions {
     /// The settings files the run used, shown in the summary and in the
     /// JSON and SARIF run properties.
     pub config: crate::config::Sources,
+    /// Which repository, commit and settings the scan was (JSON `scan`,
+    /// SARIF run property `scan`), for `rampart report`.
+    pub identity: Option<crate::identity::ScanIdentity>,
 }
 
 /// The output formats.
