@@ -233,7 +233,7 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
         .map(|n| n.items().to_vec())
         .unwrap_or_default()
     {
-        patch_entry(b, k, ra, &p);
+        patch_entry(b, k, "patches", ra, &p);
     }
     if let Some(ns) = k
         .field("namespace")
@@ -331,7 +331,7 @@ pub fn run(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>) {
         .map(|n| n.items().to_vec())
         .unwrap_or_default()
     {
-        patch_entry(b, k, ra, &p);
+        patch_entry(b, k, "patchesJson6902", ra, &p);
     }
     for rep in k
         .field("replicas")
@@ -518,8 +518,7 @@ fn apply_smp(ra: &mut Vec<Resource>, idx: &[usize], patch: &KNode) {
 
 /// One entry of `patches` (or `patchesJson6902`): a patch file or inline
 /// patch, with an optional target selector.
-fn patch_entry(b: &mut Builder, k: &Kust, ra: &mut Vec<Resource>, p: &KNode) {
-    let field = "patches";
+fn patch_entry(b: &mut Builder, k: &Kust, field: &str, ra: &mut Vec<Resource>, p: &KNode) {
     let docs = if let Some(text) = p.get("patch").and_then(KNode::as_str) {
         let node = p.get("patch").cloned().unwrap_or_else(|| p.clone());
         inline_docs(b, k, &node, text)
