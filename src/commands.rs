@@ -656,7 +656,23 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
     scan::check_roots(&paths)?;
     check_input(&mut args.input)?;
     let discovery = crate::discover::discover(&paths, &discover_options(&args.input))?;
-    let roots = crate::render::roots::select(discovery.roots);
+    let load = load_options(&args.input, &paths);
+    let disk = crate::render::FsDisk::new(&paths, load.max_file_size);
+    // A directory named on the command line that is itself a chart or a
+    // kustomization is what the user asked for: render it (even a base
+    // another kustomization includes), not the others found under it.
+    let named: Vec<std::path::PathBuf> = paths
+        .iter()
+        .filter(|p| crate::render::root_kind(p).is_some())
+        .map(|p| crate::render::kustomize::normalize(p))
+        .collect();
+    let roots = if named.is_empty() {
+        crate::render::roots::select(discovery.roots, &disk)
+    } else {
+        let mut roots = discovery.roots;
+        roots.retain(|r| named.contains(&crate::render::kustomize::normalize(&r.dir)));
+        roots
+    };
     if roots.is_empty() {
         anyhow::bail!(
             "no Helm chart (Chart.yaml) or kustomization (kustomization.yaml) under {}",
@@ -667,8 +683,6 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
                 .join(", ")
         );
     }
-    let load = load_options(&args.input, &paths);
-    let disk = crate::render::FsDisk::new(&paths, load.max_file_size);
     let options = crate::render::RenderOptions::default();
     let mut failed = false;
     for root in &roots {

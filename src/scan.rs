@@ -298,7 +298,7 @@ fn render_roots(
         return (Vec::new(), 0);
     }
     let disk = crate::render::FsDisk::new(paths, max_file_size);
-    let roots = crate::render::roots::select(roots);
+    let roots = crate::render::roots::select(roots, &disk);
     let results: Vec<Result<Vec<crate::render::Rendered>, Diagnostic>> = roots
         .par_iter()
         .map(|root| {

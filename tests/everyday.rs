@@ -118,10 +118,10 @@ fn summary_is_for_the_human_report_only() {
 fn compact_ends_with_a_one_line_total_on_stderr() {
     let output = in_repo(&["scan", "tests/data", "--threads", "2", "--compact"]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stdout(&output).lines().count(), 74);
+    assert_eq!(stdout(&output).lines().count(), 103);
     assert_eq!(
         stderr(&output),
-        "74 findings (5 high, 23 medium, 39 low, 7 info) in 6 files; 0 suppressed\n"
+        "103 findings (5 high, 27 medium, 64 low, 7 info) in 7 files; 0 suppressed\n"
     );
     let quiet = in_repo(&["scan", "tests/data", "--compact", "--quiet"]);
     assert_eq!(stderr(&quiet), "");
@@ -587,8 +587,10 @@ fn only_and_skip_take_other_tools_ids_platforms_and_categories() {
     assert_eq!(
         ids_of(&["--only", "category:encryption"]).expect("category"),
         [
+            "aws-ebs-volume-no-cmk",
             "aws-ebs-volume-not-encrypted",
             "aws-rds-instance-storage-not-encrypted",
+            "aws-s3-encryption-no-cmk",
             "aws-s3-no-encryption"
         ]
     );
@@ -616,7 +618,7 @@ fn platform_restricts_what_is_read() {
     let tf = in_repo(&["scan", "tests/data", "--platform", "terraform", "--summary"]);
     let text = stdout(&tf);
     assert!(
-        text.contains("\nFindings per platform: terraform 10\n"),
+        text.contains("\nFindings per platform: terraform 13\n"),
         "{text}"
     );
     assert!(
@@ -632,7 +634,7 @@ fn platform_restricts_what_is_read() {
     ]);
     let text = stdout(&framework);
     assert!(
-        text.contains("\nFindings per platform: kubernetes 57, dockerfile 2\n"),
+        text.contains("\nFindings per platform: kubernetes 73, dockerfile 2\n"),
         "{text}"
     );
     let bad = in_repo(&["scan", "tests/data", "--platform", "helm"]);
