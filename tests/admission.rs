@@ -144,13 +144,14 @@ impl Server {
             .current_dir(dir.path())
             .env_remove("RAMPART_CONFIG")
             .args(["admission", "--listen", "127.0.0.1:0"]);
-        if !args.contains(&"--tls-cert") {
+        let self_signed = !args.contains(&"--tls-cert");
+        if self_signed {
             command
                 .args(["--tls-self-signed", "--tls-ca-out"])
                 .arg(&ca_path);
         }
         command.args(args);
-        Server::spawn(command, dir, Some(ca_path))
+        Server::spawn(command, dir, self_signed.then_some(ca_path))
     }
 
     fn spawn(mut command: Command, dir: tempfile::TempDir, ca_path: Option<PathBuf>) -> Server {
@@ -192,24 +193,37 @@ impl Server {
         }
     }
 
-    /// The audit line for `uid`, once written (the server writes it before
-    /// it answers, so it is there when the answer is).
-    fn audit(&self, uid: &str) -> Value {
-        let log = self.log.lock().expect("log");
-        let line = log
-            .iter()
-            .find(|l| l.contains(&format!("\"uid\":\"{uid}\"")))
-            .unwrap_or_else(|| panic!("no audit line for {uid} in {log:?}"));
-        serde_json::from_str(line).expect("audit lines are JSON")
+    /// The first log line containing `needle`, waiting for it: the server
+    /// queues its line before it answers, and stdout reaches us a little
+    /// later. The line arriving, not a time, ends the wait (the bound only
+    /// turns a missing line into a failure).
+    fn line(&self, needle: &str) -> Option<String> {
+        for _ in 0..600 {
+            if let Some(line) = self
+                .log
+                .lock()
+                .expect("log")
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return Some(line.clone());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
+    /// The audit line for `uid`.
+    fn audit(&self, uid: &str) -> Value {
+        let line = self
+            .line(&format!("\"uid\":\"{uid}\""))
+            .unwrap_or_else(|| panic!("no audit line for {uid}"));
+        serde_json::from_str(&line).expect("audit lines are JSON")
+    }
+
+    /// Whether the server logged `event` (waiting for it to arrive).
     fn has_event(&self, event: &str) -> bool {
-        let needle = format!("\"event\":\"{event}\"");
-        self.log
-            .lock()
-            .expect("log")
-            .iter()
-            .any(|l| l.contains(&needle))
+        self.line(&format!("\"event\":\"{event}\"")).is_some()
     }
 }
 
@@ -600,17 +614,11 @@ async fn certificate_files_are_reloaded_when_they_change() {
     let dir = server._dir.path();
     std::fs::write(dir.join("tls.key"), &second.key_pem).expect("write");
     std::fs::write(dir.join("tls.crt"), &second.cert_pem).expect("write");
-    // Wait for the next check (once a second); the condition, not a time,
-    // ends the wait.
-    let mut rotated = false;
-    for _ in 0..300 {
-        if server.has_event("admission.tls_reloaded") {
-            rotated = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(rotated, "the server did not pick up the new files");
+    // The next check (once a second) picks them up.
+    assert!(
+        server.has_event("admission.tls_reloaded"),
+        "the server did not pick up the new files"
+    );
     assert!(get(second.ca_pem.clone()).await.is_ok());
     assert!(get(first.ca_pem.clone()).await.is_err());
 }
@@ -637,15 +645,10 @@ async fn shutdown_drains_a_review_in_flight() {
     unsafe {
         libc::kill(server.child.id() as i32, libc::SIGTERM);
     }
-    let mut draining = false;
-    for _ in 0..300 {
-        if server.has_event("admission.draining") {
-            draining = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(draining, "the server did not start draining");
+    assert!(
+        server.has_event("admission.draining"),
+        "the server did not start draining"
+    );
     // New connections are no longer accepted.
     assert!(
         request(server.addr, &server.ca, "GET", "/healthz", Vec::new())
@@ -665,13 +668,6 @@ async fn shutdown_drains_a_review_in_flight() {
     assert!(answer.contains("\"uid\":\"u-drain\""), "{answer}");
     let status = server.child.wait().expect("exits");
     assert!(status.success(), "{status:?}");
-    // The reader thread sees the last lines once the pipe closes.
-    for _ in 0..300 {
-        if server.has_event("admission.stop") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     assert!(server.has_event("admission.stop"));
     assert_eq!(server.audit("u-drain")["decision"], "deny");
 }

@@ -72,9 +72,11 @@ pub fn decide(engine: &Engine, request: &mut Request, today: Date) -> Decision {
                 response: Response {
                     allowed: mode != AdmissionMode::Enforce,
                     message: (mode == AdmissionMode::Enforce).then(|| message.clone()),
-                    warnings: (mode == AdmissionMode::Warn)
-                        .then(|| vec![message])
-                        .unwrap_or_default(),
+                    warnings: if mode == AdmissionMode::Warn {
+                        vec![message]
+                    } else {
+                        Vec::new()
+                    },
                 },
                 findings: Vec::new(),
                 failing: Vec::new(),
