@@ -42,3 +42,9 @@ echo "server RSS after $reviews reviews: $(rss)"
 "$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/data/admission "$reviews" "$connections" >/dev/null
 echo "server RSS after $((2 * reviews)) reviews: $(rss)"
 echo "audit lines written: $(grep -c '"event":"admission.decision"' "$work/audit.log")"
+# Server side: body read to decision, from the audit lines' duration_us.
+grep -o '"duration_us":[0-9]*' "$work/audit.log" | cut -d: -f2 | sort -n | awk '
+  { v[NR] = $1 }
+  END { printf "server-side time per review: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+        v[int(NR * 0.50)] / 1000, v[int(NR * 0.99)] / 1000, v[NR] / 1000 }'
+
