@@ -6,7 +6,7 @@
 //! admission_load ADDR CA_PEM DATA_DIR [REVIEWS] [CONNECTIONS]
 //! ```
 //!
-//! DATA_DIR holds kubectl-made objects (tests/data/admission); each review
+//! DATA_DIR holds kubectl-made objects (tests/admission-data); each review
 //! wraps one of them, in turn.
 
 use std::net::SocketAddr;

@@ -35,11 +35,11 @@ addr=$(sed -n 's|.*listening on https://||p' "$work/server.err")
 
 rss() { awk '/^VmRSS/ {print $2 " kB"}' "/proc/$server_pid/status"; }
 # Warm up (first requests fill allocator arenas), then measure.
-"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/data/admission 500 "$connections" >/dev/null
+"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/admission-data 500 "$connections" >/dev/null
 echo "server RSS before: $(rss)"
-"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/data/admission "$reviews" "$connections"
+"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/admission-data "$reviews" "$connections"
 echo "server RSS after $reviews reviews: $(rss)"
-"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/data/admission "$reviews" "$connections" >/dev/null
+"$target/release/examples/admission_load" "$addr" "$work/ca.pem" tests/admission-data "$reviews" "$connections" >/dev/null
 echo "server RSS after $((2 * reviews)) reviews: $(rss)"
 echo "audit lines written: $(grep -c '"event":"admission.decision"' "$work/audit.log")"
 # Server side: body read to decision, from the audit lines' duration_us.

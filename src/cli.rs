@@ -160,7 +160,7 @@ pub struct ScanArgs {
     pub sarif_category: Option<String>,
 
     /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
-    /// severity, only, skip and exclude, whatever the repository's
+    /// severity, only, skip, exclude and admission, whatever the repository's
     /// .rampart.yaml (found from the scan root up to the repository root)
     /// says.
     #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]

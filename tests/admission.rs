@@ -1,7 +1,7 @@
 //! `rampart admission` end to end: the real binary serving HTTPS on a
 //! loopback port, a real TLS client trusting only the server's CA, and
 //! AdmissionReviews wrapping objects kubectl produced
-//! (`tests/data/admission/generate.sh`).
+//! (`tests/admission-data/generate.sh`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -66,7 +66,7 @@ struct UserInfo {
 /// (which the API server writes into the object before admission).
 fn review(uid: &str, file: &str, namespace: &str, dry_run: bool) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/admission")
+        .join("tests/admission-data")
         .join(file);
     let text = std::fs::read_to_string(&path).expect("test object");
     let mut object: Value = serde_json::from_str(&text).expect("kubectl wrote JSON");
