@@ -181,16 +181,18 @@ impl Server {
                 sink.lock().expect("log").push(line);
             }
         });
-        let ca = ca_path
-            .map(|p| std::fs::read(p).expect("CA written"))
-            .unwrap_or_default();
-        Server {
+        // Built before anything else can fail, so Drop stops the child.
+        let mut server = Server {
             child,
             addr,
-            ca,
+            ca: Vec::new(),
             log,
             _dir: dir,
+        };
+        if let Some(path) = ca_path {
+            server.ca = std::fs::read(path).expect("CA written");
         }
+        server
     }
 
     /// The first log line containing `needle`, waiting for it: the server
@@ -633,11 +635,24 @@ async fn shutdown_drains_a_review_in_flight() {
     let name = ServerName::try_from("localhost").expect("name");
     let mut tls = client(&server.ca).connect(name, tcp).await.expect("TLS");
     let (head, tail) = body.split_at(body.len() / 2);
+    // `expect: 100-continue`: the server answers "100 Continue" once it is
+    // reading the body, so the review is surely in flight when SIGTERM
+    // comes.
     let headers = format!(
-        "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
         body.len()
     );
     tls.write_all(headers.as_bytes()).await.expect("write");
+    tls.flush().await.expect("flush");
+    let mut seen = Vec::new();
+    while !seen.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tokio::io::AsyncReadExt::read_exact(&mut tls, &mut byte)
+            .await
+            .expect("100 Continue");
+        seen.push(byte[0]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 100 Continue"));
     tls.write_all(head).await.expect("write");
     tls.flush().await.expect("flush");
     // SIGTERM to our own child, mid-request.

@@ -68,6 +68,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.listen))?;
     let local = listener.local_addr()?;
+    let shutdown_signal = shutdown_signal()?;
     let state = Arc::new(State {
         log: to.clone(),
         engine,
@@ -86,7 +87,7 @@ pub async fn serve(
     );
     let reloader = tokio::spawn(reload_loop(certs, options.reload_every, to.clone()));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown_signal);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -132,19 +133,19 @@ pub async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Waits for SIGTERM or SIGINT. The handlers are installed when this is
+/// called, not when first polled, so a signal that arrives right after the
+/// server says it listens is never the default action (exit mid-review).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
+    })
 }
 
 async fn reload_loop(certs: Arc<CertStore>, every: Duration, to: Log) {
