@@ -42,6 +42,81 @@ pub enum Command {
     Report(ReportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Serve a Kubernetes validating admission webhook (HTTPS, POST
+    /// /validate) that applies the scan policy to every object the cluster
+    /// is asked to store. Needs a build with the `admission` feature.
+    Admission(Box<AdmissionArgs>),
+}
+
+/// `rampart admission`.
+#[derive(Debug, Args)]
+pub struct AdmissionArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: std::net::SocketAddr,
+
+    /// PEM certificate chain (re-read when it changes).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        required_unless_present = "tls_self_signed"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Make a CA and a certificate at start (for local trials) and print
+    /// the CA as a caBundle.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls_self_signed: bool,
+
+    /// DNS name or IP address of the self-signed certificate (repeatable)
+    /// [default: rampart-admission.rampart.svc and its shorter forms,
+    /// localhost, 127.0.0.1].
+    #[arg(long, value_name = "NAME", requires = "tls_self_signed")]
+    pub tls_name: Vec<String>,
+
+    /// Also write the self-signed CA certificate (PEM) to this file.
+    #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
+    pub tls_ca_out: Option<PathBuf>,
+
+    /// Seconds between checks of the certificate files for a change.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub tls_reload_seconds: u64,
+
+    /// Mode for namespaces the settings do not list: enforce, warn or
+    /// audit [default: the settings' admission.mode, else enforce].
+    #[arg(long, value_name = "MODE", value_parser = crate::config::AdmissionMode::parse)]
+    pub mode: Option<crate::config::AdmissionMode>,
+
+    /// Deny (in enforce mode) when a finding is at or above this severity
+    /// [default: the settings' fail_on, else low].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_threshold)]
+    pub fail_on: Option<Threshold>,
+
+    /// The settings file (.rampart.yaml form, with its admission: section).
+    #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The security team's exceptions file [default: the settings'
+    /// exceptions].
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+
+    /// Which queries run.
+    #[command(flatten)]
+    pub queries: QuerySelection,
+
+    /// Request bodies larger than this many bytes are refused (413).
+    #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub max_request_bytes: u64,
+
+    /// On SIGTERM, seconds to let in-flight reviews finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub drain_seconds: u64,
 }
 
 /// `rampart completions`.
@@ -106,7 +181,7 @@ pub struct ScanArgs {
     pub project: Option<String>,
 
     /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
-    /// severity, only, skip and exclude, whatever the repository's
+    /// severity, only, skip, exclude and admission, whatever the repository's
     /// .rampart.yaml (found from the scan root up to the repository root)
     /// says.
     #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
@@ -134,7 +209,7 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct SuppressArgs {
     /// The security team's exceptions file (YAML: query, paths, entity,
-    /// reason, approved_by, expires).
+    /// namespaces, kinds, names, reason, approved_by, expires).
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
 

@@ -8,8 +8,8 @@ use anyhow::{Context as _, bail};
 
 use crate::ExitStatus;
 use crate::cli::{
-    CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection,
-    RenderArgs, ReportArgs, ScanArgs, TestArgs,
+    AdmissionArgs, CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs,
+    QuerySelection, RenderArgs, ReportArgs, ScanArgs, TestArgs,
 };
 use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
@@ -1089,4 +1089,88 @@ pub fn test(args: TestArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Findings
     })
+}
+
+/// `rampart admission`, in a build without the server: a clear error.
+#[cfg(not(feature = "admission"))]
+pub fn admission(_args: AdmissionArgs, _out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    bail!(
+        "this rampart was built without the admission webhook; build it with `cargo build --release --features admission` (or use the rampart-admission image)"
+    )
+}
+
+/// `rampart admission`: the settings as `scan` reads them (only the file
+/// named by `--config`: a server has no repository), then serve.
+#[cfg(feature = "admission")]
+pub fn admission(args: AdmissionArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    use crate::admission::{Engine, ServerOptions, TlsSource, policy::Policy, tls::CertFiles};
+    let file = match &args.config {
+        Some(path) => {
+            require("--config", path, Expect::File)?;
+            let file = config::load(path)?;
+            check_config_paths(&file)?;
+            file
+        }
+        None => config::ConfigFile::default(),
+    };
+    let mut selection = args.queries;
+    for dir in &selection.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
+    selection.query_dirs.extend(file.queries.iter().cloned());
+    if selection.only.is_empty() {
+        selection.only = file.only.clone();
+    }
+    selection.skip.extend(file.skip.iter().cloned());
+    selection.severity = selection
+        .severity
+        .or(file.severity.map(crate::cli::SeverityFilter::AtLeast));
+    // The same tunable values as `scan` reads from the settings file.
+    selection.parameters = file.parameters.clone();
+    let registry = registry(&selection)?;
+    let exceptions = match args.exceptions.as_ref().or(file.exceptions.as_ref()) {
+        Some(path) => {
+            require("--exceptions", path, Expect::File)?;
+            Some(crate::suppress::Exceptions::load(path)?)
+        }
+        None => None,
+    };
+    let policy = Policy::new(&file.admission.clone().unwrap_or_default(), args.mode)
+        .map_err(anyhow::Error::msg)?;
+    let engine = Engine {
+        registry,
+        exceptions,
+        fail_on: args
+            .fail_on
+            .or(file.fail_on)
+            .unwrap_or(Threshold::AtLeast(Severity::Low)),
+        policy,
+    };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => TlsSource::Files(CertFiles { cert, key }),
+        _ => TlsSource::SelfSigned {
+            names: if args.tls_name.is_empty() {
+                [
+                    "rampart-admission",
+                    "rampart-admission.rampart",
+                    "rampart-admission.rampart.svc",
+                    "localhost",
+                    "127.0.0.1",
+                ]
+                .map(String::from)
+                .to_vec()
+            } else {
+                args.tls_name
+            },
+            ca_out: args.tls_ca_out,
+        },
+    };
+    let options = ServerOptions {
+        listen: args.listen,
+        max_body_bytes: usize::try_from(args.max_request_bytes).unwrap_or(usize::MAX),
+        reload_every: std::time::Duration::from_secs(args.tls_reload_seconds),
+        drain: std::time::Duration::from_secs(args.drain_seconds),
+    };
+    crate::admission::run(engine, tls, options, out)?;
+    Ok(ExitStatus::Clean)
 }

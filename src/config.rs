@@ -33,7 +33,8 @@ pub const FILE_NAMES: [&str; 2] = [".rampart.yaml", ".rampart.yml"];
 /// Settings that decide what fails the run and what is looked at: when a
 /// file is pinned, the repository's values for these are ignored, so a
 /// repository cannot relax the policy a security team set.
-pub const POLICY_KEYS: [&str; 7] = [
+pub const POLICY_KEYS: [&str; 8] = [
+    "admission",
     "fail_on",
     "parameters",
     "fail_on_parse_error",
@@ -125,6 +126,67 @@ pub struct ConfigFile {
     /// `parameters`: query id to parameter name to value (checked against
     /// each query's declarations when the library is compiled).
     pub parameters: crate::query::parameter::Overrides,
+    /// `admission`: how `rampart admission` treats each namespace.
+    pub admission: Option<AdmissionSettings>,
+}
+
+/// What `rampart admission` does with an object's findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionMode {
+    /// Deny when a finding is at or above `fail_on`.
+    Enforce,
+    /// Allow, returning the findings as warnings `kubectl` prints.
+    Warn,
+    /// Allow; the findings are only logged.
+    Audit,
+}
+
+impl AdmissionMode {
+    /// The name settings and logs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdmissionMode::Enforce => "enforce",
+            AdmissionMode::Warn => "warn",
+            AdmissionMode::Audit => "audit",
+        }
+    }
+
+    /// Parses `enforce`, `warn` or `audit`.
+    pub fn parse(text: &str) -> Result<AdmissionMode, String> {
+        match text {
+            "enforce" => Ok(AdmissionMode::Enforce),
+            "warn" => Ok(AdmissionMode::Warn),
+            "audit" => Ok(AdmissionMode::Audit),
+            other => Err(format!(
+                "invalid mode \"{other}\": expected enforce, warn or audit"
+            )),
+        }
+    }
+}
+
+/// The `admission:` section: namespace names below are globs (`team-*`).
+///
+/// ```yaml
+/// admission:
+///   mode: enforce                  # default for namespaces not listed
+///   namespaces: {dev-*: warn, sandbox: audit}
+///   exempt_namespaces: [kube-system, cert-manager]   # default [kube-system]
+///   allow_ignore_annotation: [dev-*]                 # default: nowhere
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdmissionSettings {
+    /// `mode`: for namespaces `namespaces` does not list.
+    pub mode: Option<AdmissionMode>,
+    /// `namespaces`: per-namespace modes, first match wins.
+    pub namespaces: Vec<(String, AdmissionMode)>,
+    /// `exempt_namespaces`: never evaluated (`None`: `kube-system`).
+    pub exempt_namespaces: Option<Vec<String>>,
+    /// `allow_ignore_annotation`: namespaces where an object's
+    /// `rampart.dev/ignore` annotation is honoured; `true` is everywhere,
+    /// `false` (the default) nowhere, since whoever applies an object writes
+    /// its annotations.
+    pub allow_ignore_annotation: Vec<String>,
 }
 
 /// A config file that cannot be used.
@@ -141,8 +203,9 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "parameters",
+    "admission",
     "exclude",
     "fail_on",
     "fail_on_parse_error",
@@ -296,6 +359,7 @@ pub fn merge(pinned: ConfigFile, repository: ConfigFile) -> (ConfigFile, Vec<&'s
         exceptions: pinned.exceptions.or(repository.exceptions),
         baseline: pinned.baseline.or(repository.baseline),
         parameters: pinned.parameters,
+        admission: pinned.admission,
     };
     (merged, ignored)
 }
@@ -318,6 +382,7 @@ impl ConfigFile {
             "exceptions" => self.exceptions.is_some(),
             "baseline" => self.baseline.is_some(),
             "parameters" => !self.parameters.is_empty(),
+            "admission" => self.admission.is_some(),
             _ => false,
         }
     }
@@ -500,6 +565,7 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
             "exceptions" => config.exceptions = Some(PathBuf::from(string()?)),
             "baseline" => config.baseline = Some(PathBuf::from(string()?)),
             "parameters" => config.parameters = parameters(file, v)?,
+            "admission" => config.admission = Some(parse_admission(file, v, &error)?),
             other => {
                 return Err(ConfigError {
                     file: file.to_string(),
@@ -514,6 +580,78 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
         }
     }
     Ok(config)
+}
+
+/// Parses the `admission:` mapping; `error` builds an error at a node.
+fn parse_admission(
+    file: &str,
+    v: &Node,
+    error: &dyn Fn(&Node, String) -> ConfigError,
+) -> Result<AdmissionSettings, ConfigError> {
+    let Some(obj) = v.as_object() else {
+        return Err(error(v, "\"admission\": expected a mapping".into()));
+    };
+    let mode = |node: &Node, key: &str| -> Result<AdmissionMode, ConfigError> {
+        let text = node
+            .as_str()
+            .ok_or_else(|| error(node, format!("\"{key}\": expected a mode")))?;
+        AdmissionMode::parse(text).map_err(|m| error(node, format!("\"{key}\": {m}")))
+    };
+    let names = |node: &Node, key: &str| -> Result<Vec<String>, ConfigError> {
+        node.items()
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    error(
+                        i,
+                        format!("\"admission.{key}\": expected a list of namespaces"),
+                    )
+                })
+            })
+            .collect()
+    };
+    let mut settings = AdmissionSettings::default();
+    for entry in &obj.entries {
+        let value = &entry.value;
+        match entry.key.as_str() {
+            "mode" => settings.mode = Some(mode(value, "admission.mode")?),
+            "namespaces" => {
+                let Some(map) = value.as_object() else {
+                    return Err(error(
+                        value,
+                        "\"admission.namespaces\": expected a mapping of namespace to mode".into(),
+                    ));
+                };
+                for e in &map.entries {
+                    let key = format!("admission.namespaces.{}", e.key);
+                    settings
+                        .namespaces
+                        .push((e.key.clone(), mode(&e.value, &key)?));
+                }
+            }
+            "exempt_namespaces" => {
+                settings.exempt_namespaces = Some(names(value, "exempt_namespaces")?)
+            }
+            "allow_ignore_annotation" => {
+                settings.allow_ignore_annotation = match value.as_bool() {
+                    Some(true) => vec!["*".to_string()],
+                    Some(false) => Vec::new(),
+                    None => names(value, "allow_ignore_annotation")?,
+                }
+            }
+            other => {
+                return Err(ConfigError {
+                    file: file.to_string(),
+                    line: entry.key_span.start_line,
+                    column: entry.key_span.start_col,
+                    message: format!(
+                        "unknown key \"admission.{other}\": expected mode, namespaces, exempt_namespaces, allow_ignore_annotation"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -640,5 +778,30 @@ mod tests {
         assert!(high.fails(Severity::Critical));
         assert!(!high.fails(Severity::Medium));
         assert!(!Threshold::Never.fails(Severity::Critical));
+    }
+
+    #[test]
+    fn the_admission_section() {
+        let text = "admission:\n  mode: warn\n  namespaces:\n    prod-*: enforce\n  exempt_namespaces: [kube-system, cert-manager]\n  allow_ignore_annotation: true\n";
+        let config = parse("c.yaml", text).expect("parses");
+        assert_eq!(
+            config.admission,
+            Some(AdmissionSettings {
+                mode: Some(AdmissionMode::Warn),
+                namespaces: vec![("prod-*".into(), AdmissionMode::Enforce)],
+                exempt_namespaces: Some(vec!["kube-system".into(), "cert-manager".into()]),
+                allow_ignore_annotation: vec!["*".into()],
+            })
+        );
+        let err = parse("c.yaml", "admission:\n  mode: block\n").expect_err("bad mode");
+        assert_eq!(
+            err.to_string(),
+            "c.yaml:2:9: \"admission.mode\": invalid mode \"block\": expected enforce, warn or audit"
+        );
+        let err = parse("c.yaml", "admission:\n  modes: warn\n").expect_err("unknown key");
+        assert!(
+            err.to_string()
+                .starts_with("c.yaml:2:3: unknown key \"admission.modes\"")
+        );
     }
 }

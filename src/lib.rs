@@ -7,6 +7,8 @@
 //! entities → [`query`] engine → [`finding`]s → [`report`]; or, for
 //! `inspect`, the entities themselves. [`scan`] runs units in parallel.
 
+#[cfg(feature = "admission")]
+pub mod admission;
 pub mod cli;
 mod commands;
 pub mod comments;
@@ -96,6 +98,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         Command::Report(args) => commands::report(args, out),
         Command::Test(args) => commands::test(args, out),
         Command::Completions(args) => commands::completions(args, out),
+        Command::Admission(args) => commands::admission(*args, out),
     };
     match result {
         Ok(status) => status,

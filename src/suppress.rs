@@ -461,7 +461,16 @@ fn parse_directive(text: &str, line: u32, target: u32, first_code: u32) -> Optio
 ///     reason: Public website assets, reviewed by security.
 ///     approved_by: security@example.com
 ///     expires: 2027-03-31
+///   - query: k8s-host-network               # Kubernetes objects, matched by
+///     namespaces: ["monitoring"]            # namespace, kind and name (globs)
+///     kinds: [DaemonSet]                    # both by `scan` and at admission
+///     names: ["node-exporter*"]
+///     reason: Node metrics need the host network.
+///     expires: 2027-03-31
 /// ```
+///
+/// At admission there is no file: an entry that names `paths` and none of
+/// `namespaces`, `kinds`, `names` is about files and does not apply there.
 #[derive(Clone, Debug, Default)]
 pub struct Exceptions {
     entries: Vec<Exception>,
@@ -511,10 +520,65 @@ pub struct Exception {
     paths: globset::GlobSet,
     path_texts: Vec<String>,
     entity: Option<String>,
+    object: Option<ObjectMatch>,
     reason: String,
     approved_by: Option<String>,
     expires: Date,
     origin: String,
+}
+
+/// The Kubernetes objects an exception names: each list, when given,
+/// must match.
+#[derive(Clone, Debug)]
+struct ObjectMatch {
+    namespaces: Option<globset::GlobSet>,
+    kinds: Vec<String>,
+    names: Option<globset::GlobSet>,
+}
+
+impl ObjectMatch {
+    fn matches(&self, object: &ObjectRef) -> bool {
+        self.namespaces
+            .as_ref()
+            .is_none_or(|g| g.is_match(object.namespace))
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == object.kind))
+            && self.names.as_ref().is_none_or(|g| g.is_match(object.name))
+    }
+}
+
+/// A Kubernetes object as exceptions match it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectRef<'a> {
+    /// `Deployment`.
+    pub kind: &'a str,
+    /// Empty when none is written.
+    pub namespace: &'a str,
+    /// `metadata.name`.
+    pub name: &'a str,
+}
+
+impl<'a> ObjectRef<'a> {
+    /// The object a Kubernetes finding's entity belongs to: its identity is
+    /// `Kind/namespace/name` or `Kind/name`, and a pod spec's or
+    /// container's ends with `in <that>`.
+    pub fn from_identity(entity: &'a str) -> Option<ObjectRef<'a>> {
+        let object = entity.rsplit(" in ").next()?;
+        let mut parts = object.splitn(3, '/');
+        let kind = parts.next()?;
+        let second = parts.next()?;
+        Some(match parts.next() {
+            Some(name) => ObjectRef {
+                kind,
+                namespace: second,
+                name,
+            },
+            None => ObjectRef {
+                kind,
+                namespace: "",
+                name: second,
+            },
+        })
+    }
 }
 
 /// An exceptions file that cannot be used.
@@ -587,14 +651,22 @@ impl Exceptions {
             for e in &obj.entries {
                 if !matches!(
                     e.key.as_str(),
-                    "query" | "paths" | "entity" | "reason" | "approved_by" | "expires"
+                    "query"
+                        | "paths"
+                        | "entity"
+                        | "namespaces"
+                        | "kinds"
+                        | "names"
+                        | "reason"
+                        | "approved_by"
+                        | "expires"
                 ) {
                     return Err(ExceptionsError {
                         file: file.to_string(),
                         line: e.key_span.start_line,
                         column: e.key_span.start_col,
                         message: format!(
-                            "unknown key \"{}\": expected query, paths, entity, reason, approved_by, expires",
+                            "unknown key \"{}\": expected query, paths, entity, namespaces, kinds, names, reason, approved_by, expires",
                             e.key
                         ),
                     });
@@ -631,11 +703,50 @@ impl Exceptions {
             if path_texts.is_empty() {
                 builder.add(globset::Glob::new("**").map_err(|e| err(item, e.to_string()))?);
             }
+            let list = |key: &str| -> Result<Option<Vec<String>>, ExceptionsError> {
+                let Some(node) = item.get(key) else {
+                    return Ok(None);
+                };
+                node.items()
+                    .iter()
+                    .map(|n| {
+                        n.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| err(n, format!("\"{key}\": expected a list of names")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+            };
+            let globs = |key: &str| -> Result<Option<globset::GlobSet>, ExceptionsError> {
+                let Some(texts) = list(key)? else {
+                    return Ok(None);
+                };
+                let mut set = globset::GlobSetBuilder::new();
+                for text in &texts {
+                    set.add(globset::Glob::new(text).map_err(|e| {
+                        err(
+                            item,
+                            format!("\"{key}\": invalid glob \"{text}\": {}", e.kind()),
+                        )
+                    })?);
+                }
+                set.build().map(Some).map_err(|e| err(item, e.to_string()))
+            };
+            let namespaces = globs("namespaces")?;
+            let kinds = list("kinds")?;
+            let names = globs("names")?;
+            let object =
+                (namespaces.is_some() || kinds.is_some() || names.is_some()).then(|| ObjectMatch {
+                    namespaces,
+                    kinds: kinds.unwrap_or_default(),
+                    names,
+                });
             entries.push(Exception {
                 query: query.to_ascii_lowercase(),
                 paths: builder.build().map_err(|e| err(item, e.to_string()))?,
                 path_texts,
                 entity: text_of("entity"),
+                object,
                 reason,
                 approved_by: text_of("approved_by"),
                 expires,
@@ -654,11 +765,43 @@ impl Exceptions {
         today: Date,
     ) -> Option<(&Exception, bool)> {
         let file = file.trim_start_matches("./");
+        let object = ObjectRef::from_identity(entity);
+        self.first(query, entity, today, |e| {
+            e.paths.is_match(file)
+                && e.object
+                    .as_ref()
+                    .is_none_or(|m| object.is_some_and(|o| m.matches(&o)))
+        })
+    }
+
+    /// The exception covering a finding on a Kubernetes object at admission
+    /// (no file: entries about paths only do not apply), or the expired one
+    /// that would have.
+    pub fn find_object(
+        &self,
+        query: &Query,
+        object: &ObjectRef,
+        entity: &str,
+        today: Date,
+    ) -> Option<(&Exception, bool)> {
+        self.first(query, entity, today, |e| match &e.object {
+            Some(m) => m.matches(object),
+            None => e.path_texts.is_empty(),
+        })
+    }
+
+    fn first(
+        &self,
+        query: &Query,
+        entity: &str,
+        today: Date,
+        applies: impl Fn(&Exception) -> bool,
+    ) -> Option<(&Exception, bool)> {
         let mut expired = None;
         for e in &self.entries {
             if !query.answers_to(&e.query)
-                || !e.paths.is_match(file)
                 || e.entity.as_deref().is_some_and(|x| x != entity)
+                || !applies(e)
             {
                 continue;
             }
@@ -811,6 +954,68 @@ mod tests {
         );
         assert!(parse_directive("rampart:ignore-file x", 101, 102, 100).is_none());
         assert!(parse_directive("kics-scan disable", 1, 2, 100).is_none());
+    }
+
+    #[test]
+    fn exceptions_match_kubernetes_objects_by_namespace_kind_and_name() {
+        let text = "exceptions:\n  - query: k8s-privileged-container\n    namespaces: [\"legacy-*\"]\n    kinds: [Pod]\n    names: [web]\n    reason: r\n    expires: 2099-01-01\n  - query: k8s-host-network\n    paths: [\"charts/**\"]\n    reason: r\n    expires: 2099-01-01\n";
+        let e = Exceptions::parse("x.yaml", text).expect("parses");
+        let registry = crate::query::registry::Registry::load(true, &[] as &[&Path])
+            .expect("the library loads");
+        let privileged = registry.find("k8s-privileged-container").expect("a query");
+        let host = registry.find("k8s-host-network").expect("a query");
+        let today = Date(2026, 1, 1);
+        let object = |namespace, kind, name| ObjectRef {
+            kind,
+            namespace,
+            name,
+        };
+        let entity = "container web in Pod/legacy-a/web";
+        assert!(
+            e.find_object(privileged, &object("legacy-a", "Pod", "web"), entity, today)
+                .is_some()
+        );
+        assert!(
+            e.find_object(privileged, &object("prod", "Pod", "web"), entity, today)
+                .is_none()
+        );
+        assert!(
+            e.find_object(
+                privileged,
+                &object("legacy-a", "Deployment", "web"),
+                entity,
+                today
+            )
+            .is_none()
+        );
+        assert!(
+            e.find_object(privileged, &object("legacy-a", "Pod", "api"), entity, today)
+                .is_none()
+        );
+        // An entry about files does not apply where there are none.
+        assert!(
+            e.find_object(host, &object("legacy-a", "Pod", "web"), entity, today)
+                .is_none()
+        );
+        // `scan` matches the same keys against the finding's object.
+        assert!(e.find(privileged, "k8s/pod.yaml", entity, today).is_some());
+        assert!(
+            e.find(
+                privileged,
+                "k8s/pod.yaml",
+                "container web in Pod/prod/web",
+                today
+            )
+            .is_none()
+        );
+        assert!(
+            e.find(privileged, "k8s/pod.yaml", "aws_s3_bucket.b", today)
+                .is_none()
+        );
+        assert_eq!(
+            ObjectRef::from_identity("pod spec in Deployment/web"),
+            Some(object("", "Deployment", "web"))
+        );
     }
 
     #[test]

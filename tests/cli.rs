@@ -754,6 +754,23 @@ fn completions_print_a_script() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("_rampart()"));
 }
 
+/// Without the `admission` feature the subcommand exists and says how to
+/// get it (with the feature, tests/admission.rs runs the server).
+#[cfg(not(feature = "admission"))]
+#[test]
+fn admission_without_the_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = rampart(dir.path())
+        .args(["admission", "--tls-self-signed"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "rampart: error: this rampart was built without the admission webhook; build it with `cargo build --release --features admission` (or use the rampart-admission image)\n"
+    );
+}
+
 #[test]
 fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
     let dir = tempfile::tempdir().expect("tempdir");
