@@ -22,6 +22,7 @@ pub mod load;
 pub mod parse;
 pub mod platform;
 pub mod query;
+pub mod render;
 pub mod report;
 pub mod scan;
 pub mod source;
