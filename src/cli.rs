@@ -12,7 +12,7 @@ use crate::report::OutputFormat;
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, about, long_about = None)]
+#[command(name = "rampart", version = crate::VERSION_TEXT, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -33,6 +33,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a query pack's fixtures (DIR holds queries/ and fixtures/).
     Test(TestArgs),
+    /// Print the Kubernetes objects rampart scans for Helm charts and
+    /// kustomizations, as multi-document YAML.
+    Render(RenderArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -219,6 +222,19 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// How the files are found and read.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `rampart render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Charts, kustomizations, or directories holding them (default: the
+    /// current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 
     /// How the files are found and read.
     #[command(flatten)]

@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use crate::ExitStatus;
 use crate::cli::{
     CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection,
-    ScanArgs, TestArgs,
+    RenderArgs, ScanArgs, TestArgs,
 };
 use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
@@ -378,6 +378,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 None => None,
             },
             fingerprint_root: None,
+            render: Default::default(),
         },
         write_baseline: args.suppress.write_baseline,
         diff_base: args.suppress.diff_base,
@@ -528,6 +529,7 @@ pub fn inspect(mut args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<Exi
         paths,
         discover: discover_options(&args.input),
         tree: args.tree,
+        render: Default::default(),
     };
     let report = inspect::inspect(&config, args.input.threads.unwrap_or(0))?;
     match args.format {
@@ -535,6 +537,45 @@ pub fn inspect(mut args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<Exi
         Format::Text => inspect::render_text(&report, out)?,
     }
     Ok(ExitStatus::Clean)
+}
+
+/// `rampart render`: what a scan reads of each chart and kustomization.
+/// Render problems go to stderr; any error fails the command (exit 1), so a
+/// script comparing renders never mistakes a failed render for an empty one.
+pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let paths = paths_or_cwd(args.paths);
+    scan::check_roots(&paths)?;
+    check_input(&mut args.input)?;
+    let discovery = crate::discover::discover(&paths, &discover_options(&args.input))?;
+    let roots = crate::render::roots::select(discovery.roots);
+    if roots.is_empty() {
+        anyhow::bail!(
+            "no Helm chart (Chart.yaml) or kustomization (kustomization.yaml) under {}",
+            paths
+                .iter()
+                .map(|p| shown(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let load = load_options(&args.input, &paths);
+    let disk = crate::render::FsDisk::new(&paths, load.max_file_size);
+    let options = crate::render::RenderOptions::default();
+    let mut failed = false;
+    for root in &roots {
+        for rendered in crate::render::render(root, &disk, &options) {
+            crate::render::print(&rendered, out)?;
+            for d in &rendered.diagnostics {
+                failed |= d.level == crate::diagnostic::Level::Error;
+                eprintln!("{d}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
 }
 
 /// `rampart queries`.

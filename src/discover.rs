@@ -95,6 +95,9 @@ pub struct Discovery {
     /// Notices (a skipped Helm chart) and errors (an unreadable directory,
     /// a path that does not exist).
     pub diagnostics: Vec<Diagnostic>,
+    /// Helm charts and kustomizations, sorted by display path: rendered,
+    /// not read file by file.
+    pub roots: Vec<crate::render::RenderRoot>,
 }
 
 /// An `--exclude` glob that does not compile.
@@ -348,6 +351,8 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discover
         .sort_by(|a, b| a.display.cmp(&b.display).then(a.origin.cmp(&b.origin)));
     discovery.files.dedup_by(|a, b| a.display == b.display);
     discovery.diagnostics.sort();
+    discovery.roots.sort();
+    discovery.roots.dedup_by(|a, b| a.display == b.display);
     Ok(discovery)
 }
 
@@ -411,6 +416,7 @@ fn walk(root: &Path, options: &WalkOptions, discovery: &mut Discovery) {
         files: Mutex::new(Vec::new()),
         links: Mutex::new(Vec::new()),
         diagnostics: Mutex::new(Vec::new()),
+        render_roots: Mutex::new(Vec::new()),
     };
     builder
         .build_parallel()
@@ -422,6 +428,12 @@ fn walk(root: &Path, options: &WalkOptions, discovery: &mut Discovery) {
     discovery.diagnostics.extend(
         shared
             .diagnostics
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    discovery.roots.extend(
+        shared
+            .render_roots
             .into_inner()
             .unwrap_or_else(|e| e.into_inner()),
     );
@@ -484,6 +496,7 @@ struct Shared<'a> {
     files: Mutex<Vec<FoundFile>>,
     links: Mutex<Vec<Link>>,
     diagnostics: Mutex<Vec<Diagnostic>>,
+    render_roots: Mutex<Vec<crate::render::RenderRoot>>,
 }
 
 struct VisitorBuilder<'a> {
@@ -497,6 +510,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
             files: Vec::new(),
             links: Vec::new(),
             diagnostics: Vec::new(),
+            roots: Vec::new(),
         })
     }
 }
@@ -508,10 +522,14 @@ struct Visitor<'a> {
     files: Vec<FoundFile>,
     links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
+    roots: Vec<crate::render::RenderRoot>,
 }
 
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
+        if let Ok(mut roots) = self.shared.render_roots.lock() {
+            roots.append(&mut self.roots);
+        }
         if let Ok(mut files) = self.shared.files.lock() {
             files.append(&mut self.files);
         }
@@ -546,16 +564,20 @@ impl ParallelVisitor for Visitor<'_> {
             }
         }
         if is_dir {
-            if name == "templates"
-                && let Some(chart) = path.parent().filter(|p| p.join("Chart.yaml").is_file())
+            // A chart's templates and subcharts are not YAML until rendered:
+            // the chart renders them (`crate::render`).
+            if (name == "templates" || name == "charts")
+                && path.parent().and_then(crate::render::root_kind)
+                    == Some(crate::render::RootKind::HelmChart)
             {
-                self.diagnostics.push(Diagnostic::notice(
-                    display_path(chart),
-                    0,
-                    0,
-                    "Helm chart: templates/ skipped (templates are not YAML until rendered)",
-                ));
                 return WalkState::Skip;
+            }
+            if let Some(kind) = crate::render::root_kind(path) {
+                self.roots.push(crate::render::RenderRoot {
+                    dir: path.to_path_buf(),
+                    display: display_path(path),
+                    kind,
+                });
             }
             return WalkState::Continue;
         }

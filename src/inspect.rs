@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::{DiscoverOptions, ExcludeError, discover};
-use crate::load::{LoadOptions, LoadedUnit, units};
+use crate::load::{LoadOptions, LoadedUnit};
 use crate::platform::{Platform, entities};
 use crate::scan::for_each_unit;
 use crate::tree::{Node, Span};
@@ -27,6 +27,8 @@ pub struct InspectConfig {
     pub load: LoadOptions,
     /// Include each file's documents (the common tree) in the report.
     pub tree: bool,
+    /// How Helm charts and kustomizations render.
+    pub render: crate::render::RenderOptions,
 }
 
 /// What `inspect` found.
@@ -91,7 +93,13 @@ pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, 
     let started = Instant::now();
     let discovery = discover(&config.paths, &config.discover)?;
     let candidates = discovery.files.len();
-    let units = units(discovery.files);
+    let (units, _) = crate::scan::units_and_renders(
+        &config.paths,
+        config.load.max_file_size,
+        discovery.files,
+        discovery.roots,
+        &config.render,
+    );
     let with_tree = config.tree;
     let results = for_each_unit(&units, &config.load, threads, |mut unit| {
         // Every tree is shown, so a large stream is read whole.

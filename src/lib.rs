@@ -30,6 +30,33 @@ pub mod suppress;
 pub mod testing;
 pub mod tree;
 
+/// The query library's version, in a macro so `--version` can be built at
+/// compile time. Bumped deliberately (see CHANGELOG.md): minor for added
+/// queries, major when a query id goes away or a verdict changes meaning.
+macro_rules! library_version {
+    () => {
+        "2.0.0"
+    };
+}
+
+/// The built-in query library's version.
+pub const LIBRARY_VERSION: &str = library_version!();
+
+/// The JSON report's format version (`version` in the report): fields are
+/// only added within a version.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+/// The SARIF version rampart writes.
+pub const SARIF_VERSION: &str = "2.1.0";
+
+/// What `rampart --version` prints after the name.
+pub const VERSION_TEXT: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nquery library ",
+    library_version!(),
+    "\nJSON report format 1, SARIF 2.1.0"
+);
+
 use cli::{Cli, Command};
 use std::io::Write;
 
@@ -63,6 +90,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         Command::Inspect(args) => commands::inspect(args, out),
         Command::Queries(args) => commands::queries(args, out),
         Command::Explain(args) => commands::explain(args, out),
+        Command::Render(args) => commands::render(args, out),
         Command::Test(args) => commands::test(args, out),
         Command::Completions(args) => commands::completions(args, out),
     };

@@ -21,6 +21,7 @@ use crate::platform::LoadedFile;
 use crate::platform::terraform::eval::Disk;
 use crate::platform::terraform::eval::module::{Inputs, TerraformInputs, evaluate};
 use crate::platform::terraform::eval::modules::instantiate;
+use crate::render::Rendered;
 use crate::source::{ReadError, read_source};
 use crate::tree::{LineIndex, Node};
 
@@ -29,6 +30,18 @@ use crate::tree::{LineIndex, Node};
 pub struct Unit {
     /// The files, sorted by display path.
     pub files: Vec<FoundFile>,
+    /// A rendered chart or kustomization, read instead of files.
+    pub rendered: Option<Arc<Rendered>>,
+}
+
+impl Unit {
+    /// A unit of one rendered stream.
+    pub fn rendered(rendered: Rendered) -> Unit {
+        Unit {
+            files: Vec::new(),
+            rendered: Some(Arc::new(rendered)),
+        }
+    }
 }
 
 /// How to read files.
@@ -183,6 +196,9 @@ pub struct LoadedUnit {
     /// The platforms of files recognised but with no document read (every
     /// document failed to parse), for the summary's counts.
     pub unparsed: Vec<Platform>,
+    /// The rendered stream the unit's one file is, for reporting its
+    /// findings at their origins.
+    pub rendered: Option<Arc<Rendered>>,
 }
 
 /// Groups found files into units: Terraform files by directory, every other
@@ -206,21 +222,33 @@ pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
                 },
             }
         } else {
-            units.push(Unit { files: vec![file] });
+            units.push(Unit {
+                files: vec![file],
+                rendered: None,
+            });
         }
     }
-    units.extend(terraform.into_iter().map(|(_, files)| Unit { files }));
+    units.extend(terraform.into_iter().map(|(_, files)| Unit {
+        files,
+        rendered: None,
+    }));
     units.sort_by(|a, b| first_display(a).cmp(first_display(b)));
     units
 }
 
 fn first_display(unit: &Unit) -> &str {
-    unit.files.first().map_or("", |f| f.display.as_str())
+    match &unit.rendered {
+        Some(rendered) => &rendered.display,
+        None => unit.files.first().map_or("", |f| f.display.as_str()),
+    }
 }
 
 /// Reads and parses every file of a unit, and evaluates a Terraform
 /// module's expressions with its variables and locals.
 pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
+    if let Some(rendered) = &unit.rendered {
+        return load_rendered(rendered);
+    }
     let mut loaded = LoadedUnit::default();
     for file in &unit.files {
         load_file(file, options, &mut loaded);
@@ -246,6 +274,53 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
             &options.terraform,
         );
     }
+    loaded
+}
+
+/// Parses a rendered stream as Kubernetes YAML. Its render diagnostics come
+/// along; a line that does not parse is reported at its origin when known.
+fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
+    let mut loaded = LoadedUnit {
+        diagnostics: rendered.diagnostics.clone(),
+        bytes_read: rendered.text.len() as u64,
+        rendered: Some(Arc::clone(rendered)),
+        ..LoadedUnit::default()
+    };
+    if rendered.text.trim().is_empty() {
+        return loaded;
+    }
+    let source = crate::tree::SourceText {
+        text: rendered.text.clone(),
+        bom_len: 0,
+    };
+    let index = LineIndex::new(&source.text);
+    let Parsed { documents, errors } = parse::yaml::parse(&source.text, &index);
+    for err in errors {
+        let (file, line, column) = match rendered.origin(err.line) {
+            Some(origin) => (origin.file.clone(), origin.line, 0),
+            None => (rendered.display.clone(), err.line, err.column),
+        };
+        loaded.diagnostics.push(Diagnostic::error(
+            file,
+            line,
+            column,
+            format!("rendered output does not parse: {}", err.message),
+        ));
+    }
+    let model = Platform::Kubernetes.model();
+    let documents: Vec<Node> = documents.into_iter().filter(|d| model.accepts(d)).collect();
+    if documents.is_empty() {
+        return loaded;
+    }
+    loaded.files.push(LoadedFile {
+        display: rendered.display.clone(),
+        platform: Platform::Kubernetes,
+        source,
+        documents,
+        streamed: false,
+        module: None,
+        module_call: None,
+    });
     loaded
 }
 

@@ -42,7 +42,10 @@ where
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
-                    let files: Vec<&str> = unit.files.iter().map(|f| f.display.as_str()).collect();
+                    let files: Vec<&str> = match &unit.rendered {
+                        Some(rendered) => vec![rendered.display.as_str()],
+                        None => unit.files.iter().map(|f| f.display.as_str()).collect(),
+                    };
                     Diagnostic::error(
                         files.first().copied().unwrap_or_default(),
                         0,
@@ -118,6 +121,8 @@ pub struct ScanConfig {
     /// repository root of the scanned paths (`--diff-base` scans an old
     /// tree unpacked elsewhere).
     pub fingerprint_root: Option<std::path::PathBuf>,
+    /// How Helm charts and kustomizations render.
+    pub render: crate::render::RenderOptions,
 }
 
 /// Scans with fewer units than this finish before a bar would help.
@@ -179,6 +184,9 @@ fn summarize(
             options,
         ));
     }
+    if let Some(rendered) = &unit.rendered {
+        report_at_origins(rendered, &mut run.findings);
+    }
     // Module instances are the module's files again: counted once, where
     // they are.
     let own = || unit.files.iter().filter(|f| f.module.is_none());
@@ -189,12 +197,21 @@ fn summarize(
         .map(|f| f.platform)
         .chain(unit.unparsed.iter().copied())
         .collect();
-    let sources = unit
+    let mut sources: Vec<(String, String)> = unit
         .files
         .into_iter()
         .filter(|f| run.findings.iter().any(|x| x.file == f.display))
         .map(|f| (f.display, f.source.text))
         .collect();
+    if let Some(rendered) = &unit.rendered {
+        sources.extend(
+            rendered
+                .sources
+                .iter()
+                .filter(|(file, _)| run.findings.iter().any(|x| &x.file == *file))
+                .map(|(file, text)| (file.clone(), text.clone())),
+        );
+    }
     UnitSummary {
         findings: run.findings,
         entities: run.entities,
@@ -204,6 +221,104 @@ fn summarize(
         bytes: unit.bytes_read,
         sources,
     }
+}
+
+/// Moves each finding in a rendered stream to the file and line that wrote
+/// the offending line (a template, a values file, a patch), where known.
+fn report_at_origins(rendered: &crate::render::Rendered, findings: &mut [crate::finding::Finding]) {
+    for f in findings.iter_mut().filter(|f| f.file == rendered.display) {
+        let Some(origin) = rendered.origin(f.span.start_line) else {
+            continue;
+        };
+        let text = rendered
+            .sources
+            .get(&origin.file)
+            .map_or("", String::as_str);
+        f.span = crate::tree::LineIndex::new(text).line_span(origin.line);
+        f.file = origin.file.clone();
+    }
+}
+
+/// The units to read: the files found, less those a render consumed, and
+/// one unit per rendered stream; with the count of renders that failed
+/// inside rampart.
+pub fn units_and_renders(
+    paths: &[std::path::PathBuf],
+    max_file_size: u64,
+    mut files: Vec<crate::discover::FoundFile>,
+    roots: Vec<crate::render::RenderRoot>,
+    options: &crate::render::RenderOptions,
+) -> (Vec<crate::load::Unit>, usize) {
+    let (rendered, failures) = render_roots(paths, max_file_size, roots, options);
+    drop_consumed(&mut files, &rendered);
+    let mut units = crate::load::units(files);
+    units.extend(rendered.into_iter().map(crate::load::Unit::rendered));
+    (units, failures)
+}
+
+/// Renders the charts and kustomizations found, each contained: one that
+/// panics becomes an error naming it.
+fn render_roots(
+    paths: &[std::path::PathBuf],
+    max_file_size: u64,
+    roots: Vec<crate::render::RenderRoot>,
+    options: &crate::render::RenderOptions,
+) -> (Vec<crate::render::Rendered>, usize) {
+    if roots.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let disk = crate::render::FsDisk::new(paths, max_file_size);
+    let roots = crate::render::roots::select(roots);
+    let results: Vec<Result<Vec<crate::render::Rendered>, Diagnostic>> = roots
+        .par_iter()
+        .map(|root| {
+            catch_unwind(AssertUnwindSafe(|| {
+                crate::render::render(root, &disk, options)
+            }))
+            .map_err(|_| {
+                Diagnostic::error(
+                    &root.display,
+                    0,
+                    0,
+                    "internal error while rendering (please report this)",
+                )
+            })
+        })
+        .collect();
+    let mut rendered = Vec::new();
+    let mut internal_errors = 0;
+    for result in results {
+        match result {
+            Ok(streams) => rendered.extend(streams),
+            Err(diagnostic) => {
+                internal_errors += 1;
+                rendered.push(crate::render::Rendered::failed(
+                    diagnostic.file.clone(),
+                    vec![diagnostic],
+                ));
+            }
+        }
+    }
+    (rendered, internal_errors)
+}
+
+/// Leaves out the files a render consumed: a template or a patch is not an
+/// object of its own.
+fn drop_consumed(
+    files: &mut Vec<crate::discover::FoundFile>,
+    rendered: &[crate::render::Rendered],
+) {
+    let consumed: std::collections::HashSet<std::path::PathBuf> = rendered
+        .iter()
+        .flat_map(|r| &r.consumed)
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    if consumed.is_empty() {
+        return;
+    }
+    files.retain(|f| {
+        f.is_explicit() || !std::fs::canonicalize(&f.path).is_ok_and(|p| consumed.contains(&p))
+    });
 }
 
 /// The entity kinds that relations of `platform`'s queries look for.
@@ -236,7 +351,13 @@ pub fn scan(
         .filter(|f| f.origin == crate::discover::Origin::ModuleContext)
         .map(|f| f.display.clone())
         .collect();
-    let units = crate::load::units(discovery.files);
+    let (units, render_failures) = units_and_renders(
+        &config.paths,
+        config.load.max_file_size,
+        discovery.files,
+        discovery.roots,
+        &config.render,
+    );
     let bar = (config.progress && units.len() >= PROGRESS_MIN_UNITS).then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
             Some(units.len() as u64),
@@ -263,6 +384,7 @@ pub fn scan(
         diagnostics: discovery.diagnostics,
         ..crate::finding::ScanResult::default()
     };
+    result.stats.internal_errors += render_failures;
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
     }
@@ -398,6 +520,51 @@ fn apply_exceptions_and_baseline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finding_in_a_rendered_stream_is_reported_where_its_line_came_from() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000\n      securityContext:\n        privileged: true\n";
+        let values = "image: nginx\nsecurity:\n  privileged: true\n";
+        let mut origins = vec![None; text.lines().count()];
+        origins[9] = Some(crate::render::Origin {
+            file: "chart/values.yaml".into(),
+            line: 3,
+        });
+        let rendered = crate::render::Rendered {
+            display: "chart".into(),
+            text: text.into(),
+            origins,
+            sources: [("chart/values.yaml".to_string(), values.to_string())].into(),
+            ..Default::default()
+        };
+        let registry = crate::query::registry::Registry::load(true, &[] as &[&std::path::Path])
+            .expect("loads");
+        let unit = crate::load::Unit::rendered(rendered);
+        let options = LoadOptions::with_max_file_size(1 << 20);
+        let summary = summarize(
+            &registry,
+            crate::load::load_unit(&unit, &options),
+            Default::default(),
+        );
+        let privileged = summary
+            .findings
+            .iter()
+            .find(|f| f.query_id == "k8s-privileged-container")
+            .expect("privileged container found");
+        assert_eq!(privileged.file, "chart/values.yaml");
+        assert_eq!(
+            (privileged.span.start_line, privileged.span.start_col),
+            (3, 3)
+        );
+        // Lines with no origin stay in the rendered stream.
+        assert!(summary.findings.iter().any(|f| f.file == "chart"));
+        assert!(
+            summary
+                .sources
+                .iter()
+                .any(|(file, _)| file == "chart/values.yaml")
+        );
+    }
 
     #[test]
     fn a_unit_that_panics_becomes_an_error_naming_its_files() {

@@ -162,6 +162,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         exceptions: None,
         baseline: None,
         fingerprint_root: None,
+        render: Default::default(),
     };
     let mut result = CaseResult {
         query_id: query.id.clone(),

@@ -144,6 +144,27 @@ impl<'a> LineIndex<'a> {
             .map(|&o| o as usize)
     }
 
+    /// The span of line `line` (1-based) from its first non-blank character
+    /// to its end; where the text has no such line, a position on that line
+    /// with no extent (the text may be unknown).
+    pub fn line_span(&self, line: u32) -> Span {
+        let Some(start) = self.line_start(line) else {
+            return Span {
+                start_line: line,
+                start_col: 1,
+                end_line: line,
+                end_col: 1,
+                ..Span::default()
+            };
+        };
+        let rest = &self.text[start.min(self.text.len())..];
+        let end = start + rest.find('\n').unwrap_or(rest.len());
+        let content = &self.text[start..end];
+        let end = start + content.trim_end().len();
+        let first = start + (content.len() - content.trim_start().len());
+        self.span(first.min(end), end)
+    }
+
     /// 1-based (line, column) of a byte offset into the indexed text.
     /// An offset inside a multi-byte character is rounded down to it.
     pub fn position(&self, offset: usize) -> (u32, u32) {

@@ -1042,3 +1042,23 @@ fn downloaded_modules_are_found_through_the_init_manifest() {
         ".terraform/modules/assets/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
     );
 }
+
+#[test]
+fn render_without_a_chart_or_kustomization_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
+    );
+    let output = rampart(dir.path())
+        .args(["render", "."])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no Helm chart (Chart.yaml) or kustomization"),
+        "{stderr}"
+    );
+}

@@ -41,6 +41,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
         exceptions: None,
         baseline: None,
         fingerprint_root: None,
+        render: Default::default(),
     };
     let result = scan(&config, &registry).expect("scan");
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);

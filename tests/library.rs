@@ -146,6 +146,60 @@ fn in_sync(file: &Path, begin: &str, end: &str, generated: &str) {
     );
 }
 
+/// The concepts other tools check that rampart deliberately does not, from
+/// `docs/written-off/*.tsv` (`concept<TAB>reason`, one a line, `#` comments):
+/// one table per file, in `docs/queries.md`.
+fn written_off() -> String {
+    let folder = root().join("docs/written-off");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("docs/written-off exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
+        .collect();
+    files.sort();
+    let mut out = String::from("<!-- BEGIN GENERATED: written off -->\n");
+    let mut seen = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let name = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let rows: Vec<(&str, &str)> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (concept, reason) = l.split_once('\t').unwrap_or((l, ""));
+                assert!(
+                    !concept.is_empty() && !concept.contains(' ') && reason.trim().len() >= 10,
+                    "{}: `{l}` is not `concept<TAB>reason` with a reason",
+                    file.display()
+                );
+                assert!(
+                    seen.insert(concept.to_string()),
+                    "{concept} written off twice"
+                );
+                (concept, reason.trim())
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n#### {name} ({})\n\n| concept | why not |\n| --- | --- |\n",
+            rows.len()
+        ));
+        for (concept, reason) in rows {
+            out.push_str(&format!(
+                "| `{concept}` | {} |\n",
+                reason.replace('|', "\\|")
+            ));
+        }
+    }
+    out.push_str("\n<!-- END GENERATED: written off -->");
+    out
+}
+
 #[test]
 fn generated_docs_are_in_sync() {
     let registry = Registry::load(true, &[] as &[&Path]).expect("loads");
@@ -154,6 +208,12 @@ fn generated_docs_are_in_sync() {
         "<!-- BEGIN GENERATED: rampart queries -->",
         "<!-- END GENERATED -->",
         &catalogue(&registry),
+    );
+    in_sync(
+        &root().join("docs/queries.md"),
+        "<!-- BEGIN GENERATED: written off -->",
+        "<!-- END GENERATED: written off -->",
+        &written_off(),
     );
     in_sync(
         &root().join("README.md"),

@@ -27,6 +27,8 @@ struct Report<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    /// The built-in query library's version.
+    library_version: &'static str,
 }
 
 #[derive(Serialize)]
@@ -60,10 +62,11 @@ static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
     let result = report.result;
     let report = Report {
-        version: 1,
+        version: crate::JSON_FORMAT_VERSION,
         tool: Tool {
             name: "rampart",
             version: env!("CARGO_PKG_VERSION"),
+            library_version: crate::LIBRARY_VERSION,
         },
         findings: result
             .findings

@@ -167,6 +167,10 @@ fn run_properties(config: &crate::config::Sources) -> PropertyBag {
         "config".to_string(),
         serde_json::to_value(config).unwrap_or(Value::Null),
     );
+    extra.insert(
+        "libraryVersion".to_string(),
+        Value::from(crate::LIBRARY_VERSION),
+    );
     PropertyBag::builder().additional_properties(extra).build()
 }
 

@@ -118,10 +118,7 @@ fn walk(
             disk.display(dir)
         ));
     }
-    let mut entries = disk
-        .list(dir)
-        .map_err(|e| format!("{}: cannot list: {e}", disk.display(dir)))?;
-    entries.sort();
+    let entries = disk.list(dir);
     for entry in entries {
         let Some(name) = entry
             .file_name()
@@ -135,20 +132,28 @@ fn walk(
         } else {
             format!("{prefix}/{name}")
         };
-        if let Ok(bytes) = disk.read_bytes(&entry) {
-            *total += bytes.len();
-            if *total > MAX_CHART_BYTES || files.len() >= MAX_CHART_FILES {
-                return Err(format!(
-                    "{}: chart larger than {} MiB or {MAX_CHART_FILES} files",
-                    disk.display(dir),
-                    MAX_CHART_BYTES >> 20
-                ));
+        if disk.is_dir(&entry) {
+            if !name.starts_with('.') {
+                walk(disk, &entry, &rel, depth + 1, files, paths, total)?;
             }
-            files.insert(rel, bytes);
-            paths.push(entry);
-        } else if !name.starts_with('.') && disk.list(&entry).is_ok() {
-            walk(disk, &entry, &rel, depth + 1, files, paths, total)?;
+            continue;
         }
+        if !disk.is_file(&entry) {
+            continue;
+        }
+        let bytes = disk
+            .read_bytes(&entry)
+            .map_err(|e| format!("{}: {e}", disk.display(&entry)))?;
+        *total += bytes.len();
+        if *total > MAX_CHART_BYTES || files.len() >= MAX_CHART_FILES {
+            return Err(format!(
+                "{}: chart larger than {} MiB or {MAX_CHART_FILES} files",
+                disk.display(dir),
+                MAX_CHART_BYTES >> 20
+            ));
+        }
+        files.insert(rel, bytes);
+        paths.push(entry);
     }
     Ok(())
 }

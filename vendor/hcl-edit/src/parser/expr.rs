@@ -374,7 +374,7 @@ fn starts_binary_operation(peeked: &str) -> bool {
 /// `binary_ops` again: the same whitespace skipped and the same two bytes peeked. The input is
 /// left where it was. A whitespace error answers `false`, so that `expr_inner` meets (and
 /// returns) it itself, as before.
-fn binary_operation_follows<'i>(state: &RefCell<ExprParseState>, input: &mut Input<'i>) -> bool {
+fn binary_operation_follows(state: &RefCell<ExprParseState>, input: &mut Input<'_>) -> bool {
     let start = input.checkpoint();
     let follows = ws_or_sp(state).parse_next(input).is_ok()
         && matches!(
