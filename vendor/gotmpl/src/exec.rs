@@ -457,7 +457,9 @@ impl<'a> Executor<'a> {
         };
         let is_call = matches!(node, Node::Template(_));
         self.walk_node_inner(w, node, dot).map_err(|sig| match sig {
-            ExecSignal::Err(e) if line > 0 && (is_call || !matches!(*e, TemplateError::At { .. })) => {
+            ExecSignal::Err(e)
+                if line > 0 && (is_call || !matches!(*e, TemplateError::At { .. })) =>
+            {
                 ExecSignal::Err(Box::new(TemplateError::At { line, error: e }))
             }
             other => other,
@@ -773,7 +775,10 @@ impl<'a> Executor<'a> {
         // PATCH(rampart): a field or variable holding a function is a method
         // call, as in Go (`.Files.Get "x"`, `.Capabilities.APIVersions.Has
         // "v1"`, `(.Files.Glob "*").AsConfig`): call it with the arguments.
-        if matches!(first, Expr::Field(..) | Expr::Variable(..) | Expr::Chain(..)) {
+        if matches!(
+            first,
+            Expr::Field(..) | Expr::Variable(..) | Expr::Chain(..)
+        ) {
             let head = self.eval_expr(dot, first)?;
             if let Value::Function(func) = &head {
                 let mut args: Vec<Value> = Vec::with_capacity(cmd.args.len());
