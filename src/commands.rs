@@ -121,6 +121,25 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
     }
 }
 
+/// How charts render: the Helm flags over the config file's `helm:`
+/// section; a `--helm-values` file that cannot be read is an error.
+fn render_options(
+    helm: &crate::cli::HelmArgs,
+    settings: Option<&crate::render::helm::settings::HelmSettings>,
+    max_file_size: Option<u64>,
+) -> anyhow::Result<crate::render::RenderOptions> {
+    let helm = crate::render::helm::settings::options(
+        &helm.flags(),
+        settings,
+        max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(crate::render::RenderOptions {
+        helm,
+        ..Default::default()
+    })
+}
+
 fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
     LoadOptions::new(
         input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
@@ -378,7 +397,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 None => None,
             },
             fingerprint_root: None,
-            render: Default::default(),
+            render: render_options(&input.helm, file.helm.as_ref(), input.max_file_size)?,
         },
         write_baseline: args.suppress.write_baseline,
         diff_base: args.suppress.diff_base,
@@ -529,7 +548,7 @@ pub fn inspect(mut args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<Exi
         paths,
         discover: discover_options(&args.input),
         tree: args.tree,
-        render: Default::default(),
+        render: render_options(&args.input.helm, None, args.input.max_file_size)?,
     };
     let report = inspect::inspect(&config, args.input.threads.unwrap_or(0))?;
     match args.format {
@@ -560,7 +579,7 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
     }
     let load = load_options(&args.input, &paths);
     let disk = crate::render::FsDisk::new(&paths, load.max_file_size);
-    let options = crate::render::RenderOptions::default();
+    let options = render_options(&args.input.helm, None, args.input.max_file_size)?;
     let mut failed = false;
     for root in &roots {
         for rendered in crate::render::render(root, &disk, &options) {

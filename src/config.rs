@@ -118,6 +118,8 @@ pub struct ConfigFile {
     pub exceptions: Option<PathBuf>,
     /// `baseline`: the baseline file, relative to this file.
     pub baseline: Option<PathBuf>,
+    /// `helm`: release, Kubernetes version and value sets per chart.
+    pub helm: Option<crate::render::helm::settings::HelmSettings>,
 }
 
 /// A config file that cannot be used.
@@ -134,7 +136,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "exclude",
     "fail_on",
     "fail_on_parse_error",
@@ -148,6 +150,7 @@ const KEYS: [&str; 13] = [
     "sarif_category",
     "exceptions",
     "baseline",
+    "helm",
 ];
 
 /// A repository's settings file, and the directory its paths must stay in.
@@ -287,6 +290,7 @@ pub fn merge(pinned: ConfigFile, repository: ConfigFile) -> (ConfigFile, Vec<&'s
         sarif_category: pinned.sarif_category.or(repository.sarif_category),
         exceptions: pinned.exceptions.or(repository.exceptions),
         baseline: pinned.baseline.or(repository.baseline),
+        helm: pinned.helm.or(repository.helm),
     };
     (merged, ignored)
 }
@@ -308,6 +312,7 @@ impl ConfigFile {
             "sarif_category" => self.sarif_category.is_some(),
             "exceptions" => self.exceptions.is_some(),
             "baseline" => self.baseline.is_some(),
+            "helm" => self.helm.is_some(),
             _ => false,
         }
     }
@@ -333,6 +338,13 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         if dir.is_relative() {
             *dir = base.join(&*dir);
         }
+    }
+    // Chart directories in `helm.charts` are relative to this file too.
+    if let Some(helm) = config.helm.as_mut() {
+        helm.charts = std::mem::take(&mut helm.charts)
+            .into_iter()
+            .map(|(chart, sets)| (crate::discover::display_path(&base.join(chart)), sets))
+            .collect();
     }
     config.path = path.to_path_buf();
     Ok(config)
@@ -448,6 +460,10 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
             "sarif_category" => config.sarif_category = Some(string()?),
             "exceptions" => config.exceptions = Some(PathBuf::from(string()?)),
             "baseline" => config.baseline = Some(PathBuf::from(string()?)),
+            "helm" => {
+                config.helm =
+                    Some(crate::render::helm::settings::parse(v).map_err(|(n, m)| error(&n, m))?)
+            }
             other => {
                 return Err(ConfigError {
                     file: file.to_string(),

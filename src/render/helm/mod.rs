@@ -13,6 +13,7 @@ pub mod funcs;
 pub mod origins;
 pub mod schema;
 pub mod serialize;
+pub mod settings;
 pub mod values;
 
 use std::collections::BTreeMap;
