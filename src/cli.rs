@@ -51,9 +51,19 @@ pub struct CompletionsArgs {
 /// `rampart scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (default: the current directory).
+    /// Files or directories to scan (default: the current directory); `-`
+    /// reads one stream from standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// The file name standard input (`-`) is reported under [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
+
+    /// What standard input holds when its content does not say (a
+    /// Dockerfile, Terraform JSON).
+    #[arg(long, value_enum, value_name = "PLATFORM")]
+    pub stdin_platform: Option<crate::stdin::StdinPlatform>,
 
     /// Format of the report on stdout [default: human].
     #[arg(long, value_enum, env = "RAMPART_FORMAT")]

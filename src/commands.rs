@@ -121,6 +121,32 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
     }
 }
 
+/// `-` among the paths: standard input, captured to a temporary file that
+/// stands in for it.
+fn capture_stdin(args: &mut ScanArgs) -> anyhow::Result<Option<crate::stdin::Captured>> {
+    let dash = Path::new("-");
+    let count = args.paths.iter().filter(|p| p.as_path() == dash).count();
+    if count == 0 {
+        if args.stdin_name.is_some() || args.stdin_platform.is_some() {
+            bail!("--stdin-name and --stdin-platform need `-` among the paths");
+        }
+        return Ok(None);
+    }
+    if count > 1 {
+        bail!("`-` (standard input) can be given once");
+    }
+    let captured = crate::stdin::capture(
+        &mut std::io::stdin().lock(),
+        args.stdin_name.as_deref(),
+        args.stdin_platform,
+        args.input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+    )?;
+    for p in args.paths.iter_mut().filter(|p| p.as_path() == dash) {
+        *p = captured.path.clone();
+    }
+    Ok(Some(captured))
+}
+
 /// How charts render: the Helm flags over the config file's `helm:`
 /// section; a `--helm-values` file that cannot be read is an error.
 fn render_options(
@@ -451,7 +477,8 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<crate::suppress::Base
 }
 
 /// `rampart scan`.
-pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let stdin = capture_stdin(&mut args)?;
     let mut settings = resolve(args)?;
     let registry = registry(&settings.selection)?;
     if let Some(reference) = &settings.diff_base {
@@ -461,6 +488,9 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         settings.config.baseline = Some(merged);
     }
     let mut result = scan::scan(&settings.config, &registry)?;
+    if let Some(captured) = &stdin {
+        crate::stdin::relabel(&mut result, captured);
+    }
     let mut pending = Vec::new();
     if let Some(path) = &settings.write_baseline {
         let baseline = crate::suppress::Baseline::of(&result.findings);

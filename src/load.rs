@@ -181,7 +181,7 @@ fn module_files(dir: &Path, allowed: &[PathBuf]) -> Vec<FoundFile> {
         })
         .collect();
     files.sort();
-    files
+    crate::tofu::drop_shadowed(files, |f| f.path.as_path())
 }
 
 /// The result of loading one unit.
@@ -229,7 +229,7 @@ pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
         }
     }
     units.extend(terraform.into_iter().map(|(_, files)| Unit {
-        files,
+        files: crate::tofu::drop_shadowed(files, |f| f.path.as_path()),
         rendered: None,
     }));
     units.sort_by(|a, b| first_display(a).cmp(first_display(b)));

@@ -93,27 +93,61 @@ impl Default for HelmOptions {
 /// (one when none is). A chart that cannot be rendered gives a stream with
 /// an error diagnostic, never nothing.
 pub fn render_chart(dir: &Path, disk: &dyn Disk, options: &HelmOptions) -> Vec<Rendered> {
+    let started = std::time::Instant::now();
     let display = disk.display(dir);
     let (files, consumed) = match chart::read_dir(disk, dir) {
         Ok(read) => read,
         Err(message) => return vec![failed(&display, Diagnostic::error(&display, 0, 0, message))],
     };
-    let sets = value_sets_for(&display, options);
+    let sets = value_sets_for(dir, &display, options);
     sets.iter()
         .map(|set| {
             let mut rendered =
                 render_files(files.clone(), &display, dir, disk, set.as_ref(), options);
             rendered.consumed = consumed.clone();
+            // Which values were used, and how long it took, in the report.
+            let mut used = vec![format!("{display}/values.yaml")];
+            if let Some(set) = &set {
+                used.extend(set.files.iter().map(|f| disk.display(&dir.join(f))));
+            }
+            used.extend(options.values.iter().map(|v| v.display.clone()));
+            let sets = set
+                .iter()
+                .flat_map(|s| s.set.iter())
+                .chain(options.set.iter())
+                .count();
+            rendered.diagnostics.push(Diagnostic::notice(
+                &display,
+                0,
+                0,
+                format!(
+                    "Helm chart rendered{} with values from {}{} in {} ms",
+                    set.as_ref()
+                        .map(|s| format!(" as value set {:?}", s.name))
+                        .unwrap_or_default(),
+                    used.join(", "),
+                    if sets > 0 {
+                        format!(" and {sets} set value(s)")
+                    } else {
+                        String::new()
+                    },
+                    started.elapsed().as_millis()
+                ),
+            ));
             rendered
         })
         .collect()
 }
 
-fn value_sets_for(display: &str, options: &HelmOptions) -> Vec<Option<ValueSet>> {
+fn value_sets_for(dir: &Path, display: &str, options: &HelmOptions) -> Vec<Option<ValueSet>> {
+    // The config names chart directories as paths; compare them as the
+    // same directory on disk, else as the same display path.
+    let canonical = std::fs::canonicalize(dir).ok();
     let display = display.trim_end_matches('/');
     let found = options.value_sets.iter().find(|(chart, _)| {
-        let chart = chart.trim_end_matches('/').trim_start_matches("./");
-        display == chart || display.ends_with(&format!("/{chart}"))
+        let same_dir = canonical.is_some()
+            && std::fs::canonicalize(Path::new(chart.as_str())).ok() == canonical;
+        same_dir || chart.trim_end_matches('/').trim_start_matches("./") == display
     });
     match found {
         Some((_, sets)) if !sets.is_empty() => sets.iter().cloned().map(Some).collect(),
@@ -156,7 +190,7 @@ pub fn render_files(
         Err(d) => return failed(display, d),
     };
     let stream_display = match set {
-        Some(set) => format!("{display} (values: {})", set.name),
+        Some(set) => format!("{display} [{}]", set.name),
         None => display.to_string(),
     };
 
@@ -366,6 +400,7 @@ pub fn render_files(
         sources,
         diagnostics,
         consumed: Vec::new(),
+        variant: set.map(|s| s.name.clone()),
     }
 }
 
