@@ -275,7 +275,19 @@ fn build_at(
             "invalid Chart.yaml: no name",
         ));
     }
-    let library = raw.get("type").map(super::funcs::string_of).as_deref() == Some("library");
+    let chart_type = raw
+        .get("type")
+        .map(super::funcs::string_of)
+        .unwrap_or_default();
+    if !matches!(chart_type.as_str(), "" | "application" | "library") {
+        return Err(Diagnostic::error(
+            &chart_yaml_display,
+            1,
+            1,
+            format!("invalid Chart.yaml: type {chart_type:?}: must be application or library"),
+        ));
+    }
+    let library = chart_type == "library";
     let mut metadata = Map::new();
     for (key, value) in raw.iter() {
         metadata.insert(capitalised(key).into(), value.clone());

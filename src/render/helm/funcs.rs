@@ -95,6 +95,15 @@ fn s(v: &str) -> Value {
     Value::String(v.into())
 }
 
+/// A string parameter of a Sprig function: Go refuses a nil there
+/// (`invalid value; expected string`), and so does Helm's render.
+fn text(args: &[Value], i: usize) -> Result<String, TemplateError> {
+    match args.get(i) {
+        None | Some(Value::Nil) => Err(err("invalid value; expected string")),
+        Some(v) => Ok(string_of(v)),
+    }
+}
+
 fn arg(args: &[Value], i: usize) -> &Value {
     args.get(i).unwrap_or(&Value::Nil)
 }
@@ -473,25 +482,21 @@ const PLACEHOLDER: &str = "rampart-placeholder";
 /// Registers every pure function.
 pub fn register(map: &mut FuncMap) {
     // Strings.
-    add(map, "trim", |a| Ok(s(string_of(arg(a, 0)).trim())));
+    add(map, "trim", |a| Ok(s(text(a, 0)?.trim())));
     add(map, "trimAll", |a| {
         let cut: Vec<char> = string_of(arg(a, 0)).chars().collect();
         Ok(s(string_of(arg(a, 1)).trim_matches(cut.as_slice())))
     });
     add(map, "trimPrefix", |a| {
-        let (p, t) = (string_of(arg(a, 0)), string_of(arg(a, 1)));
+        let (p, t) = (string_of(arg(a, 0)), text(a, 1)?);
         Ok(s(t.strip_prefix(p.as_str()).unwrap_or(&t)))
     });
     add(map, "trimSuffix", |a| {
-        let (p, t) = (string_of(arg(a, 0)), string_of(arg(a, 1)));
+        let (p, t) = (string_of(arg(a, 0)), text(a, 1)?);
         Ok(s(t.strip_suffix(p.as_str()).unwrap_or(&t)))
     });
-    add(map, "upper", |a| {
-        Ok(s(&string_of(arg(a, 0)).to_uppercase()))
-    });
-    add(map, "lower", |a| {
-        Ok(s(&string_of(arg(a, 0)).to_lowercase()))
-    });
+    add(map, "upper", |a| Ok(s(&text(a, 0)?.to_uppercase())));
+    add(map, "lower", |a| Ok(s(&text(a, 0)?.to_lowercase())));
     add(map, "title", |a| {
         let t = string_of(arg(a, 0));
         let mut out = String::with_capacity(t.len());
@@ -597,20 +602,16 @@ pub fn register(map: &mut FuncMap) {
         Ok(s(&parts.join(" ")))
     });
     add(map, "indent", |a| {
-        Ok(s(&indent_lines(int_of(arg(a, 0)), &string_of(arg(a, 1)))))
+        Ok(s(&indent_lines(int_of(arg(a, 0)), &text(a, 1)?)))
     });
     add(map, "nindent", |a| {
         Ok(s(&format!(
             "\n{}",
-            indent_lines(int_of(arg(a, 0)), &string_of(arg(a, 1)))
+            indent_lines(int_of(arg(a, 0)), &text(a, 1)?)
         )))
     });
     add(map, "replace", |a| {
-        let (old, new, t) = (
-            string_of(arg(a, 0)),
-            string_of(arg(a, 1)),
-            string_of(arg(a, 2)),
-        );
+        let (old, new, t) = (string_of(arg(a, 0)), string_of(arg(a, 1)), text(a, 2)?);
         if old.is_empty() {
             return Ok(s(&t));
         }
@@ -1196,14 +1197,14 @@ pub fn register(map: &mut FuncMap) {
 
     // Encodings.
     add(map, "b64enc", |a| {
-        Ok(s(&b64_encode(string_of(arg(a, 0)).as_bytes())))
+        Ok(s(&b64_encode(text(a, 0)?.as_bytes())))
     });
     add(map, "b64dec", |a| {
-        let bytes = b64_decode(&string_of(arg(a, 0))).ok_or_else(|| err("b64dec: bad base64"))?;
+        let bytes = b64_decode(&text(a, 0)?).ok_or_else(|| err("b64dec: bad base64"))?;
         Ok(s(&String::from_utf8_lossy(&bytes)))
     });
     add(map, "sha256sum", |a| {
-        Ok(s(&sha256_hex(string_of(arg(a, 0)).as_bytes())))
+        Ok(s(&sha256_hex(text(a, 0)?.as_bytes())))
     });
     add(map, "sha1sum", |a| {
         // Not a real SHA-1: used only for checksum annotations, where any
@@ -1522,6 +1523,27 @@ mod tests {
             render(r#"{{ lookup "v1" "Secret" "ns" "name" }} {{ randAlphaNum 3 }}"#),
             "map[] xxx"
         );
+    }
+
+    #[test]
+    fn string_functions_refuse_nil_as_go_does() {
+        let mut funcs = FuncMap::new();
+        register(&mut funcs);
+        for src in [
+            r#"{{ .missing | b64enc }}"#,
+            r#"{{ .missing | upper }}"#,
+            r#"{{ .missing | nindent 2 }}"#,
+        ] {
+            let t = Template::new("t")
+                .funcs(funcs.clone())
+                .parse(src)
+                .expect("parse");
+            let e = t.execute_to_string(&Value::Nil).expect_err(src);
+            assert!(
+                e.to_string().contains("invalid value; expected string"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
