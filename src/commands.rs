@@ -609,7 +609,13 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
     }
     let load = load_options(&args.input, &paths);
     let disk = crate::render::FsDisk::new(&paths, load.max_file_size);
-    let options = render_options(&args.input.helm, None, args.input.max_file_size)?;
+    // The repository's `.rampart.yaml` (its `helm:` value sets) applies as in a scan.
+    let (file, _) = settings_files(None, false, &paths[0])?;
+    let options = render_options(
+        &args.input.helm,
+        file.helm.as_ref(),
+        args.input.max_file_size.or(file.max_file_size),
+    )?;
     let mut failed = false;
     for root in &roots {
         for rendered in crate::render::render(root, &disk, &options) {

@@ -1,5 +1,5 @@
 //! Helm charts rendered in-process, standard input and OpenTofu, end to end
-//! through the `rampart` binary. The fixture chart `tests/data/helm/web`
+//! through the `rampart` binary. The fixture chart `tests/charts/web`
 //! covers the template functions and constructs: `include`/`define`/
 //! `template`, `tpl`, `toYaml`/`nindent`, `default`, `required`, `lookup`,
 //! `.Files.Get`/`Glob`/`AsConfig`, `.Capabilities`, `semverCompare`, a
@@ -15,7 +15,7 @@ use common::{json, rampart, run_limited, stderr, write};
 use serde_json::Value;
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/helm")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/charts")
 }
 
 /// (query id, file, line) of each finding, sorted.
@@ -288,6 +288,17 @@ fn value_sets_from_the_config_are_each_rendered_and_named() {
         ("charts/app/values-dev.yaml", 1)
     );
     assert!(hits[0].2.ends_with("[dev]"), "{hits:?}");
+    // `rampart render` renders each set too, named.
+    let (out, err, code) = render(dir.path(), &["."]);
+    assert_eq!(code, Some(0), "{err}");
+    let dev = out
+        .find("# rampart render: charts/app [dev]\n")
+        .expect("dev set");
+    let prod = out
+        .find("# rampart render: charts/app [prod]\n")
+        .expect("prod set");
+    assert!(out[dev..prod].contains("privileged: true"), "{out}");
+    assert!(out[prod..].contains("privileged: false"), "{out}");
 }
 
 #[test]
