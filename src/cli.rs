@@ -36,6 +36,9 @@ pub enum Command {
     /// Print the Kubernetes objects rampart scans for Helm charts and
     /// kustomizations, as multi-document YAML.
     Render(RenderArgs),
+    /// Roll many scan results (JSON reports) up into one compliance report:
+    /// repositories, controls, exceptions, trend.
+    Report(ReportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -96,6 +99,11 @@ pub struct ScanArgs {
     /// GitHub code scanning.
     #[arg(long, value_name = "ID")]
     pub sarif_category: Option<String>,
+
+    /// The project name reports carry and `rampart report` groups by
+    /// (default: the repository's normalised remote, else its directory).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
 
     /// A pinned settings file: it alone decides fail_on, fail_on_parse_error,
     /// severity, only, skip and exclude, whatever the repository's
@@ -193,6 +201,11 @@ pub struct QueriesArgs {
     /// Also list the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
+
+    /// Only the queries that support this compliance control
+    /// (`CIS-K8S-5.2.1`, `PSS-restricted`, `NIST-800-53-AC-6`).
+    #[arg(long, value_name = "CONTROL")]
+    pub control: Option<String>,
 }
 
 /// `rampart explain`.
@@ -238,6 +251,29 @@ pub struct InspectArgs {
     pub input: InputArgs,
 }
 
+/// `rampart report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// rampart JSON results, or directories holding them (read at any
+    /// depth); the newest result per project is its current state.
+    #[arg(value_name = "RESULTS", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write a report (repeatable): `-o html:compliance.html -o
+    /// json:compliance.json`; without a path, to stdout.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[:PATH]")]
+    pub outputs: Vec<String>,
+
+    /// A repository fails when a finding that counts is at or above this.
+    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+
+    /// Also read the queries in this directory (for titles and controls of
+    /// a team's own queries).
+    #[arg(long = "queries", value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
+}
+
 /// `rampart render`.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -276,6 +312,14 @@ pub struct InputArgs {
     /// A Terraform variable, applied last (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// A directory of downloaded Terraform modules (a copy of
+    /// `.terraform/modules`, with or without its `modules.json`): remote
+    /// module sources not found under the root module's own
+    /// `.terraform/modules` are read from here (repeatable). Nothing is
+    /// ever downloaded.
+    #[arg(long = "module-dir", value_name = "DIR")]
+    pub module_dirs: Vec<PathBuf>,
 
     /// How Helm charts are rendered.
     #[command(flatten)]

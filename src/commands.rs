@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use crate::ExitStatus;
 use crate::cli::{
     CompletionsArgs, ExplainArgs, Format, InputArgs, InspectArgs, QueriesArgs, QuerySelection,
-    RenderArgs, ScanArgs, TestArgs,
+    RenderArgs, ReportArgs, ScanArgs, TestArgs,
 };
 use crate::config::{self, Threshold};
 use crate::discover::DiscoverOptions;
@@ -106,6 +106,9 @@ fn check_input(input: &mut InputArgs) -> anyhow::Result<()> {
     for path in &input.var_files {
         require("--var-file", path, Expect::File)?;
     }
+    for path in &input.module_dirs {
+        require("--module-dir", path, Expect::Dir)?;
+    }
     if let Some(bytes) = input.max_file_size {
         config::check_max_file_size(bytes).map_err(|m| anyhow::anyhow!("--max-file-size: {m}"))?;
     }
@@ -176,6 +179,7 @@ fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
             .filter_map(|p| std::fs::canonicalize(p).ok())
             .collect(),
     )
+    .with_module_dirs(input.module_dirs.clone())
 }
 
 /// Where a report goes.
@@ -397,6 +401,27 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     report::output::check_targets(&targets)?;
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let identity = crate::identity::ScanIdentity::of_scan(
+        &paths,
+        args.project.as_deref(),
+        args.suppress
+            .exceptions
+            .as_deref()
+            .or(file.exceptions.as_deref()),
+    );
+    let exceptions = match args
+        .suppress
+        .exceptions
+        .as_ref()
+        .or(file.exceptions.as_ref())
+    {
+        Some(path) => Some(crate::suppress::Exceptions::load(path)?),
+        None => None,
+    };
+    let exception_records = exceptions
+        .as_ref()
+        .map(crate::suppress::Exceptions::records)
+        .unwrap_or_default();
     Ok(ScanSettings {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
@@ -409,15 +434,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 report_unused: args.suppress.report_unused_suppressions,
                 today: crate::suppress::Date::today(),
             },
-            exceptions: match args
-                .suppress
-                .exceptions
-                .as_ref()
-                .or(file.exceptions.as_ref())
-            {
-                Some(path) => Some(crate::suppress::Exceptions::load(path)?),
-                None => None,
-            },
+            exceptions: exceptions.clone(),
             baseline: match args.suppress.baseline.as_ref().or(file.baseline.as_ref()) {
                 Some(path) => Some(read_baseline(path)?),
                 None => None,
@@ -439,6 +456,8 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             sarif_category: args.sarif_category.or(file.sarif_category),
             quiet: args.quiet,
             config: sources,
+            identity: Some(identity),
+            exceptions: exception_records,
         },
     })
 }
@@ -633,16 +652,92 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
     })
 }
 
+/// `rampart report`: many scan results rolled up. Without `-o`, a short
+/// summary on stdout. Exit 1 when a repository fails, so a scheduled job
+/// can alert on it.
+pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    scan::check_roots(&args.inputs)?;
+    for dir in &args.query_dirs {
+        require("--queries", dir, Expect::Dir)?;
+    }
+    let outputs = args
+        .outputs
+        .iter()
+        .map(|spec| crate::compliance::parse_output(spec).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let targets: Vec<_> = outputs.iter().map(|(_, t)| t.clone()).collect();
+    report::output::check_targets(&targets)?;
+    let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let (scans, skipped, inputs) = crate::compliance::read_inputs(&args.inputs);
+    for s in &skipped {
+        warn(&format!("{}: {}; not used", s.file, s.reason));
+    }
+    if scans.is_empty() {
+        anyhow::bail!("no rampart JSON result among the {inputs} input file(s)");
+    }
+    let today = crate::suppress::Date::today();
+    let compliance =
+        crate::compliance::aggregate(scans, skipped, inputs, &registry, args.fail_on, today);
+    let mut pending = Vec::new();
+    for (format, target) in outputs {
+        let bytes = match format {
+            crate::compliance::ReportFormat::Json => {
+                let mut bytes = serde_json::to_vec_pretty(&compliance)?;
+                bytes.push(b'\n');
+                bytes
+            }
+            crate::compliance::ReportFormat::Html => {
+                crate::compliance::html::render(&compliance).into_bytes()
+            }
+        };
+        pending.push(report::output::Pending { target, bytes });
+    }
+    if pending.is_empty() {
+        for r in &compliance.repositories {
+            writeln!(
+                out,
+                "{:<40} {:<4} {:>5} findings, {} scans",
+                r.project,
+                r.status,
+                r.current.findings.values().sum::<usize>(),
+                r.trend.len()
+            )?;
+        }
+    }
+    report::output::write_all(&pending, out)?;
+    Ok(
+        if compliance.repositories.iter().any(|r| r.status == "fail") {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        },
+    )
+}
+
 /// `rampart queries`.
 pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     for dir in &args.query_dirs {
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let control = match &args.control {
+        Some(text) => Some(crate::query::control::Control::parse(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--control {text}: not a control; write FRAMEWORK-ID with FRAMEWORK one of {}",
+                crate::query::control::Framework::ALL
+                    .iter()
+                    .map(|f| f.prefix())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?),
+        None => None,
+    };
     let listed: Vec<&Query> = registry
         .queries()
         .iter()
         .filter(|q| !q.deprecated)
+        .filter(|q| control.as_ref().is_none_or(|c| q.controls.contains(c)))
         .collect();
     match args.format {
         Format::Json => {
@@ -656,6 +751,7 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "platforms": q.platforms(),
                         "category": q.category,
                         "cwe": q.cwe,
+                        "controls": q.controls,
                         "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
@@ -682,7 +778,12 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                     q.title
                 )?;
             }
-            writeln!(out, "\n{} queries", listed.len())?;
+            let without = listed.iter().filter(|q| q.controls.is_empty()).count();
+            writeln!(
+                out,
+                "\n{} queries ({without} map to no compliance control)",
+                listed.len()
+            )?;
         }
     }
     Ok(ExitStatus::Clean)
@@ -739,6 +840,10 @@ fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
             .map(|(t, ids)| format!("{t} {}", ids.join(", ")))
             .collect();
         writeln!(out, "same check elsewhere: {}", aliases.join("; "))?;
+    }
+    if !q.controls.is_empty() {
+        let controls: Vec<String> = q.controls.iter().map(|c| c.to_string()).collect();
+        writeln!(out, "controls: {}", controls.join(", "))?;
     }
     writeln!(out, "\n{}\n", q.description.trim())?;
     writeln!(out, "How to fix:\n{}\n", q.remediation.trim())?;

@@ -6,7 +6,9 @@ use serde::Serialize;
 use crate::tree::Span;
 
 /// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; not a risk by itself.
@@ -87,6 +89,9 @@ pub struct ScanStats {
     /// Units whose reading or checking failed inside rampart (a caught
     /// panic): their findings may be lost, so the run fails (exit 2).
     pub internal_errors: usize,
+    /// Terraform module directories another scanned directory calls,
+    /// checked through those calls rather than alone.
+    pub modules_through_calls: usize,
 }
 
 /// One misconfiguration found.
@@ -378,6 +383,34 @@ pub fn sort(findings: &mut [Finding]) {
                 &b.path,
             ))
     });
+}
+
+/// Adds the findings of Terraform plans to those of the other files, each
+/// problem once: a plan finding is left out when a finding of the same
+/// query, file, line and entity is already there (the `.tf` files' own,
+/// or another plan's). A plan's resource written in a scanned `.tf` file
+/// is reported at that file's lines, so the `.tf` finding and the plan's
+/// meet there, and the `.tf` one is kept.
+pub fn add_plan_findings(findings: &mut Vec<Finding>, plans: Vec<Vec<Finding>>) {
+    let key = |f: &Finding| {
+        (
+            f.query_id.clone(),
+            f.file.clone(),
+            f.span.start_line,
+            f.entity.clone(),
+        )
+    };
+    let mut seen: std::collections::HashSet<(String, String, u32, String)> =
+        findings.iter().map(key).collect();
+    for plan in plans {
+        // Two findings of one plan on one line (two open CIDRs) are two.
+        let kept: Vec<Finding> = plan
+            .into_iter()
+            .filter(|f| !seen.contains(&key(f)))
+            .collect();
+        seen.extend(kept.iter().map(key));
+        findings.extend(kept);
+    }
 }
 
 #[cfg(test)]

@@ -21,8 +21,10 @@ use crate::platform::LoadedFile;
 use crate::platform::terraform::eval::Disk;
 use crate::platform::terraform::eval::module::{Inputs, TerraformInputs, evaluate};
 use crate::platform::terraform::eval::modules::instantiate;
+use crate::platform::terraform::plan;
 use crate::render::Rendered;
 use crate::source::{ReadError, read_source};
+use crate::tree::SourceText;
 use crate::tree::{LineIndex, Node};
 
 /// Files scanned together.
@@ -30,6 +32,10 @@ use crate::tree::{LineIndex, Node};
 pub struct Unit {
     /// The files, sorted by display path.
     pub files: Vec<FoundFile>,
+    /// A Terraform module directory another scanned directory calls: read
+    /// (its parse errors are reported) but checked only through its calls
+    /// ([`mark_called_modules`]).
+    pub through_calls: bool,
     /// A rendered chart or kustomization, read instead of files.
     pub rendered: Option<Arc<Rendered>>,
 }
@@ -39,6 +45,7 @@ impl Unit {
     pub fn rendered(rendered: Rendered) -> Unit {
         Unit {
             files: Vec::new(),
+            through_calls: false,
             rendered: Some(Arc::new(rendered)),
         }
     }
@@ -76,8 +83,18 @@ impl LoadOptions {
                 var_files,
                 vars,
                 roots,
+                module_dirs: Vec::new(),
             }),
         }
+    }
+
+    /// These options with directories of downloaded Terraform modules
+    /// (`--module-dir`, as given).
+    pub fn with_module_dirs(mut self, module_dirs: Vec<PathBuf>) -> Self {
+        let mut terraform = (*self.terraform).clone();
+        terraform.module_dirs = module_dirs;
+        self.terraform = Arc::new(terraform);
+        self
     }
 }
 
@@ -199,6 +216,12 @@ pub struct LoadedUnit {
     /// The rendered stream the unit's one file is, for reporting its
     /// findings at their origins.
     pub rendered: Option<Arc<Rendered>>,
+    /// A module directory checked through its callers ([`Unit::through_calls`]):
+    /// read, not evaluated, not queried on its own.
+    pub through_calls: bool,
+    /// A Terraform plan: its findings give way to the same findings from
+    /// the `.tf` files when both are scanned.
+    pub plan: bool,
 }
 
 /// Groups found files into units: Terraform files by directory, every other
@@ -224,16 +247,87 @@ pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
         } else {
             units.push(Unit {
                 files: vec![file],
+                through_calls: false,
                 rendered: None,
             });
         }
     }
     units.extend(terraform.into_iter().map(|(_, files)| Unit {
         files: crate::tofu::drop_shadowed(files, |f| f.path.as_path()),
+        through_calls: false,
         rendered: None,
     }));
     units.sort_by(|a, b| first_display(a).cmp(first_display(b)));
     units
+}
+
+/// Marks the Terraform units whose directory another scanned directory
+/// calls as a module (`source = "../x"`), reached from a root module: they
+/// are checked through those calls, with the caller's arguments, and not
+/// also alone with their defaults. Files are read through the safe reader
+/// (at most `max_file_size` bytes); one that cannot be read calls nothing
+/// here (its own unit reports why).
+pub fn mark_called_modules(units: &mut [Unit], max_file_size: u64) {
+    use crate::platform::terraform::calls;
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let dirs: Vec<Option<PathBuf>> = units
+        .iter()
+        .map(|u| match u.files.first() {
+            Some(f) if is_terraform(f) => Some(canonical(unit_dir(f))),
+            _ => None,
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for (caller, unit) in units.iter().enumerate() {
+        let Some(dir) = &dirs[caller] else {
+            continue;
+        };
+        for file in unit.files.iter().filter(|f| is_terraform(f)) {
+            let Ok(source) = read_source(&file.path, max_file_size) else {
+                continue;
+            };
+            // Most files call no module: not parsed twice.
+            if !source.text.contains("module") || !source.text.contains("source") {
+                continue;
+            }
+            let index = LineIndex::new(&source.text);
+            let parsed = match file.candidate {
+                Candidate::TerraformJson => {
+                    parse::json::parse(&source.text, &index, Strings::TerraformTemplates)
+                }
+                _ => parse::hcl::parse(&source.text, &index),
+            };
+            for document in &parsed.documents {
+                for local in calls::local_sources(document) {
+                    let target = canonical(&dir.join(local));
+                    if let Some(callee) = dirs.iter().position(|d| d.as_ref() == Some(&target)) {
+                        edges.push((caller, callee));
+                    }
+                }
+            }
+        }
+    }
+    for (unit, through) in units
+        .iter_mut()
+        .zip(calls::checked_through_calls(dirs.len(), &edges))
+    {
+        unit.through_calls = through;
+    }
+}
+
+fn is_terraform(file: &FoundFile) -> bool {
+    matches!(
+        file.candidate,
+        Candidate::TerraformHcl | Candidate::TerraformJson
+    )
+}
+
+/// The directory of a unit's file, `.` for a bare name.
+fn unit_dir(file: &FoundFile) -> &Path {
+    match file.path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn first_display(unit: &Unit) -> &str {
@@ -249,11 +343,15 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
     if let Some(rendered) = &unit.rendered {
         return load_rendered(rendered);
     }
-    let mut loaded = LoadedUnit::default();
+    let mut loaded = LoadedUnit {
+        through_calls: unit.through_calls,
+        ..LoadedUnit::default()
+    };
     for file in &unit.files {
         load_file(file, options, &mut loaded);
     }
     if let Some(first) = unit.files.first()
+        && !unit.through_calls
         && loaded
             .files
             .iter()
@@ -327,6 +425,15 @@ fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
 pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut LoadedUnit) {
     let source = match read_source(&file.path, options.max_file_size) {
         Ok(source) => source,
+        // Terraform plans saved from PowerShell are UTF-16.
+        Err(ReadError::Utf16)
+            if matches!(file.candidate, Candidate::JsonOrYaml | Candidate::Unknown)
+                && let Ok(source) =
+                    crate::source::read_utf16(&file.path, options.max_file_size)
+                && plan::looks_like_plan(&source.text) =>
+        {
+            source
+        }
         Err(err) => {
             out.diagnostics.extend(unread(file, &err));
             return;
@@ -361,6 +468,10 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         });
         return;
     }
+    if syntax == Syntax::TerraformPlan {
+        load_plan(file, source, options, out);
+        return;
+    }
     let index = LineIndex::with_base(&source.text, source.bom_len);
     let parsed = match syntax {
         Syntax::Hcl => parse::hcl::parse(&source.text, &index),
@@ -370,6 +481,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         Syntax::Json => parse::json::parse(&source.text, &index, Strings::Plain),
         Syntax::Yaml => parse::yaml::parse(&source.text, &index),
         Syntax::Dockerfile => parse::dockerfile::parse(&source.text, &index),
+        Syntax::TerraformPlan => Parsed::default(),
     };
     let Parsed { documents, errors } = parsed;
     let had_errors = !errors.is_empty();
@@ -410,6 +522,42 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         module: None,
         module_call: None,
     });
+}
+
+/// Reads a Terraform plan (`terraform show -json`): its resources become
+/// Terraform files of the unit, reported at their `.tf` lines when the
+/// plan's configuration is found beside it (inside the scanned paths).
+fn load_plan(file: &FoundFile, source: SourceText, options: &LoadOptions, out: &mut LoadedUnit) {
+    let index = LineIndex::with_base(&source.text, source.bom_len);
+    let Parsed { documents, errors } = parse::json::parse(&source.text, &index, Strings::Plain);
+    for err in errors {
+        out.diagnostics.push(Diagnostic::error(
+            &file.display,
+            err.line,
+            err.column,
+            format!("Terraform plan JSON: {}", err.message),
+        ));
+    }
+    let Some(document) = documents.first() else {
+        out.unparsed.push(Platform::Terraform);
+        return;
+    };
+    let dir = file.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let context = &options.terraform;
+    let allowed = crate::platform::terraform::eval::modules::allowed_dirs(context, &dir);
+    let read_module = |d: &Path| context.disk.module_files(d, &allowed);
+    let (files, diagnostics) = plan::load(&file.display, &dir, source, document, &read_module);
+    out.diagnostics.extend(diagnostics);
+    if files.is_empty() {
+        out.unparsed.push(Platform::Terraform);
+    }
+    out.plan = true;
+    out.files.extend(files);
 }
 
 /// The diagnostic for a file that could not be read, if it deserves one.
@@ -592,11 +740,16 @@ enum Syntax {
     Json,
     Yaml,
     Dockerfile,
+    /// `terraform show -json` output, recognised by its content.
+    TerraformPlan,
 }
 
 /// Decides platform and syntax from the name's candidate and the content.
 fn decide(file: &FoundFile, text: &str) -> Option<(Platform, Syntax)> {
     let structured = |text: &str| {
+        if detect::is_json(text) && plan::looks_like_plan(text) {
+            return Some((Platform::Terraform, Syntax::TerraformPlan));
+        }
         let platform = detect::sniff_structured(text)?;
         let syntax = if detect::is_json(text) {
             Syntax::Json

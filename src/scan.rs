@@ -137,6 +137,10 @@ struct UnitSummary {
     diagnostics: Vec<Diagnostic>,
     bytes: u64,
     sources: Vec<(String, String)>,
+    /// A Terraform plan's unit.
+    plan: bool,
+    /// The module directories (canonical) this unit instantiated.
+    instantiated: Vec<std::path::PathBuf>,
 }
 
 fn summarize(
@@ -158,6 +162,9 @@ fn summarize(
             streamed_documents = documents;
             run
         }
+        // A module directory called from the scan: its findings come
+        // through its callers' instances.
+        None if unit.through_calls => Default::default(),
         None => crate::query::engine::run_unit(registry, &unit),
     };
     let mut run = run;
@@ -165,7 +172,7 @@ fn summarize(
     // instances, or a stream read in batches, is one file).
     let mut notices = Vec::new();
     let mut done: Vec<&str> = Vec::new();
-    for file in &unit.files {
+    for file in unit.files.iter().filter(|_| !unit.through_calls) {
         if done.contains(&file.display.as_str()) {
             continue;
         }
@@ -188,14 +195,34 @@ fn summarize(
         report_at_origins(rendered, &mut run.findings);
     }
     // Module instances are the module's files again: counted once, where
-    // they are.
-    let own = || unit.files.iter().filter(|f| f.module.is_none());
+    // they are. A plan is one file, its first, whatever `.tf` files its
+    // resources are reported in.
+    let counted = if unit.plan { 1 } else { usize::MAX };
+    let own = || {
+        unit.files
+            .iter()
+            .filter(|f| f.module.is_none())
+            .take(counted)
+    };
     let documents = own().map(|f| f.documents.len()).sum::<usize>() + streamed_documents;
     // Files that failed to parse count as what they were read as, so the
     // summary says what the parse errors are about (issue 21, item 7).
     let platforms = own()
         .map(|f| f.platform)
         .chain(unit.unparsed.iter().copied())
+        .collect();
+    let plan = unit.plan;
+    let mut dirs: Vec<&str> = unit
+        .files
+        .iter()
+        .filter(|f| f.module.is_some())
+        .filter_map(|f| f.display.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    let instantiated = dirs
+        .into_iter()
+        .filter_map(|d| std::fs::canonicalize(d).ok())
         .collect();
     let mut sources: Vec<(String, String)> = unit
         .files
@@ -220,6 +247,8 @@ fn summarize(
         diagnostics: unit.diagnostics.into_iter().chain(notices).collect(),
         bytes: unit.bytes_read,
         sources,
+        plan,
+        instantiated,
     }
 }
 
@@ -354,13 +383,14 @@ pub fn scan(
         .filter(|f| f.origin == crate::discover::Origin::ModuleContext)
         .map(|f| f.display.clone())
         .collect();
-    let (units, render_failures) = units_and_renders(
+    let (mut units, render_failures) = units_and_renders(
         &config.paths,
         config.load.max_file_size,
         discovery.files,
         discovery.roots,
         &config.render,
     );
+    crate::load::mark_called_modules(&mut units, config.load.max_file_size);
     let bar = (config.progress && units.len() >= PROGRESS_MIN_UNITS).then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
             Some(units.len() as u64),
@@ -391,10 +421,71 @@ pub fn scan(
     for platform in crate::platform::Platform::ALL {
         result.stats.files.insert(platform, 0);
     }
+    // A module directory its callers did not instantiate after all (every
+    // call with an empty `for_each`, or not instantiable) is checked alone
+    // instead: nothing goes unchecked.
+    let instantiated: std::collections::HashSet<&std::path::Path> = summaries
+        .iter()
+        .flatten()
+        .flat_map(|s| s.instantiated.iter().map(|p| p.as_path()))
+        .collect();
+    let alone: Vec<crate::load::Unit> = units
+        .iter()
+        .filter(|u| {
+            u.through_calls
+                && !u
+                    .files
+                    .first()
+                    .and_then(|f| f.path.parent())
+                    .map(|d| {
+                        if d.as_os_str().is_empty() {
+                            std::path::Path::new(".")
+                        } else {
+                            d
+                        }
+                    })
+                    .and_then(|d| std::fs::canonicalize(d).ok())
+                    .is_some_and(|d| instantiated.contains(d.as_path()))
+        })
+        .map(|u| crate::load::Unit {
+            files: u.files.clone(),
+            through_calls: false,
+            rendered: None,
+        })
+        .collect();
+    let second = if alone.is_empty() {
+        Vec::new()
+    } else {
+        for_each_unit(&alone, &config.load, config.threads, |unit| {
+            summarize(registry, unit, config.inline)
+        })
+    };
+    result.stats.modules_through_calls =
+        units.iter().filter(|u| u.through_calls).count() - alone.len();
+    for summary in second {
+        match summary {
+            // Its files were counted in the first pass.
+            Ok(unit) => {
+                result.findings.extend(unit.findings);
+                result.stats.entities += unit.entities;
+                result.diagnostics.extend(unit.diagnostics);
+                result.sources.extend(unit.sources);
+            }
+            Err(diagnostic) => {
+                result.stats.internal_errors += 1;
+                result.diagnostics.push(diagnostic);
+            }
+        }
+    }
+    let mut plan_findings = Vec::new();
     for summary in summaries {
         match summary {
             Ok(unit) => {
-                result.findings.extend(unit.findings);
+                if unit.plan {
+                    plan_findings.push(unit.findings);
+                } else {
+                    result.findings.extend(unit.findings);
+                }
                 result.stats.entities += unit.entities;
                 result.stats.documents += unit.documents;
                 for p in unit.platforms {
@@ -411,6 +502,7 @@ pub fn scan(
             }
         }
     }
+    crate::finding::add_plan_findings(&mut result.findings, plan_findings);
     if !context.is_empty() {
         result.findings.retain(|f| !context.contains(&f.file));
         result.diagnostics.retain(|d| !context.contains(&d.file));

@@ -84,6 +84,30 @@ pub fn read_source(path: &Path, max_size: u64) -> Result<SourceText, ReadError> 
     decode(read_bytes(path, max_size)?)
 }
 
+/// Reads a UTF-16 file (with its byte-order mark) at `path` as text, for
+/// the one kind of file tools write so on Windows that rampart reads:
+/// Terraform plan JSON (`terraform show -json > plan.json` in PowerShell).
+/// Refuses what [`read_source`] refuses, and UTF-16 that does not decode.
+pub fn read_utf16(path: &Path, max_size: u64) -> Result<SourceText, ReadError> {
+    let bytes = read_bytes(path, max_size)?;
+    let unit: fn([u8; 2]) -> u16 = if bytes.starts_with(&[0xFF, 0xFE]) {
+        u16::from_le_bytes
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        u16::from_be_bytes
+    } else {
+        return decode(bytes);
+    };
+    let units: Vec<u16> = bytes[2..]
+        .chunks_exact(2)
+        .map(|pair| unit([pair[0], pair[1]]))
+        .collect();
+    let text = String::from_utf16(&units).map_err(|_| ReadError::NotUtf8 { line: 0, column: 0 })?;
+    if text.contains('\0') {
+        return Err(ReadError::Binary);
+    }
+    Ok(SourceText { text, bom_len: 0 })
+}
+
 /// The bytes of the regular file at `path`, refusing more than `max_size`.
 fn read_bytes(path: &Path, max_size: u64) -> Result<Vec<u8>, ReadError> {
     let (file, size) = open_regular(path)?;

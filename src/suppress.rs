@@ -41,11 +41,39 @@ impl Date {
     }
 
     /// Today (UTC), from the system clock.
+    ///
+    /// `SOURCE_DATE_EPOCH` (seconds), when set, is the time instead of the
+    /// clock, as for the scan time results carry: a scan replayed with it
+    /// judges expiry as on that day.
     pub fn today() -> Date {
-        let days = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 86_400) as i64;
+        let seconds = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            });
+        civil_from_days((seconds / 86_400) as i64)
+    }
+}
+
+impl Date {
+    /// The date `days` days after 1970-01-01.
+    pub fn from_days(days: i64) -> Date {
         civil_from_days(days)
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days(self) -> i64 {
+        let (y, m, d) = (i64::from(self.0), i64::from(self.1), i64::from(self.2));
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
     }
 }
 
@@ -437,6 +465,43 @@ fn parse_directive(text: &str, line: u32, target: u32, first_code: u32) -> Optio
 #[derive(Clone, Debug, Default)]
 pub struct Exceptions {
     entries: Vec<Exception>,
+}
+
+/// An exception as reports list it (the JSON report's `exceptions`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExceptionRecord {
+    /// Where it is written (`exceptions.yaml:4`).
+    pub origin: String,
+    /// The query id it excepts.
+    pub query: String,
+    /// The path globs it covers (empty: every path).
+    pub paths: Vec<String>,
+    /// The entity it is limited to, if any.
+    pub entity: Option<String>,
+    /// Why it was granted.
+    pub reason: String,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// The last day it applies (`YYYY-MM-DD`).
+    pub expires: String,
+}
+
+impl Exceptions {
+    /// Every entry, in file order, as reports list them.
+    pub fn records(&self) -> Vec<ExceptionRecord> {
+        self.entries
+            .iter()
+            .map(|e| ExceptionRecord {
+                origin: e.origin.clone(),
+                query: e.query.clone(),
+                paths: e.path_texts.clone(),
+                entity: e.entity.clone(),
+                reason: e.reason.clone(),
+                approved_by: e.approved_by.clone(),
+                expires: e.expires.to_string(),
+            })
+            .collect()
+    }
 }
 
 /// One exception.

@@ -8,7 +8,9 @@ use std::process::Command;
 fn scan(format: &str) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .args(["scan", "tests/data", "--threads", "2", "--format", format])
+        .args(["--project", "snapshot"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SOURCE_DATE_EPOCH", "1764720000")
         .env_remove("NO_COLOR")
         .output()
         .expect("runs");
@@ -21,10 +23,13 @@ fn scan(format: &str) -> String {
     redact(&String::from_utf8(output.stdout).expect("utf-8"))
 }
 
-/// Replaces wall times and rampart's own version with fixed markers.
+/// Replaces wall times, the checkout's git state and rampart's own version
+/// with fixed markers.
 fn redact(text: &str) -> String {
     let seconds = regex::Regex::new(r#"(in |"seconds": |time="|; )[0-9]+\.[0-9]+"#).expect("regex");
-    seconds.replace_all(text, "${1}[DURATION]").replace(
+    let git = regex::Regex::new(r#""(repository|commit|branch)": ("[^"]*"|null)"#).expect("regex");
+    let text = git.replace_all(text, "\"${1}\": \"[GIT]\"");
+    seconds.replace_all(&text, "${1}[DURATION]").replace(
         &format!("\"{}\"", env!("CARGO_PKG_VERSION")),
         "\"[VERSION]\"",
     )

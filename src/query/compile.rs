@@ -36,7 +36,7 @@ pub struct LoadError {
 /// The fields of one rule of a query with `rules:`.
 const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
 
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 18] = [
     "id",
     "title",
     "severity",
@@ -46,6 +46,7 @@ const FIELDS: [&str; 17] = [
     "remediation",
     "references",
     "aliases",
+    "controls",
     "select",
     "flag",
     "report_at",
@@ -127,6 +128,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let cwe = c.cwe(root);
     let references = c.string_list(root, "references");
     let aliases = c.aliases(root);
+    let controls = c.controls(root);
     let default_message = root.get("message");
     let rules: Vec<Rule> = match root.entry("rules") {
         Some(entry) => {
@@ -225,6 +227,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             remediation,
             references,
             aliases,
+            controls,
             rules,
             deprecated,
             source: source.to_string(),
@@ -360,6 +363,42 @@ impl Compiler<'_> {
                 ),
             }
         }
+        out
+    }
+
+    /// `controls: [CIS-K8S-5.2.1, PSS-baseline]`: optional; each must name
+    /// a known framework and a control id shaped like its ids.
+    fn controls(&mut self, root: &Node) -> Vec<super::control::Control> {
+        let Some(n) = root.get("controls") else {
+            return Vec::new();
+        };
+        if !matches!(n.value, Value::Array(_)) {
+            self.error(
+                n.span,
+                "field \"controls\": expected a list such as [CIS-K8S-5.2.1, PSS-baseline]".into(),
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for item in n.items() {
+            match item.as_str().and_then(super::control::Control::parse) {
+                Some(control) => out.push(control),
+                None => self.error(
+                    item.span,
+                    format!(
+                        "field \"controls\": {} is not a control: write FRAMEWORK-ID with FRAMEWORK one of {}",
+                        item.as_str().unwrap_or("this"),
+                        super::control::Framework::ALL
+                            .iter()
+                            .map(|f| f.prefix())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        out.sort();
+        out.dedup();
         out
     }
 

@@ -12,6 +12,7 @@
 
 pub mod compile;
 pub mod condition;
+pub mod control;
 pub mod engine;
 pub mod path;
 pub mod registry;
@@ -46,6 +47,8 @@ pub struct Query {
     pub references: Vec<String>,
     /// The same check in other tools: tool name to its ids.
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// The compliance controls it supports (facts: framework and id).
+    pub controls: Vec<control::Control>,
     /// What it checks on each platform: one rule per platform, all under
     /// this one id (a concept checked on Terraform and CloudFormation alike).
     pub rules: Vec<Rule>,

@@ -211,7 +211,7 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
     )?;
     writeln!(
         out,
-        "scanned {files} file{}{} ({} entit{}, {} quer{}) in {:.2} s; {errors} parse error{}",
+        "scanned {files} file{}{} ({} entit{}, {} quer{}) in {:.2} s; {errors} parse error{}{}",
         if files == 1 { "" } else { "s" },
         if per_platform.is_empty() {
             String::new()
@@ -224,6 +224,11 @@ fn write_summary(report: &Report, errors: usize, out: &mut dyn Write) -> io::Res
         if s.queries == 1 { "y" } else { "ies" },
         s.seconds,
         if errors == 1 { "" } else { "s" },
+        match s.modules_through_calls {
+            0 => String::new(),
+            1 => "; 1 module directory checked through its calls".to_string(),
+            n => format!("; {n} module directories checked through their calls"),
+        },
     )?;
     write_settings_line(&report.options.config, out)
 }

@@ -16,6 +16,10 @@ use crate::finding::Suppression;
 struct Report<'a> {
     version: u32,
     tool: Tool,
+    /// Which repository, commit and settings this scan was.
+    scan: Option<&'a crate::identity::ScanIdentity>,
+    /// The exceptions file's entries, whether or not they matched.
+    exceptions: &'a [crate::suppress::ExceptionRecord],
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
@@ -68,6 +72,8 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
             library_version: crate::LIBRARY_VERSION,
         },
+        scan: report.options.identity.as_ref(),
+        exceptions: &report.options.exceptions,
         findings: result
             .findings
             .iter()

@@ -38,6 +38,12 @@ pub struct ReportOptions {
     /// The settings files the run used, shown in the summary and in the
     /// JSON and SARIF run properties.
     pub config: crate::config::Sources,
+    /// Which repository, commit and settings the scan was (JSON `scan`,
+    /// SARIF run property `scan`), for `rampart report`.
+    pub identity: Option<crate::identity::ScanIdentity>,
+    /// The exceptions file's entries (JSON `exceptions`), for the
+    /// exceptions register of `rampart report`.
+    pub exceptions: Vec<crate::suppress::ExceptionRecord>,
 }
 
 /// The output formats.

@@ -147,7 +147,10 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
         .results(results)
         .invocations(vec![invocation])
         .column_kind(Value::from(ResultColumnKind::UnicodeCodePoints.to_string()))
-        .properties(run_properties(&report.options.config))
+        .properties(run_properties(
+            &report.options.config,
+            report.options.identity.as_ref(),
+        ))
         .build();
     run.automation_details = automation_id(report.options.sarif_category.as_deref())
         .map(|id| RunAutomationDetails::builder().id(id).build());
@@ -161,7 +164,10 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
 
 /// The run's property bag: the settings files used (`config`, as in the
 /// JSON report), so an uploaded result says which policy produced it.
-fn run_properties(config: &crate::config::Sources) -> PropertyBag {
+fn run_properties(
+    config: &crate::config::Sources,
+    identity: Option<&crate::identity::ScanIdentity>,
+) -> PropertyBag {
     let mut extra = BTreeMap::new();
     extra.insert(
         "config".to_string(),
@@ -171,6 +177,12 @@ fn run_properties(config: &crate::config::Sources) -> PropertyBag {
         "libraryVersion".to_string(),
         Value::from(crate::LIBRARY_VERSION),
     );
+    if let Some(identity) = identity {
+        extra.insert(
+            "scan".to_string(),
+            serde_json::to_value(identity).unwrap_or(Value::Null),
+        );
+    }
     PropertyBag::builder().additional_properties(extra).build()
 }
 

@@ -16,6 +16,7 @@ use super::shell::{self, ShellScratch, Tok, lex_shell};
 use super::spans::{IDENTITY, Spanner, Src};
 use super::stage::{FromInfo, split_image, valid_stage_name};
 use super::words::{quoted_words, unquote, ws_words};
+use super::wrapper;
 use crate::parse::ParseError;
 use crate::tree::{Entry, LineIndex, Node, Span, Value};
 
@@ -405,15 +406,36 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The one command of an exec-form RUN.
+    /// The one command of an exec-form RUN (behind wrappers such as
+    /// `sudo`, the command they run).
     fn exec_command(&self, items: &[Node], value: &Node) -> Option<Node> {
-        let (name, args) = items.split_first()?;
+        let texts: Vec<&str> = items.iter().map(|n| n.as_str().unwrap_or("")).collect();
+        let (start, wrappers, env) = match wrapper::unwrap(&texts) {
+            Some(u) => {
+                let env: Vec<Entry> = u
+                    .assignments
+                    .iter()
+                    .filter_map(|&k| {
+                        let (key, v) = texts[k].split_once('=')?;
+                        Some(entry(key, items[k].span, node_str(v, items[k].span)))
+                    })
+                    .collect();
+                (u.command, u.wrappers, env)
+            }
+            None => (0, Vec::new(), Vec::new()),
+        };
+        let (name, args) = items.get(start..)?.split_first()?;
         let args_span = cover(args, name.span);
+        let wrappers = wrappers
+            .into_iter()
+            .map(|w| node_str(w, value.span))
+            .collect();
         Some(object(
             vec![
                 entry("name", name.span, name.clone()),
                 synth("args", array(args.to_vec(), args_span)),
-                synth("env", object(Vec::new(), name.span)),
+                synth("env", object(env, name.span)),
+                synth("wrappers", array(wrappers, value.span)),
                 synth("text", value.clone()),
             ],
             value.span,
@@ -822,6 +844,7 @@ mod tests {
                 "digest",
                 "platform",
                 "base_stage",
+                "in_final_image",
                 "instructions"
             ]
         );

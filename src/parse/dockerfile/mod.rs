@@ -50,6 +50,7 @@ mod stage;
 #[cfg(test)]
 mod testing;
 mod words;
+mod wrapper;
 
 use build::Builder;
 use heredoc::{find_markers, read_heredocs};

@@ -3,7 +3,9 @@
 //! assignments and text, and how it is joined to the one before (`after`,
 //! and `input_from` for the command piped into it). Quotes are removed,
 //! redirections and their targets left out of the arguments, and the
-//! bodies of shell heredocs (`cat <<EOF`) skipped.
+//! bodies of shell heredocs (`cat <<EOF`) skipped. A command run through
+//! wrappers (`sudo`, `env A=1`, ...) is the command they run, with the
+//! wrappers listed in `wrappers`.
 //!
 //! This is not a shell: the lexer ([`lex_shell`]) finds tokens, and
 //! [`commands`] groups them into command nodes with spans.
@@ -11,6 +13,7 @@
 use super::nodes::{array, cover, entry, node_str, object, optional_str, synth};
 use super::scan::{push_slice, utf8_len};
 use super::spans::{Spanner, Src};
+use super::wrapper;
 use crate::tree::Node;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -499,12 +502,12 @@ pub(super) fn commands(
         match kind {
             Tok::Sep => {
                 if let Some(f) = first.filter(|_| name.is_some() || n_env > 0) {
-                    let (env, args) = words.split_at(n_env);
                     let link = Link {
                         after: joined_by.take(),
                         previous: previous.take(),
                     };
-                    let node = command_node(spans, src, tokens, f, last, name, args, env, link);
+                    let parts = unwrapped(src, tokens, name, words, n_env);
+                    let node = command_node(spans, src, tokens, f, last, parts, link);
                     previous = node.get("name").and_then(Node::as_str).map(str::to_string);
                     out.push(node);
                 }
@@ -549,18 +552,62 @@ pub(super) fn commands(
     out.len() > before
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The token indexes of one command: behind wrappers such as `sudo` or
+/// `env A=1`, the command they run.
+struct Parts {
+    name: Option<usize>,
+    args: Vec<usize>,
+    /// Leading assignments, and those given to `env`.
+    env: Vec<usize>,
+    wrappers: Vec<String>,
+}
+
+/// Splits a command's words (`words[..n_env]` assignments, then the
+/// arguments after `name`) into [`Parts`], looking through wrappers.
+fn unwrapped(
+    src: &Src,
+    tokens: &[Token],
+    name: Option<usize>,
+    words: &[usize],
+    n_env: usize,
+) -> Parts {
+    let (env, args) = words.split_at(n_env);
+    let mut parts = Parts {
+        name,
+        args: args.to_vec(),
+        env: env.to_vec(),
+        wrappers: Vec::new(),
+    };
+    let Some(name) = name else {
+        return parts;
+    };
+    let all: Vec<usize> = std::iter::once(name).chain(args.iter().copied()).collect();
+    let texts: Vec<&str> = all.iter().map(|&i| tokens[i].text(src.s)).collect();
+    if let Some(u) = wrapper::unwrap(&texts) {
+        parts.name = Some(all[u.command]);
+        parts.args = all[u.command + 1..].to_vec();
+        parts.env.extend(u.assignments.iter().map(|&k| all[k]));
+        parts.wrappers = u.wrappers;
+    }
+    parts
+}
+
 fn command_node(
     spans: &Spanner,
     src: &Src,
     tokens: &mut [Token],
     first: usize,
     last: usize,
-    name: Option<usize>,
-    args: &[usize],
-    env: &[usize],
+    parts: Parts,
     link: Link,
 ) -> Node {
+    let Parts {
+        name,
+        args,
+        env,
+        wrappers,
+    } = parts;
+    let (args, env) = (args.as_slice(), env.as_slice());
     let (a, b) = (tokens[first].start, tokens[last].end);
     let span = spans.range(src, a, b);
     let mut env_entries = Vec::with_capacity(env.len());
@@ -607,6 +654,13 @@ fn command_node(
             entry("name", name_node.span, name_node),
             synth("args", array(arg_nodes, args_span)),
             synth("env", object(env_entries, env_span)),
+            synth(
+                "wrappers",
+                array(
+                    wrappers.into_iter().map(|w| node_str(w, span)).collect(),
+                    span,
+                ),
+            ),
             synth("text", node_str(src.text(a, b), span)),
             synth(
                 "input_from",
@@ -655,5 +709,25 @@ mod tests {
         assert_eq!(strs(run, "commands.1.args"), ["-eux"]);
         assert_eq!(strs(run, "commands.6.args"), ["install", "-y", "b"]);
         assert_eq!(strs(run, "commands.7.args"), ["$(date; id)", "`uname`"]);
+    }
+
+    #[test]
+    fn wrapped_commands_are_the_command_they_run() {
+        let text = "FROM a\nRUN sudo -E apt-get install -y x && env -i DEBIAN_FRONTEND=noninteractive apt-get upgrade && sudo -i\n";
+        let p = parse_str(text);
+        let run = at(root(&p), "stages.0.instructions.1");
+        let c0 = at(run, "commands.0");
+        assert_eq!(s(c0, "name"), "apt-get");
+        assert_eq!(start(at(c0, "name")), (2, 13));
+        assert_eq!(strs(c0, "args"), ["install", "-y", "x"]);
+        assert_eq!(strs(c0, "wrappers"), ["sudo"]);
+        assert_eq!(s(c0, "text"), "sudo -E apt-get install -y x");
+        let c1 = at(run, "commands.1");
+        assert_eq!(s(c1, "env.DEBIAN_FRONTEND"), "noninteractive");
+        assert_eq!(strs(c1, "wrappers"), ["env"]);
+        assert_eq!(strs(c1, "args"), ["upgrade"]);
+        let c2 = at(run, "commands.2");
+        assert_eq!(s(c2, "name"), "sudo");
+        assert!(strs(c2, "wrappers").is_empty());
     }
 }

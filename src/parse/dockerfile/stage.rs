@@ -16,7 +16,9 @@ use crate::tree::{Entry, Node, Number, Object, Span, Value};
 ///   and `digest` describe the resolved reference (and `image_resolved`
 ///   holds it), so `ARG BASE=node:latest` + `FROM $BASE` reads as latest;
 /// - `base_stage` names the earlier stage a `FROM builder` builds on (Null
-///   when the base is an image): such a base is not pulled from a registry.
+///   when the base is an image): such a base is not pulled from a registry;
+/// - `name_reused` is true on a stage named like an earlier one;
+/// - `in_final_image` says whether the stage's layers ship in the image.
 pub(super) fn resolve_base_images(root: &mut Node) {
     let mut defaults: Vec<(String, Option<String>)> = Vec::new();
     for arg in root.get("global_args").map(Node::items).unwrap_or_default() {
@@ -78,7 +80,42 @@ pub(super) fn resolve_base_images(root: &mut Node) {
         }
         set_entry(facts, "base_stage", base_stage);
         if let Some(name) = name {
+            // BuildKit refuses a second stage of one name; the first wins
+            // for FROM and COPY --from in older builders.
+            let name_span = facts.get("name").map_or(from, |n| n.span);
+            let reused = Node::new(Value::Bool(earlier.contains(&name)), name_span);
+            set_entry(facts, "name_reused", reused);
             earlier.push(name);
+        }
+    }
+    mark_final_image_layers(stages);
+}
+
+/// Sets `in_final_image` on every stage: true for the last stage and the
+/// stages it is built on (`FROM builder`), whose layers ship in the image;
+/// false for stages the final image only copies files from, or ignores.
+/// Cleanup checks (caches, package lists) matter only where it is true.
+fn mark_final_image_layers(stages: &mut [Node]) {
+    let mut shipped = vec![false; stages.len()];
+    let mut at = stages.len().checked_sub(1);
+    // Each step moves to an earlier stage, so the walk ends.
+    while let Some(i) = at {
+        shipped[i] = true;
+        let base = stages[i].get("base_stage").and_then(Node::as_str);
+        at = base.and_then(|base| {
+            stages[..i]
+                .iter()
+                .rposition(|s| s.get("name").and_then(Node::as_str) == Some(base))
+        });
+    }
+    for (stage, shipped) in stages.iter_mut().zip(shipped) {
+        let span = stage.get("image").map_or(stage.span, |n| n.span);
+        if let Value::Object(facts) = &mut stage.value {
+            set_entry(
+                facts,
+                "in_final_image",
+                Node::new(Value::Bool(shipped), span),
+            );
         }
     }
 }
@@ -266,6 +303,27 @@ mod tests {
             Some("x/y:1".into())
         );
         assert_eq!(substitute("$NOPE", &[]), None);
+    }
+
+    #[test]
+    fn stages_whose_layers_ship_in_the_final_image() {
+        let text = "FROM alpine AS base
+FROM golang AS build
+FROM base AS runtime
+FROM runtime
+COPY --from=build /app /app
+";
+        let p = parse_str(text);
+        let r = root(&p);
+        let shipped: Vec<bool> = (0..4)
+            .map(|i| at(r, &format!("stages.{i}.in_final_image")).value == Value::Bool(true))
+            .collect();
+        assert_eq!(shipped, [true, false, true, true]);
+        let p = parse_str("FROM a AS x\nFROM b AS X\nFROM c AS y\n");
+        let reused: Vec<bool> = (0..3)
+            .map(|i| at(root(&p), &format!("stages.{i}.name_reused")).value == Value::Bool(true))
+            .collect();
+        assert_eq!(reused, [false, true, false]);
     }
 
     #[test]

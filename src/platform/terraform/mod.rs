@@ -7,7 +7,9 @@
 //! A module directory is one scan unit; its files' entities together are the
 //! module.
 
+pub mod calls;
 pub mod eval;
+pub mod plan;
 
 use super::{CommentSyntax, Entity, Model, Names, Platform, References, literal_references};
 use crate::tree::{Node, Span, Value};
@@ -104,7 +106,7 @@ pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) 
             match entry.key.as_str() {
                 "resource" => two_labels(document, block, "resource", "", out),
                 "data" => two_labels(document, block, "data", "data.", out),
-                "module" => one_label(document, block, "module", "module.", out),
+                "module" => module_calls(document, block, out),
                 "provider" => providers(document, block, out),
                 "variable" => one_label(document, block, "variable", "var.", out),
                 "output" => one_label(document, block, "output", "output.", out),
@@ -176,7 +178,7 @@ fn two_labels<'a>(
     }
 }
 
-/// `module "name"`, `variable "name"`, `output "name"`.
+/// `variable "name"`, `output "name"`.
 fn one_label<'a>(
     document: usize,
     block: &'a Node,
@@ -192,6 +194,37 @@ fn one_label<'a>(
             let identity = format!("{prefix}{}", name.key);
             out.push(Entity {
                 kind: kind.to_string(),
+                name: identity.clone(),
+                identity,
+                document,
+                node: body,
+                header: header(block.span, body.span, name.key_span),
+                parent: None,
+            });
+        }
+    }
+}
+
+/// `module "name"`: one entity per call as written, however many instances
+/// its `count`/`for_each` makes (the first stands for the call: what
+/// queries check on a call, its `source` and `version`, is the same in
+/// every instance), none when it makes none.
+fn module_calls<'a>(document: usize, block: &'a Node, out: &mut Vec<Entity<'a>>) {
+    let Some(names) = block.as_object() else {
+        return;
+    };
+    for name in &names.entries {
+        let bodies = name.value.items();
+        let instances = bodies.iter().any(|b| b.get(INSTANCE_KEY).is_some());
+        let bodies = if instances {
+            &bodies[..bodies.len().min(1)]
+        } else {
+            bodies
+        };
+        for body in bodies {
+            let identity = format!("module.{}", name.key);
+            out.push(Entity {
+                kind: "module".to_string(),
                 name: identity.clone(),
                 identity,
                 document,

@@ -752,7 +752,8 @@ impl Evaluator<'_> {
         inner.eval(&whole, &mut bound, d)
     }
 
-    /// A string template (`"${a}-${b}"`, a heredoc) written as `expr`.
+    /// A string template (`"${a}-${b}"`, a heredoc) written as `expr`,
+    /// with its `%{if}` and `%{for}` directives and `~` strip markers.
     fn template(
         &self,
         expr: &HclExpr,
@@ -761,18 +762,130 @@ impl Evaluator<'_> {
         d: usize,
     ) -> Option<Built> {
         let mut out = String::new();
-        for element in template.iter() {
+        match self.render(expr, template, (false, false), bound, d, &mut out) {
+            Ok(()) => self.fresh(expr, self.node(Value::String(out))),
+            Err(Unrendered::Unknown) => None,
+            Err(Unrendered::Over(why)) => self.over_value(expr, &why),
+        }
+    }
+
+    /// Appends the text of `template` to `out`. `strip` says whether the
+    /// markers around it (`%{ if c ~}` … `%{~ endif }`) strip whitespace
+    /// from its first and last literal.
+    fn render(
+        &self,
+        expr: &HclExpr,
+        template: &Template,
+        strip: (bool, bool),
+        bound: &mut Bindings,
+        d: usize,
+        out: &mut String,
+    ) -> Result<(), Unrendered> {
+        use hcl_edit::template::Directive;
+        if d > MAX_DEPTH {
+            let why = format!("template directives nest more than {MAX_DEPTH} levels deep");
+            self.refuse(expr, &why);
+            return Err(Unrendered::Unknown);
+        }
+        let elements: Vec<&Element> = template.iter().collect();
+        for (i, element) in elements.iter().enumerate() {
             match element {
-                Element::Literal(lit) => out.push_str(lit.value()),
-                Element::Interpolation(i) => out.push_str(&text(&self.eval(&i.expr, bound, d)?)?),
-                Element::Directive(_) => return None,
+                Element::Literal(lit) => {
+                    let mut literal: &str = lit.value();
+                    let after_marker = match i.checked_sub(1) {
+                        None => strip.0,
+                        Some(before) => strips_following(elements[before]),
+                    };
+                    let before_marker = match elements.get(i + 1) {
+                        None => strip.1,
+                        Some(next) => strips_preceding(next),
+                    };
+                    if after_marker {
+                        literal = literal.trim_start();
+                    }
+                    if before_marker {
+                        literal = literal.trim_end();
+                    }
+                    out.push_str(literal);
+                }
+                Element::Interpolation(i) => {
+                    let value = self.eval(&i.expr, bound, d).ok_or(Unrendered::Unknown)?;
+                    out.push_str(&text(&value).ok_or(Unrendered::Unknown)?);
+                }
+                Element::Directive(directive) => match &**directive {
+                    Directive::If(dir) => {
+                        let cond = self
+                            .eval(&dir.if_expr.cond_expr, bound, d)
+                            .as_ref()
+                            .and_then(truthy)
+                            .ok_or(Unrendered::Unknown)?;
+                        let endif = dir.endif_expr.strip.strip_start();
+                        match (&dir.else_expr, cond) {
+                            (else_expr, true) => {
+                                let last =
+                                    else_expr.as_ref().map_or(endif, |e| e.strip.strip_start());
+                                let first = dir.if_expr.strip.strip_end();
+                                let t = &dir.if_expr.template;
+                                self.render(expr, t, (first, last), bound, d + 1, out)?;
+                            }
+                            (Some(e), false) => {
+                                let first = e.strip.strip_end();
+                                self.render(expr, &e.template, (first, endif), bound, d + 1, out)?;
+                            }
+                            (None, false) => {}
+                        }
+                    }
+                    Directive::For(dir) => {
+                        let f = &dir.for_expr;
+                        let collection = self
+                            .eval(&f.collection_expr, bound, d)
+                            .ok_or(Unrendered::Unknown)?;
+                        let pairs: Vec<(Node, Node)> = match &collection.value {
+                            Value::Array(items) => items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, v)| {
+                                    (self.node(Value::Number(Number::Int(i as i64))), v.clone())
+                                })
+                                .collect(),
+                            Value::Object(o) => o
+                                .entries
+                                .iter()
+                                .map(|e| (self.node(Value::String(e.key.clone())), e.value.clone()))
+                                .collect(),
+                            _ => return Err(Unrendered::Unknown),
+                        };
+                        let edges = (f.strip.strip_end(), dir.endfor_expr.strip.strip_start());
+                        for (key, value) in pairs {
+                            // Each round is a step: nested loops that print
+                            // nothing still stop at the budget.
+                            if !self.scope.budget.step() {
+                                self.spent(expr);
+                                return Err(Unrendered::Unknown);
+                            }
+                            let before = bound.len();
+                            if let Some(k) = &f.key_var {
+                                bound.push((k.as_str().to_string(), key));
+                            }
+                            bound.push((f.value_var.as_str().to_string(), value));
+                            let rendered = self.render(expr, &f.template, edges, bound, d + 1, out);
+                            bound.truncate(before);
+                            rendered?;
+                            if out.len() as u64 > self.limits().value_bytes {
+                                break;
+                            }
+                        }
+                    }
+                },
             }
             if out.len() as u64 > self.limits().value_bytes {
-                let why = format!("more than {} bytes", self.limits().value_bytes);
-                return self.over_value(expr, &why);
+                return Err(Unrendered::Over(format!(
+                    "more than {} bytes",
+                    self.limits().value_bytes
+                )));
             }
         }
-        self.fresh(expr, self.node(Value::String(out)))
+        Ok(())
     }
 
     /// The value a traversal (`var.x.y`, `local.l[0]`, `each.value`)
@@ -969,6 +1082,42 @@ impl Evaluator<'_> {
         };
         let value = self.sized(&f.value_expr, bound, d)?;
         Some(Some((key, value)))
+    }
+}
+
+/// Why a template has no text.
+enum Unrendered {
+    /// A part of it is unknown.
+    Unknown,
+    /// Its text would be over the per-value budget (why).
+    Over(String),
+}
+
+/// Whether the closing marker of `element` (`${x ~}`, `%{ endif ~}`)
+/// strips whitespace from the literal after it.
+fn strips_following(element: &Element) -> bool {
+    use hcl_edit::template::Directive;
+    match element {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(directive) => match &**directive {
+            Directive::If(d) => d.endif_expr.strip.strip_end(),
+            Directive::For(d) => d.endfor_expr.strip.strip_end(),
+        },
+    }
+}
+
+/// Whether the opening marker of `element` (`${~ x}`, `%{~ if c}`) strips
+/// whitespace from the literal before it.
+fn strips_preceding(element: &Element) -> bool {
+    use hcl_edit::template::Directive;
+    match element {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(directive) => match &**directive {
+            Directive::If(d) => d.if_expr.strip.strip_start(),
+            Directive::For(d) => d.for_expr.strip.strip_start(),
+        },
     }
 }
 

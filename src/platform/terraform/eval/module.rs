@@ -27,6 +27,11 @@ pub struct TerraformInputs {
     pub vars: Vec<(String, String)>,
     /// The scanned paths, canonical: `file()` reads nothing outside them.
     pub roots: Vec<PathBuf>,
+    /// Directories of downloaded modules (`--module-dir`):
+    /// where remote module sources are looked for after the root module's
+    /// own `.terraform/modules`; as given, so files are named as the
+    /// user names them.
+    pub module_dirs: Vec<PathBuf>,
 }
 
 /// The tfvars files Terraform loads automatically from a module directory,
@@ -269,6 +274,14 @@ pub fn evaluate_with_budget(
                             }
                         }
                     }
+                } else if entry.key == "module" {
+                    // A module call with `count`/`for_each` is one call per
+                    // instance (none when empty), as a resource is.
+                    for block in items_mut(&mut entry.value) {
+                        for call in object_entries_mut(block) {
+                            expand_instances(&mut call.value, &scope);
+                        }
+                    }
                 } else {
                     evaluate_in_place(&mut entry.value, &scope);
                 }
@@ -438,7 +451,8 @@ fn object_entries_mut(node: &mut Node) -> Vec<&mut crate::tree::Entry> {
 /// (`["logs"]`, `[0]`), so the entity is named `aws_s3_bucket.b["logs"]`.
 pub const INSTANCE_KEY: &str = "@instance";
 
-/// Evaluates a resource body; with a known `count` or `for_each`, replaces
+/// Evaluates a resource or module call body; with a known `count` or
+/// `for_each`, replaces
 /// it by one body per instance, each evaluated with its `count.index` or
 /// `each.key`/`each.value`. With an unknown one, the body is evaluated
 /// once, as a template.

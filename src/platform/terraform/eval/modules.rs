@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use super::budget::Budget;
 use super::module::TerraformInputs;
-use super::module::{Inputs, evaluate_with_budget};
+use super::module::{INSTANCE_KEY, Inputs, evaluate_with_budget};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::platform::{LoadedFile, Platform};
 use crate::tree::Node;
@@ -67,6 +67,8 @@ struct State {
     /// The call written in the root module that the current chain started
     /// from: what a finding deep in nested modules names as its caller.
     outermost: Option<(String, u32)>,
+    /// Calls to remote sources rampart has no download of, in order met.
+    unresolved: Vec<Unresolved>,
 
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
@@ -88,14 +90,49 @@ pub fn instantiate(
         manifest: manifest(root, context),
         cache: Vec::new(),
         outermost: None,
+        unresolved: Vec::new(),
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for call in calls(files, root, None, &state.manifest) {
+    for call in calls(files, root, None, &state.manifest, &mut state.unresolved) {
         instantiate_call(call, context, &mut state);
     }
     files.extend(state.out);
     diagnostics.extend(state.diagnostics);
+    diagnostics.extend(unresolved_notices(&state.unresolved));
+}
+
+/// A module call (one instance) whose remote source has no download.
+struct Unresolved {
+    source: String,
+    /// Where the call is written.
+    at: (String, u32),
+}
+
+/// One notice per remote source not seen into, at its first call, with
+/// the number of calls (instances) rampart could not check inside.
+fn unresolved_notices(unresolved: &[Unresolved]) -> Vec<Diagnostic> {
+    let mut sources: Vec<(&str, &(String, u32), usize)> = Vec::new();
+    for u in unresolved {
+        match sources.iter_mut().find(|(s, _, _)| *s == u.source) {
+            Some((_, _, n)) => *n += 1,
+            None => sources.push((&u.source, &u.at, 1)),
+        }
+    }
+    sources
+        .into_iter()
+        .map(|(source, (file, line), n)| {
+            Diagnostic::notice(
+                file,
+                *line,
+                1,
+                format!(
+                    "module source \"{source}\" is not downloaded (not in .terraform/modules): {n} module call{} not checked inside; run `terraform init` or pass --module-dir",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+        })
+        .collect()
 }
 
 fn canonical(dir: &Path) -> PathBuf {
@@ -106,7 +143,7 @@ fn canonical(dir: &Path) -> PathBuf {
 /// scanned file), or the unit's own directory when none are known, each
 /// with the repository it is in (a scanned `envs/prod` may call
 /// `../../modules/vpc`); as `file()`, nothing else on the disk.
-fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
+pub fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
     let roots = &context.roots;
     let scanned: Vec<PathBuf> = if roots.is_empty() {
         vec![canonical(unit_dir)]
@@ -120,6 +157,8 @@ fn allowed_dirs(context: &TerraformInputs, unit_dir: &Path) -> Vec<PathBuf> {
             .collect()
     };
     let mut allowed = scanned.clone();
+    // Downloaded modules the user pointed at are read as asked.
+    allowed.extend(context.module_dirs.iter().map(|d| canonical(d)));
     allowed.extend(
         scanned
             .iter()
@@ -136,12 +175,49 @@ fn is_allowed(path: &Path, allowed: &[PathBuf]) -> bool {
 /// A `modules.json` larger than this is not read.
 const MANIFEST_CAP: u64 = 5 * 1024 * 1024;
 
-/// `.terraform/modules/modules.json`, written by `terraform init`: where
-/// each downloaded module is, by call key.
+/// Where each downloaded module is, by call key: first
+/// `.terraform/modules/modules.json` of the root module (written by
+/// `terraform init`), then each `--module-dir`: its `modules.json` (whose
+/// `.terraform/modules/x` paths are read as `x` inside it), then its
+/// subdirectories by name (`terraform init` names them by call key).
 fn manifest(root: &Path, context: &TerraformInputs) -> Vec<(String, PathBuf)> {
+    let mut out = read_manifest(
+        &root.join(".terraform/modules/modules.json"),
+        context,
+        |dir| normalize(&root.join(dir)),
+    );
+    for downloads in &context.module_dirs {
+        out.extend(read_manifest(
+            &downloads.join("modules.json"),
+            context,
+            |dir| {
+                let dir = normalize(Path::new(dir));
+                match dir.strip_prefix(".terraform/modules") {
+                    Ok(rest) => downloads.join(rest),
+                    Err(_) => downloads.join(dir),
+                }
+            },
+        ));
+        out.extend(
+            context
+                .disk
+                .list(downloads)
+                .into_iter()
+                .filter(|p| p.is_dir())
+                .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p.clone()))),
+        );
+    }
+    out
+}
+
+/// The entries of one `modules.json`, their `Dir` resolved by `resolve`.
+fn read_manifest(
+    path: &Path,
+    context: &TerraformInputs,
+    resolve: impl Fn(&str) -> PathBuf,
+) -> Vec<(String, PathBuf)> {
     // Through the safe reader: a FIFO there must not hang the scan.
-    let path = root.join(".terraform/modules/modules.json");
-    let Ok(text) = context.disk.read(&path, MANIFEST_CAP) else {
+    let Ok(text) = context.disk.read(path, MANIFEST_CAP) else {
         return Vec::new();
     };
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -155,7 +231,7 @@ fn manifest(root: &Path, context: &TerraformInputs) -> Vec<(String, PathBuf)> {
                 .filter_map(|m| {
                     let key = m["Key"].as_str()?;
                     let dir = m["Dir"].as_str()?;
-                    (!key.is_empty()).then(|| (key.to_string(), normalize(&root.join(dir))))
+                    (!key.is_empty()).then(|| (key.to_string(), resolve(dir)))
                 })
                 .collect()
         })
@@ -272,6 +348,7 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
         &call.dir,
         Some((&call.chain, &call.key)),
         &state.manifest,
+        &mut state.unresolved,
     );
     state.out.extend(files);
     state.chain_dirs.push(dir);
@@ -291,7 +368,7 @@ fn charge_files(files: &[LoadedFile], budget: &Budget) -> bool {
 
 /// `a/./b/../c` as `a/c`, without touching the file system, so module
 /// files are displayed as a user would write their path.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out: Vec<Component> = Vec::new();
     for c in path.components() {
@@ -311,7 +388,8 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Arguments of a `module` block that are not module inputs.
-const META_ARGUMENTS: [&str; 6] = [
+const META_ARGUMENTS: [&str; 7] = [
+    INSTANCE_KEY,
     "source",
     "version",
     "count",
@@ -328,6 +406,7 @@ fn calls(
     dir: &Path,
     parent: Option<(&str, &str)>,
     manifest: &[(String, PathBuf)],
+    unresolved: &mut Vec<Unresolved>,
 ) -> Vec<Call> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.platform == Platform::Terraform) {
@@ -351,17 +430,19 @@ fn calls(
                         } else {
                             match manifest.iter().find(|(k, _)| *k == key) {
                                 Some((_, d)) => d.clone(),
-                                None => continue,
+                                None => {
+                                    unresolved.push(Unresolved {
+                                        source: source.to_string(),
+                                        at: (f.display.clone(), entry.key_span.start_line),
+                                    });
+                                    continue;
+                                }
                             }
                         };
-                        // `count = 0` calls nothing.
-                        if body
-                            .get("count")
-                            .and_then(Node::as_number)
-                            .is_some_and(|n| n.as_f64() == 0.0)
-                        {
-                            continue;
-                        }
+                        // `count = 0` and an empty `for_each` left no
+                        // instance body: nothing is called. An instance
+                        // is named by its key (`module.a["k"]`).
+                        let instance = body.get(INSTANCE_KEY).and_then(Node::as_str).unwrap_or("");
                         let arguments = body
                             .as_object()
                             .map(|o| {
@@ -372,7 +453,7 @@ fn calls(
                                     .collect()
                             })
                             .unwrap_or_default();
-                        let name = format!("module.{}", entry.key);
+                        let name = format!("module.{}{instance}", entry.key);
                         out.push(Call {
                             chain: match parent {
                                 Some((c, _)) => format!("{c}.{name}"),

@@ -307,3 +307,55 @@ fn sets_and_merges_keep_first_positions_and_last_values() {
         assert_eq!(eval(expr, &[]), want, "{expr}");
     }
 }
+
+#[test]
+fn template_directives_with_strip_markers() {
+    let vars = [
+        ("on", "true"),
+        ("off", "false"),
+        ("ports", "[22, 443]"),
+        ("tags", "{ env = \"prod\", team = \"sec\" }"),
+    ];
+    let cases = [
+        ("\"%{if var.on}yes%{else}no%{endif}\"", "\"yes\""),
+        ("\"%{if var.off}yes%{else}no%{endif}\"", "\"no\""),
+        ("\"%{if var.off}yes%{endif}!\"", "\"!\""),
+        ("\"%{for p in var.ports}${p},%{endfor}\"", "\"22,443,\""),
+        (
+            "\"%{for k, v in var.tags}${k}=${v};%{endfor}\"",
+            "\"env=prod;team=sec;\"",
+        ),
+        // `~` strips the whitespace (newlines included) next to the marker.
+        (
+            "<<EOT\n%{ for p in var.ports ~}\nport ${p}\n%{ endfor ~}\nend\nEOT",
+            "\"port 22\\nport 443\\nend\\n\"",
+        ),
+        (
+            "<<EOT\nacls:\n  %{~ if var.on ~}\n  public-read\n  %{~ else ~}\n  private\n  %{~ endif ~}\n\nEOT",
+            "\"acls:public-read\"",
+        ),
+        ("\"a  ${~ \"b\" ~}  c\"", "\"abc\""),
+        // Nested directives.
+        (
+            "\"%{for p in var.ports}%{if p > 100}${p}%{endif}%{endfor}\"",
+            "\"443\"",
+        ),
+        // Unknown condition or collection: the whole string is unknown.
+        ("\"%{if var.missing}a%{endif}\"", "?"),
+        ("\"%{for x in var.missing}a%{endfor}\"", "?"),
+        ("\"%{for p in var.ports}${var.missing}%{endfor}\"", "?"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval(expr, &vars), want, "{expr}");
+    }
+}
+
+#[test]
+fn nested_template_loops_stop_at_the_budget() {
+    // 1000^3 rounds that print nothing: stopped by the step budget.
+    let big = format!("[{}]", vec!["1"; 1000].join(","));
+    let vars = [("xs", big.as_str())];
+    let expr =
+        "\"%{for a in var.xs}%{for b in var.xs}%{for c in var.xs}%{endfor}%{endfor}%{endfor}\"";
+    assert_eq!(eval(expr, &vars), "?");
+}
