@@ -97,7 +97,7 @@ for golden, chart, flags, show_only, skip_tests, crds in cases:
             if show_only:
                 # --show-only paths are relative to the chart; subchart paths
                 # are matched lower-cased, as Helm's golden names them.
-                got = [(s, o) for s, o in got if any(fnmatch.fnmatch(chart_relative(s).lower(), g.lower()) for g in show_only)]
+                got = [(s, o) for s, o in got if any(fnmatch.fnmatch((chart_relative(s) or "").lower(), g.lower()) for g in show_only)]
             if skip_tests:
                 got = [(s, o) for s, o in got if "/tests/" not in (s or "")]
             if not crds:
