@@ -547,7 +547,7 @@ pub fn register(map: &mut FuncMap) {
         let n = int_of(arg(a, 0));
         let t: Vec<char> = string_of(arg(a, 1)).chars().collect();
         let out: String = if n < 0 {
-            let keep = (-n) as usize;
+            let keep = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
             t[t.len().saturating_sub(keep)..].iter().collect()
         } else {
             t[..(n as usize).min(t.len())].iter().collect()

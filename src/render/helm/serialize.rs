@@ -230,6 +230,15 @@ fn looks_numeric(s: &str) -> bool {
 
 /// The value as JSON (maps with sorted keys, as Go's encoder writes them).
 pub fn to_json_value(value: &Value) -> serde_json::Value {
+    json_at(value, 0)
+}
+
+/// [`to_json_value`] at nesting `depth`: past [`MAX_NESTING`] a value is
+/// null, so a hostile template cannot exhaust the stack here.
+fn json_at(value: &Value, depth: usize) -> serde_json::Value {
+    if depth > MAX_NESTING {
+        return serde_json::Value::Null;
+    }
     match value {
         Value::Nil | Value::Function(_) => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -245,11 +254,13 @@ pub fn to_json_value(value: &Value) -> serde_json::Value {
             }
         }
         Value::String(s) => serde_json::Value::String(s.to_string()),
-        Value::List(l) => serde_json::Value::Array(l.iter().map(to_json_value).collect()),
+        Value::List(l) => {
+            serde_json::Value::Array(l.iter().map(|v| json_at(v, depth + 1)).collect())
+        }
         Value::Map(m) => serde_json::Value::Object(
             m.iter()
                 .filter(|(_, v)| !v.is_function())
-                .map(|(k, v)| (k.to_string(), to_json_value(v)))
+                .map(|(k, v)| (k.to_string(), json_at(v, depth + 1)))
                 .collect(),
         ),
     }
