@@ -329,6 +329,16 @@ fn recursion_and_output_are_bounded() {
         "big/templates/cm.yaml",
         "{{- $s := repeat 1000000 \"x\" }}{{ range until 1000 }}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ $s }}\n{{ end }}",
     );
+    write(
+        dir.path(),
+        "deep/Chart.yaml",
+        "apiVersion: v2\nname: deep\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "deep/templates/cm.yaml",
+        "{{- $x := dict }}{{ range until 200000 }}{{ $x = dict \"a\" $x }}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
     let output = run_limited(rampart(dir.path()).args(["scan", ".", "--format", "json"]));
     let report = json(&output);
     let messages: Vec<String> = report["diagnostics"]
@@ -354,6 +364,13 @@ fn recursion_and_output_are_bounded() {
     );
     assert!(
         messages.iter().any(|m| m.contains("big/templates/cm.yaml") && m.contains("output larger than 32 MiB")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("deep/templates/cm.yaml:1: ")
+                && m.contains("nested deeper than 512 levels")),
         "{messages:?}"
     );
 }

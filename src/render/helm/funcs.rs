@@ -127,6 +127,30 @@ fn regex(pattern: &str) -> Result<Regex, TemplateError> {
         .map_err(|e| err(format!("bad regular expression: {e}")))
 }
 
+/// Values nest at most this deep when built by `dict`, `list`, `set`,
+/// `append` and `prepend`: a template looping `$x = dict "a" $x` would
+/// otherwise build a value too deep to drop or print.
+const MAX_VALUE_DEPTH: usize = 512;
+
+/// Whether `v` nests deeper than `limit` levels.
+fn too_deep(v: &Value, limit: usize) -> bool {
+    match v {
+        Value::Map(m) => limit == 0 || m.values().any(|c| too_deep(c, limit - 1)),
+        Value::List(l) => limit == 0 || l.iter().any(|c| too_deep(c, limit - 1)),
+        _ => false,
+    }
+}
+
+/// Refuses arguments that would make the new container too deep.
+fn shallow(name: &str, args: &[Value]) -> Result<(), TemplateError> {
+    if args.iter().any(|a| too_deep(a, MAX_VALUE_DEPTH - 1)) {
+        return Err(err(format!(
+            "{name}: value nested deeper than {MAX_VALUE_DEPTH} levels"
+        )));
+    }
+    Ok(())
+}
+
 /// Strings longer than this are refused by `repeat` and padding functions
 /// (the render's output budget catches the rest).
 const MAX_STRING: usize = 8 << 20;
@@ -1012,8 +1036,14 @@ pub fn register(map: &mut FuncMap) {
     });
 
     // Lists.
-    add(map, "list", |a| Ok(Value::List(a.to_vec().into())));
-    add(map, "tuple", |a| Ok(Value::List(a.to_vec().into())));
+    add(map, "list", |a| {
+        shallow("list", a)?;
+        Ok(Value::List(a.to_vec().into()))
+    });
+    add(map, "tuple", |a| {
+        shallow("tuple", a)?;
+        Ok(Value::List(a.to_vec().into()))
+    });
     add(map, "first", |a| {
         Ok(list_of(arg(a, 0)).first().cloned().unwrap_or(Value::Nil))
     });
@@ -1038,6 +1068,7 @@ pub fn register(map: &mut FuncMap) {
     });
     for name in ["append", "push", "mustAppend", "mustPush"] {
         add(map, name, |a| {
+            shallow("append", a)?;
             let mut l = list_of(arg(a, 0));
             l.push(arg(a, 1).clone());
             Ok(Value::List(l.into()))
@@ -1045,6 +1076,7 @@ pub fn register(map: &mut FuncMap) {
     }
     for name in ["prepend", "mustPrepend"] {
         add(map, name, |a| {
+            shallow("prepend", a)?;
             let mut l = vec![arg(a, 1).clone()];
             l.extend(list_of(arg(a, 0)));
             Ok(Value::List(l.into()))
@@ -1101,6 +1133,7 @@ pub fn register(map: &mut FuncMap) {
 
     // Dictionaries.
     add(map, "dict", |a| {
+        shallow("dict", a)?;
         let mut m = Map::new();
         for pair in a.chunks(2) {
             let value = pair.get(1).cloned().unwrap_or(Value::Nil);
@@ -1109,6 +1142,7 @@ pub fn register(map: &mut FuncMap) {
         Ok(Value::Map(Arc::new(m)))
     });
     add(map, "set", |a| {
+        shallow("set", a)?;
         let mut m = map_of(arg(a, 0));
         m.insert(string_of(arg(a, 1)).into(), arg(a, 2).clone());
         Ok(Value::Map(Arc::new(m)))
@@ -1544,6 +1578,21 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn built_values_cannot_nest_without_bound() {
+        let mut funcs = FuncMap::new();
+        register(&mut funcs);
+        let t = Template::new("t")
+            .funcs(funcs)
+            .parse(r#"{{ $x := dict }}{{ range until 100000 }}{{ $x = dict "a" $x }}{{ end }}"#)
+            .expect("parse");
+        let e = t.execute_to_string(&Value::Nil).expect_err("too deep");
+        assert!(
+            e.to_string().contains("nested deeper than 512 levels"),
+            "{e}"
+        );
     }
 
     #[test]
