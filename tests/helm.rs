@@ -339,6 +339,16 @@ fn recursion_and_output_are_bounded() {
         "deep/templates/cm.yaml",
         "{{- $x := dict }}{{ range until 200000 }}{{ $x = dict \"a\" $x }}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
     );
+    write(
+        dir.path(),
+        "grow/Chart.yaml",
+        "apiVersion: v2\nname: grow\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "grow/templates/cm.yaml",
+        "{{- $d := dict }}{{ range $i := until 1000000 }}{{ $_ := set $d (toString $i) $i }}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
     let output = run_limited(rampart(dir.path()).args(["scan", ".", "--format", "json"]));
     let report = json(&output);
     let messages: Vec<String> = report["diagnostics"]
@@ -371,6 +381,13 @@ fn recursion_and_output_are_bounded() {
             .iter()
             .any(|m| m.starts_with("deep/templates/cm.yaml:1: ")
                 && m.contains("nested deeper than 512 levels")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("grow/templates/cm.yaml:1: ")
+                && m.contains("built more than 5000000 map and list elements")),
         "{messages:?}"
     );
 }

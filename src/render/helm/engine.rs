@@ -158,6 +158,21 @@ impl std::fmt::Write for Bounded<'_> {
 fn functions(shared: &Arc<Shared>) -> FuncMap {
     let mut map = FuncMap::new();
     super::funcs::register(&mut map);
+    // Every call checks the deadline: a loop that only calls functions
+    // (never writes, never includes) still stops at the time budget.
+    let deadline = shared.deadline;
+    let seconds = shared.budget.max_time.as_secs();
+    for f in map.values_mut() {
+        let inner = Arc::clone(f);
+        *f = Arc::new(move |args: &[Value]| {
+            if Instant::now() > deadline {
+                return Err(TemplateError::Exec(format!(
+                    "render time budget of {seconds}s exceeded"
+                )));
+            }
+            inner(args)
+        });
+    }
     let s = Arc::clone(shared);
     map.insert(
         "include".into(),
@@ -211,6 +226,7 @@ fn functions(shared: &Arc<Shared>) -> FuncMap {
 /// Returns outputs in job order and failures (parse or execution).
 pub fn execute(jobs: &[Job], budget: Budget) -> (Vec<Output>, Vec<Failure>) {
     gotmpl::reset_rebinds();
+    super::funcs::reset_budget();
     let result = execute_set(jobs, budget);
     gotmpl::reset_rebinds();
     result

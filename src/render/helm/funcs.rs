@@ -143,12 +143,50 @@ fn too_deep(v: &Value, limit: usize) -> bool {
 
 /// Refuses arguments that would make the new container too deep.
 fn shallow(name: &str, args: &[Value]) -> Result<(), TemplateError> {
+    charge(name, args.iter().map(size).sum::<usize>() + 1)?;
     if args.iter().any(|a| too_deep(a, MAX_VALUE_DEPTH - 1)) {
         return Err(err(format!(
             "{name}: value nested deeper than {MAX_VALUE_DEPTH} levels"
         )));
     }
     Ok(())
+}
+
+/// Map and list elements the building functions may create in one render
+/// (each `set` copies its map): a template looping over `set` on a growing
+/// map stops here instead of exhausting memory.
+const MAX_BUILT: usize = 5_000_000;
+
+std::thread_local! {
+    static BUILT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Starts a render's element budget afresh.
+pub fn reset_budget() {
+    BUILT.with(|b| b.set(0));
+}
+
+/// Charges `n` new elements to the render's budget.
+fn charge(name: &str, n: usize) -> Result<(), TemplateError> {
+    let total = BUILT.with(|b| {
+        let t = b.get().saturating_add(n);
+        b.set(t);
+        t
+    });
+    if total > MAX_BUILT {
+        return Err(err(format!(
+            "{name}: the render built more than {MAX_BUILT} map and list elements"
+        )));
+    }
+    Ok(())
+}
+
+fn size(v: &Value) -> usize {
+    match v {
+        Value::Map(m) => m.len(),
+        Value::List(l) => l.len(),
+        _ => 1,
+    }
 }
 
 /// Strings longer than this are refused by `repeat` and padding functions
@@ -317,6 +355,7 @@ fn add(map: &mut FuncMap, name: &str, f: impl Fn(&[Value]) -> R + Send + Sync + 
 /// Sprig's `merge` (`overwrite` false: keys already in `dst` win) and
 /// `mergeOverwrite`.
 fn merge_maps(args: &[Value], overwrite: bool) -> R {
+    charge("merge", args.iter().map(size).sum::<usize>() + 1)?;
     let mut dst = map_of(arg(args, 0));
     for src in args.iter().skip(1) {
         let src = map_of(src);

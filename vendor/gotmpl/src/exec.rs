@@ -233,6 +233,9 @@ mod rebinds {
 
     type Entry = (Value, Value);
 
+    /// Recorded changes kept at most (per thread).
+    const MAX_REBINDS: usize = 4_096;
+
     std::thread_local! {
         static REBOUND: RefCell<HashMap<usize, Entry>> = RefCell::new(HashMap::new());
     }
@@ -249,7 +252,14 @@ mod rebinds {
             }
             let key = Arc::as_ptr(m) as usize;
             REBOUND.with(|r| {
-                r.borrow_mut().insert(key, (old.clone(), new.clone()));
+                let mut table = r.borrow_mut();
+                // Bounded: a template changing maps in a long loop keeps at
+                // most this many originals alive; past it the record starts
+                // over (later reads of the oldest changes see them no more).
+                if table.len() >= MAX_REBINDS {
+                    table.clear();
+                }
+                table.insert(key, (old.clone(), new.clone()));
             });
         }
     }
