@@ -53,6 +53,7 @@ fn unit(platform: Platform, text: String) -> LoadedUnit {
             source: SourceText { text, bom_len: 0 },
             documents,
             streamed: false,
+            derived: false,
             module: None,
             module_call: None,
         }],

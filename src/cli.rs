@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Threshold;
 use crate::finding::Severity;
-use crate::report::OutputFormat;
+use crate::platform::Platform;
+use crate::report::{GroupBy, OutputFormat};
 
 /// rampart: finds security misconfigurations in Terraform, Kubernetes
 /// manifests, Dockerfiles and CloudFormation before they ship.
@@ -85,6 +86,15 @@ pub struct ScanArgs {
     /// Print findings only: no summary, no diagnostics.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Print only the summary of the human report: totals, the queries and
+    /// files with the most findings, findings per platform.
+    #[arg(long, conflicts_with_all = ["quiet", "compact"])]
+    pub summary: bool,
+
+    /// Group the human report's findings by file or by query.
+    #[arg(long, value_enum, value_name = "BY", default_value_t = GroupBy::File)]
+    pub group_by: GroupBy,
 
     /// Exit 1 when a finding is at or above this severity; `none` never
     /// [default: low].
@@ -172,22 +182,74 @@ pub struct QuerySelection {
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
 
-    /// Run only these query ids (comma-separated).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Run only these queries (comma-separated): query ids, other tools'
+    /// ids (CKV_AWS_20, AVD-AWS-0086, a KICS id), platforms (terraform,
+    /// k8s) or category:NAME.
+    #[arg(long, value_name = "SELECTORS", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Do not run these query ids (comma-separated).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Do not run these queries (comma-separated), named as for --only.
+    #[arg(long, value_name = "SELECTORS", value_delimiter = ',')]
     pub skip: Vec<String>,
 
-    /// Report only findings of this severity or above.
-    #[arg(long, value_name = "LEVEL", env = "RAMPART_SEVERITY", value_parser = parse_severity)]
-    pub severity: Option<Severity>,
+    /// Report only findings of this severity or above (`high`), or of
+    /// exactly these severities (`high,critical`).
+    #[arg(long, value_name = "LEVEL[,LEVEL..]", env = "RAMPART_SEVERITY", value_parser = parse_severity_filter)]
+    pub severity: Option<SeverityFilter>,
+
+    /// Query parameters set by the settings files (`parameters:`).
+    #[arg(skip)]
+    pub parameters: crate::query::parameter::Overrides,
+
+    /// Scan only these platforms (comma-separated: terraform, kubernetes,
+    /// cloudformation, dockerfile, or tf, k8s, cfn, docker); other files
+    /// are not read.
+    #[arg(long = "platform", visible_alias = "framework", value_name = "PLATFORMS", value_delimiter = ',', value_parser = parse_platform)]
+    pub platforms: Vec<Platform>,
+}
+
+/// Which severities `--severity` keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeverityFilter {
+    /// This severity and above (`--severity medium`).
+    AtLeast(Severity),
+    /// Exactly these (`--severity high,critical`, as Trivy users write it).
+    AnyOf(Vec<Severity>),
+}
+
+impl SeverityFilter {
+    /// True when a finding of `severity` is kept.
+    pub fn keeps(&self, severity: Severity) -> bool {
+        match self {
+            SeverityFilter::AtLeast(minimum) => severity >= *minimum,
+            SeverityFilter::AnyOf(list) => list.contains(&severity),
+        }
+    }
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
-    Severity::parse(text).ok_or_else(|| {
+    Severity::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
         format!("invalid severity \"{text}\": expected one of critical, high, medium, low, info")
+    })
+}
+
+fn parse_severity_filter(text: &str) -> Result<SeverityFilter, String> {
+    if text.contains(',') {
+        let list = text
+            .split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(parse_severity)
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(SeverityFilter::AnyOf(list));
+    }
+    parse_severity(text).map(SeverityFilter::AtLeast)
+}
+
+fn parse_platform(text: &str) -> Result<Platform, String> {
+    Platform::parse(text).ok_or_else(|| {
+        format!(
+            "invalid platform \"{text}\": expected one of terraform, kubernetes, cloudformation, dockerfile (or tf, k8s, cfn, docker)"
+        )
     })
 }
 
@@ -214,9 +276,22 @@ pub struct ExplainArgs {
     /// The query id.
     pub id: String,
 
+    /// A settings file whose `parameters:` to show in force (default: the
+    /// current directory's .rampart.yaml).
+    #[arg(long, value_name = "FILE", env = "RAMPART_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no .rampart.yaml from the current directory.
+    #[arg(long)]
+    pub no_config: bool,
+
     /// Also look in the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
+
+    /// Print the query's YAML source instead of the explanation.
+    #[arg(long)]
+    pub source: bool,
 }
 
 /// `rampart test`.
@@ -226,9 +301,9 @@ pub struct TestArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 
-    /// Worker threads, at most 4 per core (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads, at most 4 per core [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `rampart inspect`.
@@ -424,7 +499,10 @@ mod tests {
         };
         assert_eq!(args.queries.only, vec!["a", "b"]);
         assert_eq!(args.queries.skip, vec!["c"]);
-        assert_eq!(args.queries.severity, Some(Severity::High));
+        assert_eq!(
+            args.queries.severity,
+            Some(SeverityFilter::AtLeast(Severity::High))
+        );
         assert_eq!(args.queries.query_dirs, vec![PathBuf::from("team")]);
         assert_eq!(args.format, Some(OutputFormat::Json));
         let err =

@@ -44,6 +44,17 @@ fn paths_or_cwd(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
+/// The directory a scanned path is in (itself when it is one).
+fn paths_dir(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+}
+
 /// What a path-valued flag or setting must name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
@@ -121,6 +132,7 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
         excludes: input.exclude.clone(),
         threads: input.threads.unwrap_or(0),
         module_context: true,
+        platforms: Vec::new(),
     }
 }
 
@@ -189,18 +201,34 @@ struct Output {
     target: Target,
 }
 
-/// Parses `FORMAT[:PATH]`; `-` as the path is standard output.
+/// Parses `FORMAT[:PATH]`; `-` as the path is standard output. A bare
+/// path whose extension names a format (`results.sarif`, `out.json`,
+/// `junit.xml`) is a report of that format in that file.
 fn parse_output(spec: &str) -> anyhow::Result<Output> {
     let (name, target) = match spec.split_once(':') {
         Some((name, path)) if !path.is_empty() => (name, Target::of_path(path)),
         _ => (spec.trim_end_matches(':'), Target::Stdout),
     };
-    let Some(format) = OutputFormat::parse(name) else {
-        bail!(
-            "\"{name}\" is not a known format (in -o {spec}): expected human, compact, json, sarif, junit"
-        );
-    };
-    Ok(Output { format, target })
+    if let Some(format) = OutputFormat::parse(name) {
+        return Ok(Output { format, target });
+    }
+    if !spec.contains(':')
+        && let Some(format) = OutputFormat::of_extension(Path::new(spec))
+    {
+        return Ok(Output {
+            format,
+            target: Target::of_path(spec),
+        });
+    }
+    bail!(
+        "\"{name}\" is not a known format (in -o {spec}): expected FORMAT or FORMAT:PATH with FORMAT one of {}, or a file ending in {}",
+        OutputFormat::names().join(", "),
+        OutputFormat::EXTENSIONS
+            .iter()
+            .map(|(ext, format)| format!(".{ext} ({})", format.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 /// The settings of a scan after flags, environment, config file and
@@ -347,7 +375,10 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         selection.only = file.only.clone();
     }
     selection.skip.extend(file.skip.iter().cloned());
-    selection.severity = selection.severity.or(file.severity);
+    selection.severity = selection
+        .severity
+        .or(file.severity.map(crate::cli::SeverityFilter::AtLeast));
+    selection.parameters = file.parameters.clone();
     if let Some(path) = &args.suppress.exceptions {
         require("--exceptions", path, Expect::File)?;
     }
@@ -363,6 +394,11 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     } else {
         args.format
     };
+    if args.summary && stdout_format.is_some_and(|f| f != OutputFormat::Human) {
+        bail!(
+            "--summary is a form of the human report; it cannot be combined with another --format"
+        );
+    }
     let specs = if args.outputs.is_empty() {
         file.outputs.clone()
     } else {
@@ -399,6 +435,9 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         )
         .collect();
     report::output::check_targets(&targets)?;
+    let source_root = std::fs::canonicalize(paths_dir(&paths[0]))
+        .ok()
+        .and_then(|dir| crate::discover::repository_root(&dir));
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let identity = crate::identity::ScanIdentity::of_scan(
@@ -426,7 +465,10 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         config: scan::ScanConfig {
             load: load_options(&input, &paths),
             paths,
-            discover: discover_options(&input),
+            discover: DiscoverOptions {
+                platforms: selection.platforms.clone(),
+                ..discover_options(&input)
+            },
             threads: input.threads.unwrap_or(0),
             progress: std::io::stderr().is_terminal() && !args.quiet,
             inline: crate::suppress::InlineOptions {
@@ -455,6 +497,9 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             color,
             sarif_category: args.sarif_category.or(file.sarif_category),
             quiet: args.quiet,
+            summary_only: args.summary,
+            group_by: args.group_by,
+            source_root,
             config: sources,
             identity: Some(identity),
             exceptions: exception_records,
@@ -462,29 +507,43 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
     })
 }
 
+/// Prints what loaded but looks wrong in the queries (a misspelt resource
+/// type), each naming its file and line.
+fn warn_about_queries(registry: &Registry) {
+    for w in registry.warnings() {
+        warn(&w.to_string());
+    }
+}
+
 /// Loads the library and the user's directories, then applies `--only`,
-/// `--skip` and `--severity`. Unknown ids in `--only`/`--skip` are an error:
-/// a typo must not silently disable a policy.
+/// `--skip`, `--severity` and `--platform`. A selector that names nothing
+/// is an error: a typo must not silently disable a policy.
 pub fn registry(selection: &QuerySelection) -> anyhow::Result<Registry> {
-    let registry = Registry::load(true, &selection.query_dirs).map_err(LibraryError)?;
+    let registry = Registry::load_with(true, &selection.query_dirs, &selection.parameters)
+        .map_err(LibraryError)?;
+    warn_about_queries(&registry);
     // An id or a former id (a query merged into a concept keeps answering
-    // to its old id; one split into concepts names them all).
-    let resolve = |ids: &[String]| -> anyhow::Result<Vec<String>> {
+    // to its old id; one split into concepts names them all), another
+    // tool's id, a platform or a category.
+    let resolve = |selectors: &[String]| -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        for id in ids {
-            let found = registry.find_all(id);
-            if found.is_empty() {
-                bail!("unknown query id \"{id}\" (see `rampart queries`)");
-            }
+        for selector in selectors {
+            let found = registry.select(selector).map_err(anyhow::Error::msg)?;
             out.extend(found.into_iter().map(|q| q.id.clone()));
         }
         Ok(out)
     };
     let only = resolve(&selection.only)?;
     let skip = resolve(&selection.skip)?;
-    let minimum = selection.severity.unwrap_or(Severity::Info);
+    let platforms = &selection.platforms;
     Ok(registry.retain(|q| {
-        (only.is_empty() || only.contains(&q.id)) && !skip.contains(&q.id) && q.severity >= minimum
+        (only.is_empty() || only.contains(&q.id))
+            && !skip.contains(&q.id)
+            && selection
+                .severity
+                .as_ref()
+                .is_none_or(|filter| filter.keeps(q.severity))
+            && (platforms.is_empty() || q.platforms().iter().any(|p| platforms.contains(p)))
     }))
 }
 
@@ -509,6 +568,11 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
     let mut result = scan::scan(&settings.config, &registry)?;
     if let Some(captured) = &stdin {
         crate::stdin::relabel(&mut result, captured);
+    }
+    // A query with rules for several platforms runs only the chosen ones'.
+    let platforms = &settings.selection.platforms;
+    if !platforms.is_empty() {
+        result.findings.retain(|f| platforms.contains(&f.platform));
     }
     let mut pending = Vec::new();
     if let Some(path) = &settings.write_baseline {
@@ -551,12 +615,38 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
         };
         let mut bytes = Vec::new();
         report::render(output.format, &report, &mut bytes)?;
+        if output.format == OutputFormat::Sarif
+            && let Some(cut) = report::sarif::truncation(&result.findings)
+        {
+            warn(&format!(
+                "the SARIF report ({}) holds {} of {} findings: GitHub code scanning accepts at most {} results per run, so the least severe were left out ({}). {}",
+                output.target.describe(),
+                cut.total - cut.omitted(),
+                cut.total,
+                report::sarif::MAX_RESULTS,
+                cut.describe_dropped(),
+                report::sarif::SPLIT_ADVICE
+            ));
+        }
         pending.push(Pending {
             target: output.target.clone(),
             bytes,
         });
     }
-    report::output::write_all(&pending, out)?;
+    // A reader that stops early (`rampart scan | head -1`) closes the pipe:
+    // the rest of the report is not wanted, but the verdict still is.
+    if let Err(e) = report::output::write_all(&pending, out)
+        && !crate::is_broken_pipe(&e)
+    {
+        return Err(e);
+    }
+    let compact_on_stdout = settings
+        .outputs
+        .iter()
+        .any(|o| o.target == Target::Stdout && o.format == OutputFormat::Compact);
+    if compact_on_stdout && !settings.report.quiet {
+        eprintln!("{}", report::compact::total_line(&result));
+    }
     // A unit rampart failed to check may hide findings: never a pass.
     if result.stats.internal_errors > 0 {
         bail!(
@@ -720,6 +810,7 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         require("--queries", dir, Expect::Dir)?;
     }
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    warn_about_queries(&registry);
     let control = match &args.control {
         Some(text) => Some(crate::query::control::Control::parse(text).ok_or_else(|| {
             anyhow::anyhow!(
@@ -753,6 +844,12 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
                         "cwe": q.cwe,
                         "controls": q.controls,
                         "select": q.rules.iter().flat_map(|r| r.select.iter().map(move |k| format!("{} {k}", r.platform))).collect::<Vec<_>>(),
+                        "parameters": q.parameters.iter().map(|p| {
+                            (p.name.clone(), serde_json::json!({
+                                "default": p.default.render(),
+                                "description": p.description.trim(),
+                            }))
+                        }).collect::<serde_json::Map<_, _>>(),
                         "aliases": q.aliases.iter().map(|(tool, ids)| {
                             let v = if ids.len() == 1 { serde_json::json!(ids[0]) } else { serde_json::json!(ids) };
                             (tool.clone(), v)
@@ -764,18 +861,44 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
             writeln!(out)?;
         }
         Format::Text => {
-            for q in &listed {
+            let rows: Vec<[String; 4]> = listed
+                .iter()
+                .map(|q| {
+                    [
+                        q.id.clone(),
+                        q.severity.to_string(),
+                        q.platforms()
+                            .iter()
+                            .map(|p| p.name())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        q.title.clone(),
+                    ]
+                })
+                .collect();
+            let header = ["ID", "SEVERITY", "PLATFORMS", "TITLE"].map(String::from);
+            // Every column as wide as its widest cell, so the list reads as
+            // a table whatever ids a team's pack adds.
+            let widths: Vec<usize> = (0..3)
+                .map(|c| {
+                    std::iter::once(&header)
+                        .chain(&rows)
+                        .map(|r| r[c].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for row in std::iter::once(&header).chain(&rows) {
                 writeln!(
                     out,
-                    "{:<44} {:<8} {:<15} {}",
-                    q.id,
-                    q.severity,
-                    q.platforms()
-                        .iter()
-                        .map(|p| p.name())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    q.title
+                    "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    w0 = widths[0],
+                    w1 = widths[1],
+                    w2 = widths[2]
                 )?;
             }
             let without = listed.iter().filter(|q| q.controls.is_empty()).count();
@@ -794,7 +917,10 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     for dir in &args.query_dirs {
         require("--queries", dir, Expect::Dir)?;
     }
-    let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
+    let (file, _) = settings_files(args.config.as_deref(), args.no_config, Path::new("."))?;
+    let mut dirs = args.query_dirs.clone();
+    dirs.extend(file.queries.iter().cloned());
+    let registry = Registry::load_with(true, &dirs, &file.parameters).map_err(LibraryError)?;
     let found = registry.find_all(&args.id);
     let Some(first) = found.first() else {
         bail!("unknown query id \"{}\" (see `rampart queries`)", args.id);
@@ -807,9 +933,35 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
         if i > 0 {
             writeln!(out)?;
         }
-        explain_query(q, out)?;
+        if args.source {
+            write_source(q, out)?;
+        } else {
+            explain_query(q, out)?;
+        }
     }
     Ok(ExitStatus::Clean)
+}
+
+/// The YAML a query was compiled from: from the binary for the built-in
+/// library, from disk for a team's pack.
+fn write_source(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
+    let embedded = q.source.strip_prefix("queries/").and_then(|relative| {
+        crate::embedded::QUERIES
+            .iter()
+            .find(|(path, _)| *path == relative)
+            .map(|(_, text)| text.to_string())
+    });
+    let text = match embedded {
+        Some(text) => text,
+        None => crate::source::read_settings_text(Path::new(&q.source))
+            .with_context(|| format!("cannot read the source of {} ({})", q.id, q.source))?,
+    };
+    writeln!(out, "# {}", q.source)?;
+    write!(out, "{text}")?;
+    if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// The explanation of one query: what it checks, why, how to fix it, and its
@@ -846,6 +998,22 @@ fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "controls: {}", controls.join(", "))?;
     }
     writeln!(out, "\n{}\n", q.description.trim())?;
+    if !q.parameters.is_empty() {
+        writeln!(
+            out,
+            "Parameters (set under parameters.{} in .rampart.yaml):",
+            q.id
+        )?;
+        for p in &q.parameters {
+            let origin = match &p.set_at {
+                Some(at) => format!("set at {at}; default {}", p.default.render()),
+                None => "default".to_string(),
+            };
+            writeln!(out, "  {} = {} ({origin})", p.name, p.value.render())?;
+            writeln!(out, "      {}", p.description.trim())?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "How to fix:\n{}\n", q.remediation.trim())?;
     if !q.references.is_empty() {
         writeln!(out, "References:")?;
@@ -943,9 +1111,19 @@ pub fn test(args: TestArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             args.dir.display()
         );
     }
-    let report = testing::run_pack(&args.dir, worker_threads(args.threads))
+    if let Ok(pack) = Registry::load(false, &[args.dir.join("queries")]) {
+        warn_about_queries(&pack);
+    }
+    let report = testing::run_pack(&args.dir, worker_threads(args.threads.unwrap_or(0)))
         .map_err(LibraryError)
         .context("cannot load the pack's queries")?;
+    if report.cases.is_empty() && report.incomplete.is_empty() {
+        // Nothing ran: saying "0 passed, 0 failed" would read as a pass.
+        bail!(
+            "no test cases in {}: the pack has no queries, or its queries have no fixtures (expected fixtures/<query path>/bad*/good* beside queries/)",
+            args.dir.display()
+        );
+    }
     testing::render(&report, out)?;
     Ok(if report.passed() {
         ExitStatus::Clean

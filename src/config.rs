@@ -16,6 +16,9 @@
 //! skip: [k8s-memory-limit-missing]
 //! queries: [policies/queries]
 //! outputs: [human, "sarif:rampart.sarif"]
+//! parameters:
+//!   k8s-image-untrusted-registry:
+//!     trusted_registries: [registry.example.com/]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,8 +33,9 @@ pub const FILE_NAMES: [&str; 2] = [".rampart.yaml", ".rampart.yml"];
 /// Settings that decide what fails the run and what is looked at: when a
 /// file is pinned, the repository's values for these are ignored, so a
 /// repository cannot relax the policy a security team set.
-pub const POLICY_KEYS: [&str; 6] = [
+pub const POLICY_KEYS: [&str; 7] = [
     "fail_on",
+    "parameters",
     "fail_on_parse_error",
     "severity",
     "only",
@@ -120,6 +124,9 @@ pub struct ConfigFile {
     pub baseline: Option<PathBuf>,
     /// `helm`: release, Kubernetes version and value sets per chart.
     pub helm: Option<crate::render::helm::settings::HelmSettings>,
+    /// `parameters`: query id to parameter name to value (checked against
+    /// each query's declarations when the library is compiled).
+    pub parameters: crate::query::parameter::Overrides,
 }
 
 /// A config file that cannot be used.
@@ -136,7 +143,8 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
+    "parameters",
     "exclude",
     "fail_on",
     "fail_on_parse_error",
@@ -291,6 +299,7 @@ pub fn merge(pinned: ConfigFile, repository: ConfigFile) -> (ConfigFile, Vec<&'s
         exceptions: pinned.exceptions.or(repository.exceptions),
         baseline: pinned.baseline.or(repository.baseline),
         helm: pinned.helm.or(repository.helm),
+        parameters: pinned.parameters,
     };
     (merged, ignored)
 }
@@ -313,6 +322,7 @@ impl ConfigFile {
             "exceptions" => self.exceptions.is_some(),
             "baseline" => self.baseline.is_some(),
             "helm" => self.helm.is_some(),
+            "parameters" => !self.parameters.is_empty(),
             _ => false,
         }
     }
@@ -362,6 +372,47 @@ fn whole_number(n: crate::tree::Number) -> Result<u64, &'static str> {
         crate::tree::Number::Float(f) if f < EXACT => Ok(f as u64),
         crate::tree::Number::Float(_) => Err("too large"),
     }
+}
+
+/// `parameters:`: a mapping of query id to a mapping of parameter name to
+/// value. The values are typed by the query that declares them, so they are
+/// checked when the library is compiled.
+fn parameters(file: &str, v: &Node) -> Result<crate::query::parameter::Overrides, ConfigError> {
+    let error = |node: &Node, message: &str| ConfigError {
+        file: file.to_string(),
+        line: node.span.start_line,
+        column: node.span.start_col,
+        message: message.to_string(),
+    };
+    let mut out = crate::query::parameter::Overrides::new();
+    let Some(queries) = v.as_object() else {
+        return Err(error(
+            v,
+            "\"parameters\": expected a mapping of query id to {parameter: value}",
+        ));
+    };
+    for query in &queries.entries {
+        let Some(values) = query.value.as_object() else {
+            return Err(error(
+                &query.value,
+                &format!(
+                    "\"parameters.{}\": expected a mapping of parameter name to value",
+                    query.key
+                ),
+            ));
+        };
+        let slot = out.entry(query.key.clone()).or_default();
+        for value in &values.entries {
+            slot.insert(
+                value.key.clone(),
+                crate::query::parameter::Override {
+                    node: value.value.clone(),
+                    file: file.to_string(),
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Parses config text; `file` names it in errors.
@@ -464,6 +515,7 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
                 config.helm =
                     Some(crate::render::helm::settings::parse(v).map_err(|(n, m)| error(&n, m))?)
             }
+            "parameters" => config.parameters = parameters(file, v)?,
             other => {
                 return Err(ConfigError {
                     file: file.to_string(),

@@ -85,6 +85,26 @@ pub struct DiscoverOptions {
     /// Read the other Terraform files of a named file's directory as
     /// context (the CLI does; a fixture case is scanned alone).
     pub module_context: bool,
+    /// Read only files that may be of these platforms (`--platform`);
+    /// empty for every platform.
+    pub platforms: Vec<crate::platform::Platform>,
+}
+
+impl Candidate {
+    /// Whether a file of this kind may hold IaC of `platform`: YAML and
+    /// JSON may be Kubernetes or CloudFormation, an unrecognised name
+    /// named on the command line anything.
+    pub fn may_be(self, platform: crate::platform::Platform) -> bool {
+        use crate::platform::Platform;
+        match self {
+            Candidate::TerraformHcl | Candidate::TerraformJson => platform == Platform::Terraform,
+            Candidate::Dockerfile => platform == Platform::Dockerfile,
+            Candidate::Yaml | Candidate::JsonOrYaml => {
+                matches!(platform, Platform::Kubernetes | Platform::CloudFormation)
+            }
+            Candidate::Unknown => true,
+        }
+    }
 }
 
 /// What a walk found.
@@ -351,6 +371,11 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Result<Discover
         .files
         .sort_by(|a, b| a.display.cmp(&b.display).then(a.origin.cmp(&b.origin)));
     discovery.files.dedup_by(|a, b| a.display == b.display);
+    if !options.platforms.is_empty() {
+        discovery
+            .files
+            .retain(|f| options.platforms.iter().any(|p| f.candidate.may_be(*p)));
+    }
     discovery.diagnostics.sort();
     discovery.roots.sort();
     discovery.roots.dedup_by(|a, b| a.display == b.display);

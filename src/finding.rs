@@ -141,6 +141,19 @@ pub struct Finding {
     pub value: Option<String>,
 }
 
+impl Finding {
+    /// The entity as reports for people name it: with the `module` call
+    /// that made it when it sits in a module (`module.aks.azurerm_x via
+    /// examples/main.tf:12`), so instances of one module line called from
+    /// several places read apart.
+    pub fn instance(&self) -> String {
+        match &self.called_from {
+            Some(call) => format!("{} via {}:{}", self.entity, call.file, call.line),
+            None => self.entity.clone(),
+        }
+    }
+}
+
 /// One step of a [`FieldPath`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {

@@ -53,6 +53,11 @@ pub struct FileReport {
     pub documents: usize,
     /// Its entities in source order.
     pub entities: Vec<EntityReport>,
+    /// Object kinds whose pod specs were recognised without a fixed path
+    /// (by shape, or as Argo Workflows templates): `Rollout (by shape)`,
+    /// one per pod spec.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recognised_workloads: Vec<String>,
     /// The documents themselves, with `--tree`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<Node>>,
@@ -82,6 +87,10 @@ pub struct Stats {
     pub entities: usize,
     /// Bytes read (recognised or not).
     pub bytes: u64,
+    /// Pod specs recognised without a fixed path, per object kind and how
+    /// (`Rollout (by shape)`: 2).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub recognised_workloads: BTreeMap<String, usize>,
     /// Files considered by name, whether or not their content was IaC.
     pub candidates: usize,
     /// Wall time in seconds.
@@ -129,6 +138,13 @@ pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, 
             .collect(),
         documents: files.iter().map(|f| f.documents).sum(),
         entities: files.iter().map(|f| f.entities.len()).sum(),
+        recognised_workloads: files
+            .iter()
+            .flat_map(|f| f.recognised_workloads.iter())
+            .fold(BTreeMap::new(), |mut counts, k| {
+                *counts.entry(k.clone()).or_insert(0) += 1;
+                counts
+            }),
         bytes,
         candidates,
         seconds: elapsed(started),
@@ -152,7 +168,16 @@ fn describe_unit(unit: LoadedUnit, with_tree: bool) -> (Vec<FileReport>, Vec<Dia
         // A module instance is its directory's files again.
         .filter(|file| file.module.is_none())
         .map(|file| {
-            let entities = entities(file.platform, &file.documents)
+            let found = entities(file.platform, &file.documents);
+            let recognised_workloads = found
+                .iter()
+                .filter_map(|e| {
+                    let how = e.kind.strip_prefix("pod_spec.")?.replace('_', " ");
+                    let owner = found.get(e.parent?)?.kind.strip_prefix("object.")?;
+                    Some(format!("{owner} ({how})"))
+                })
+                .collect();
+            let entities = found
                 .into_iter()
                 .map(|e| EntityReport {
                     kind: e.kind,
@@ -166,6 +191,7 @@ fn describe_unit(unit: LoadedUnit, with_tree: bool) -> (Vec<FileReport>, Vec<Dia
                 platform: file.platform,
                 documents: file.documents.len(),
                 entities,
+                recognised_workloads,
                 tree: with_tree.then_some(file.documents),
             }
         })
@@ -201,6 +227,20 @@ pub fn render_text(report: &InspectReport, out: &mut dyn Write) -> io::Result<()
         for d in &report.diagnostics {
             writeln!(out, "{d}")?;
         }
+    }
+    if !report.stats.recognised_workloads.is_empty() {
+        let kinds: Vec<String> = report
+            .stats
+            .recognised_workloads
+            .iter()
+            .map(|(kind, n)| format!("{kind} {n}"))
+            .collect();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "pod specs recognised in other kinds: {}",
+            kinds.join(", ")
+        )?;
     }
     writeln!(out)?;
     writeln!(out, "{}", summary(report))

@@ -102,10 +102,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(e) => {
-            // A closed pipe (`rampart scan | head`) is not an error.
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+            // A closed pipe (`rampart queries | head`) is not an error.
+            if is_broken_pipe(&e) {
                 return ExitStatus::Clean;
             }
             let _ = writeln!(err, "rampart: error: {e}");
@@ -115,4 +113,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
             ExitStatus::Error
         }
     }
+}
+
+/// True when `error` is a write into a pipe whose reader has gone
+/// (`rampart queries | head`): the output is no longer wanted, which is
+/// no failure of the run.
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

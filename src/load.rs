@@ -371,7 +371,13 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
             dir,
             &options.terraform,
         );
+        // Terraform's kubernetes_* resources, as Kubernetes objects.
+        crate::platform::kubernetes::terraform_provider::derive(&mut loaded.files);
     }
+    // Policy documents, however written, read once into statements.
+    crate::platform::policy::derive(&mut loaded.files);
+    // Secrets written into configuration, found once.
+    crate::platform::secrets::derive(&mut loaded.files);
     loaded
 }
 
@@ -418,6 +424,7 @@ fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
         streamed: false,
         module: None,
         module_call: None,
+        derived: false,
     });
     loaded
 }
@@ -463,6 +470,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
             source,
             documents: Vec::new(),
             streamed: true,
+            derived: false,
             module: None,
             module_call: None,
         });
@@ -519,6 +527,7 @@ pub(crate) fn load_file(file: &FoundFile, options: &LoadOptions, out: &mut Loade
         source,
         documents,
         streamed: false,
+        derived: false,
         module: None,
         module_call: None,
     });

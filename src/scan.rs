@@ -196,12 +196,13 @@ fn summarize(
     }
     // Module instances are the module's files again: counted once, where
     // they are. A plan is one file, its first, whatever `.tf` files its
-    // resources are reported in.
+    // resources are reported in; a derived view (Terraform's Kubernetes
+    // resources read as Kubernetes) is not a file of its own.
     let counted = if unit.plan { 1 } else { usize::MAX };
     let own = || {
         unit.files
             .iter()
-            .filter(|f| f.module.is_none())
+            .filter(|f| f.module.is_none() && !f.derived)
             .take(counted)
     };
     let documents = own().map(|f| f.documents.len()).sum::<usize>() + streamed_documents;

@@ -115,7 +115,18 @@ pub fn run_fixtures(
         let mut has_bad = false;
         let mut has_good = false;
         for case in cases {
-            let result = run_case(&single, query, &case, threads);
+            let result = match case_settings(query, &case) {
+                Ok(None) => run_case(&single, query, &case, threads),
+                Ok(Some(tuned)) => run_case(&tuned, query, &case, threads),
+                Err(e) => CaseResult {
+                    query_id: query.id.clone(),
+                    case: display_path(&case),
+                    missing: Vec::new(),
+                    unexpected: Vec::new(),
+                    errors: vec![e],
+                    expected: 0,
+                },
+            };
             if result.expected > 0 {
                 has_bad = true;
             } else {
@@ -136,6 +147,39 @@ pub fn run_fixtures(
         }
     }
     report
+}
+
+/// A case directory's `.rampart.yaml` sets the query's parameters for that
+/// case: the query compiled again with them (from its file, or from the
+/// binary for the built-in library). `None` when the case sets none.
+fn case_settings(query: &Query, case: &Path) -> Result<Option<Registry>, String> {
+    let settings = case.join(crate::config::FILE_NAMES[0]);
+    if !case.is_dir() || !settings.is_file() {
+        return Ok(None);
+    }
+    let file = crate::config::load(&settings).map_err(|e| e.to_string())?;
+    let text = match std::fs::read_to_string(&query.source) {
+        Ok(text) => text,
+        Err(_) => query
+            .source
+            .strip_prefix("queries/")
+            .and_then(|path| {
+                crate::query::registry::embedded_queries()
+                    .iter()
+                    .find(|(p, _)| *p == path)
+            })
+            .map(|(_, text)| text.to_string())
+            .ok_or_else(|| format!("{}: cannot read the query again", query.source))?,
+    };
+    Registry::from_sources_with([(query.source.clone(), text.as_str())], &file.parameters)
+        .map(Some)
+        .map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
 }
 
 fn list_cases(dir: &Path) -> Vec<PathBuf> {

@@ -792,7 +792,7 @@ fn junit_has_a_suite_per_platform_and_a_case_per_failing_entity() {
         "{xml}"
     );
     assert!(xml.contains(
-        "<testcase classname=\"terraform.aws-s3-public-acl\" name=\"aws_s3_bucket.b\" file=\"main.tf\" line=\"2\">"
+        "<testcase classname=\"terraform.aws-s3-public-acl\" name=\"main.tf: aws_s3_bucket.b\" file=\"main.tf\" line=\"2\">"
     ));
     assert!(xml.contains(
         "<failure message=\"S3 bucket ACL grants access to everyone: acl is &quot;public-read&quot;"
@@ -1053,7 +1053,7 @@ fn downloaded_modules_are_found_through_the_init_manifest() {
         stdout_of(rampart(root).args(["scan", ".", "--only", "aws-s3-public-acl", "--compact"]));
     assert_eq!(
         text,
-        ".terraform/modules/assets/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this]\n"
+        ".terraform/modules/assets/main.tf:6:9: high aws-s3-public-acl acl is \"public-read\"; anyone can read this bucket's objects [module.assets.aws_s3_bucket.this via main.tf:1]\n"
     );
 }
 

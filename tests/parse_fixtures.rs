@@ -144,6 +144,8 @@ fn terraform_module_directory() {
             "15:1 resource.aws_security_group aws_security_group.web",
             "42:1 resource.aws_iam_policy aws_iam_policy.admin",
             "53:1 module module.network",
+            // The policy's statement, derived by the policy model.
+            "43:12 policy_statement.aws_iam_policy aws_iam_policy.admin statement 0",
         ]
     );
     let json = file(&files, "override.tf.json");

@@ -23,16 +23,22 @@ fn scan(format: &str) -> String {
     redact(&String::from_utf8(output.stdout).expect("utf-8"))
 }
 
-/// Replaces wall times, the checkout's git state and rampart's own version
-/// with fixed markers.
+/// Replaces wall times, the checkout's git state, rampart's own version and
+/// the checkout's location (SARIF's `originalUriBaseIds`) with fixed markers.
 fn redact(text: &str) -> String {
     let seconds = regex::Regex::new(r#"(in |"seconds": |time="|; )[0-9]+\.[0-9]+"#).expect("regex");
     let git = regex::Regex::new(r#""(repository|commit|branch)": ("[^"]*"|null)"#).expect("regex");
     let text = git.replace_all(text, "\"${1}\": \"[GIT]\"");
-    seconds.replace_all(&text, "${1}[DURATION]").replace(
-        &format!("\"{}\"", env!("CARGO_PKG_VERSION")),
-        "\"[VERSION]\"",
-    )
+    seconds
+        .replace_all(&text, "${1}[DURATION]")
+        .replace(
+            &format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+            "\"[VERSION]\"",
+        )
+        .replace(
+            &format!("file://{}/", env!("CARGO_MANIFEST_DIR")),
+            "file://[ROOT]/",
+        )
 }
 
 #[test]

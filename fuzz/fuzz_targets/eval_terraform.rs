@@ -48,6 +48,7 @@ fuzz_target!(|bytes: &[u8]| {
             },
             documents: parsed.documents,
             streamed: false,
+            derived: false,
             module: None,
             module_call: None,
         }],

@@ -17,6 +17,8 @@
 pub mod cloudformation;
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod policy;
+pub mod secrets;
 pub mod terraform;
 
 use serde::Serialize;
@@ -45,6 +47,20 @@ impl Platform {
         Platform::CloudFormation,
         Platform::Dockerfile,
     ];
+
+    /// The platform a user names, by its name or the short name peers use
+    /// (`tf`, `k8s`, `cfn`, `docker`), case-insensitively.
+    pub fn parse(text: &str) -> Option<Platform> {
+        let text = text.trim().to_ascii_lowercase();
+        let short = match text.as_str() {
+            "tf" => Some(Platform::Terraform),
+            "k8s" => Some(Platform::Kubernetes),
+            "cfn" => Some(Platform::CloudFormation),
+            "docker" => Some(Platform::Dockerfile),
+            _ => None,
+        };
+        short.or_else(|| Platform::ALL.into_iter().find(|p| p.name() == text))
+    }
 
     /// The lowercase name used in output and query files.
     pub fn name(self) -> &'static str {
@@ -80,6 +96,11 @@ pub struct LoadedFile {
     /// time by whoever runs queries over it (`load::read_streamed`), or all
     /// at once (`load::read_streamed_whole`).
     pub streamed: bool,
+    /// Documents rewritten from another file of the unit into this
+    /// platform's shape (Terraform's `kubernetes_*` resources as Kubernetes
+    /// objects): same display and text, findings at that file's lines, not
+    /// counted as a file of its own.
+    pub derived: bool,
     /// For a Terraform file read as part of a module call: the call chain
     /// (`module.network.module.sg`) its entities are named under.
     pub module: Option<String>,

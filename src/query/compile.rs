@@ -12,6 +12,7 @@ use regex::Regex;
 use super::condition::{
     Condition, Ordering, PortRange, Quantifier, ReportAt, Scalar, Test, scalar_of,
 };
+use super::parameter::{Kind, Override, ParamValue, Parameter};
 use super::path::Path;
 use super::{Message, Query, Rule};
 use crate::finding::Severity;
@@ -36,8 +37,9 @@ pub struct LoadError {
 /// The fields of one rule of a query with `rules:`.
 const RULE_FIELDS: [&str; 4] = ["select", "flag", "report_at", "message"];
 
-const FIELDS: [&str; 18] = [
+const FIELDS: [&str; 20] = [
     "id",
+    "parameters",
     "title",
     "severity",
     "category",
@@ -55,10 +57,24 @@ const FIELDS: [&str; 18] = [
     "deprecated",
     "platform",
     "notes",
+    "allow_unknown_type",
 ];
 
-/// Compiles one query file. `source` names it in errors.
+/// Compiles one query file with its parameters' defaults. `source` names
+/// it in errors.
 pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
+    compile_with(source, text, None)
+}
+
+/// Compiles one query file, its parameters set to `overrides` (a settings
+/// file's values for this query) where given, else to their defaults. An
+/// override naming no declared parameter, or of the wrong type, is an error
+/// at the settings file's line.
+pub fn compile_with(
+    source: &str,
+    text: &str,
+    overrides: Option<&BTreeMap<String, Override>>,
+) -> Result<Query, Vec<LoadError>> {
     let index = LineIndex::new(text);
     let parsed = yaml::parse(text, &index);
     let error_at = |span: Span, message: String| LoadError {
@@ -87,6 +103,9 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
     let mut c = Compiler {
         source,
         errors: Vec::new(),
+        params: BTreeMap::new(),
+        warnings: Vec::new(),
+        platform: None,
     };
     for entry in &obj.entries {
         if !FIELDS.contains(&entry.key.as_str()) {
@@ -110,6 +129,7 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
         );
     }
     let title = c.required_string(root, "title");
+    c.parameters(root, id.as_deref().unwrap_or_default(), overrides);
     let severity = c.required_string(root, "severity").and_then(|s| {
         let parsed = Severity::parse(&s);
         if parsed.is_none() {
@@ -155,6 +175,18 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
                 .collect()
         }
         None => c.rule(root, "", None).into_iter().collect(),
+    };
+    // A resource type outside the known list is allowed, on purpose, with
+    // `allow_unknown_type: true` (a provider rampart has no list for).
+    let allow_unknown_type = match root.get("allow_unknown_type") {
+        None => false,
+        Some(n) => n.as_bool().unwrap_or_else(|| {
+            c.error(
+                n.span,
+                "field \"allow_unknown_type\": expected true or false".into(),
+            );
+            false
+        }),
     };
     let deprecated = match root.get("deprecated") {
         None => false,
@@ -231,6 +263,12 @@ pub fn compile(source: &str, text: &str) -> Result<Query, Vec<LoadError>> {
             rules,
             deprecated,
             source: source.to_string(),
+            parameters: c.params.into_values().collect(),
+            warnings: if allow_unknown_type {
+                Vec::new()
+            } else {
+                c.warnings
+            },
         }),
         _ => Err(vec![error_at(root.span, "incomplete query".into())]),
     }
@@ -247,6 +285,14 @@ fn is_kebab_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The name in `{param: NAME}`, when `node` is such a reference.
+fn param_reference(node: &Node) -> Option<&str> {
+    match node.as_object()?.entries.as_slice() {
+        [entry] if entry.key == "param" => entry.value.as_str(),
+        _ => None,
+    }
+}
+
 fn field_span(root: &Node, key: &str) -> Span {
     root.entry(key).map_or(root.span, |e| e.value.span)
 }
@@ -254,11 +300,23 @@ fn field_span(root: &Node, key: &str) -> Span {
 struct Compiler<'a> {
     source: &'a str,
     errors: Vec<LoadError>,
+    /// The query's parameters, by name, with the values in force.
+    params: BTreeMap<String, Parameter>,
+    /// Problems that do not stop the query from loading.
+    warnings: Vec<super::UnknownType>,
+    /// The platform of the rule being compiled, for checking the kinds its
+    /// relations select.
+    platform: Option<Platform>,
 }
 
+/// The fields of one declared parameter.
+const PARAMETER_FIELDS: [&str; 3] = ["type", "default", "description"];
+
 /// The tests a `path:` condition may carry.
-const TESTS: [&str; 17] = [
+const TESTS: [&str; 19] = [
     "exists",
+    "starts_with",
+    "not_starts_with",
     "missing",
     "equals",
     "not_equals",
@@ -278,8 +336,9 @@ const TESTS: [&str; 17] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 13] = [
+const OPERATORS: [&str; 15] = [
     "all",
+    "parameter_set",
     "any",
     "not",
     "path",
@@ -291,6 +350,7 @@ const OPERATORS: [&str; 13] = [
     "all_but_last",
     "port_range_includes",
     "referenced_by",
+    "references",
     "any_entity",
 ];
 
@@ -457,6 +517,7 @@ impl Compiler<'_> {
             }
         }
         let selected = self.select(node, prefix);
+        self.platform = selected.as_ref().map(|(p, _)| *p);
         let condition = match node.entry("flag") {
             Some(e) => {
                 self.condition(&e.value, &format!("{prefix}flag"))
@@ -554,12 +615,31 @@ impl Compiler<'_> {
                 );
             }
             platform = Some(p);
+            self.check_type(p, kind, item.span, &format!("field \"{prefix}select\""));
             kinds.push(kind.to_string());
         }
         if kinds.is_empty() && self.errors.is_empty() {
             self.error(n.span, format!("field \"{prefix}select\": selects nothing"));
         }
         platform.map(|p| (p, kinds))
+    }
+
+    /// Warns when `kind` selects a resource type rampart does not know.
+    fn check_type(&mut self, platform: Platform, kind: &str, span: Span, field: &str) {
+        if let Some(why) = super::known_types::unknown(platform, kind) {
+            self.warnings.push(super::UnknownType {
+                platform,
+                kind: kind.to_string(),
+                warning: LoadError {
+                    file: self.source.to_string(),
+                    line: span.start_line,
+                    column: span.start_col,
+                    message: format!(
+                        "{field}: {why} (a query selecting it never fires; set allow_unknown_type: true if the type is right)"
+                    ),
+                },
+            });
+        }
     }
 
     fn path(&mut self, node: &Node, field: &str) -> Option<Path> {
@@ -603,7 +683,14 @@ impl Compiler<'_> {
         };
         let here = format!("{field}.{}", operator.key);
         let allowed: &[&str] = match operator.key.as_str() {
-            "all" | "any" | "not" | "port_range_includes" | "referenced_by" | "any_entity" => &[],
+            "all"
+            | "any"
+            | "not"
+            | "port_range_includes"
+            | "referenced_by"
+            | "any_entity"
+            | "parameter_set"
+            | "references" => &[],
             "path" => &TESTS,
             _ => &["where", "matching"],
         };
@@ -704,6 +791,17 @@ impl Compiler<'_> {
                 )))
             }
             "path" => self.test(node, obj, &operator.value, here),
+            "parameter_set" => {
+                // Decided now, for this run's values: a check a team
+                // switches on by filling in a list.
+                let name = operator.value.as_str().unwrap_or_default();
+                let set = self.param(&operator.value, name, here)?.value.is_set();
+                Some(if set {
+                    Condition::All(Vec::new())
+                } else {
+                    Condition::Any(Vec::new())
+                })
+            }
             "any_item" | "all_items" | "no_item" | "last_item" | "any_entry" | "all_but_last" => {
                 let quantifier = match operator.key.as_str() {
                     "any_item" => Quantifier::AnyItem,
@@ -737,10 +835,15 @@ impl Compiler<'_> {
                 })
             }
             "port_range_includes" => self.port_range(&operator.value, here),
-            "referenced_by" | "any_entity" => {
+            "referenced_by" | "references" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
-                    Some(k) => k.to_string(),
+                    Some(k) => {
+                        if let (Some(platform), Some(at)) = (self.platform, v.get("select")) {
+                            self.check_type(platform, k, at.span, &format!("{here}.select"));
+                        }
+                        k.to_string()
+                    }
                     None => {
                         self.error(
                             v.span,
@@ -749,9 +852,12 @@ impl Compiler<'_> {
                         return None;
                     }
                 };
+                let outgoing = operator.key == "references";
                 let reference = match (v.get("path"), operator.key.as_str()) {
-                    (Some(p), "referenced_by") => Some(self.path(p, &format!("{here}.path"))?),
-                    (None, "referenced_by") => {
+                    (Some(p), "referenced_by" | "references") => {
+                        Some(self.path(p, &format!("{here}.path"))?)
+                    }
+                    (None, "referenced_by" | "references") => {
                         self.error(
                             v.span,
                             format!("{here}: needs \"path\", where the reference is written"),
@@ -764,7 +870,7 @@ impl Compiler<'_> {
                     Some(n) => Some(Box::new(self.condition(n, &format!("{here}.where"))?)),
                     None => None,
                 };
-                let keys: &[&str] = if operator.key == "referenced_by" {
+                let keys: &[&str] = if operator.key != "any_entity" {
                     &["select", "path", "where"]
                 } else {
                     &["select", "where"]
@@ -788,6 +894,7 @@ impl Compiler<'_> {
                 Some(Condition::Related {
                     kind,
                     reference,
+                    outgoing,
                     condition,
                 })
             }
@@ -827,6 +934,12 @@ impl Compiler<'_> {
         };
         let field = format!("{here}.{}", entry.key);
         let v = &entry.value;
+        // `{param: NAME}` in place of a literal: the parameter's value in
+        // force, resolved now.
+        let param = match param_reference(v) {
+            Some(name) => Some(self.param(v, name, &field)?.value.clone()),
+            None => None,
+        };
         let flag = |c: &mut Self| -> Option<()> {
             if v.as_bool() == Some(true) {
                 Some(())
@@ -836,7 +949,11 @@ impl Compiler<'_> {
             }
         };
         let scalar = |c: &mut Self| -> Option<Scalar> {
-            let s = scalar_of(v);
+            let s = match &param {
+                Some(ParamValue::Scalar(s)) => Some(s.clone()),
+                Some(ParamValue::List(_)) => None,
+                None => scalar_of(v),
+            };
             if s.is_none() {
                 c.error(
                     v.span,
@@ -846,6 +963,15 @@ impl Compiler<'_> {
             s
         };
         let scalars = |c: &mut Self| -> Option<Vec<Scalar>> {
+            match &param {
+                // A team's list may be empty: `in` then matches nothing.
+                Some(ParamValue::List(items)) => return Some(items.clone()),
+                Some(ParamValue::Scalar(_)) => {
+                    c.error(v.span, format!("{field}: expected a list parameter"));
+                    return None;
+                }
+                None => {}
+            }
             let items = v.as_array().unwrap_or_default();
             let out: Vec<_> = items.iter().filter_map(scalar_of).collect();
             if items.is_empty() || out.len() != items.len() {
@@ -857,8 +983,26 @@ impl Compiler<'_> {
             }
             Some(out)
         };
+        let prefixes = |c: &mut Self| -> Option<Vec<String>> {
+            let strings: Option<Vec<String>> = scalars(c)?
+                .into_iter()
+                .map(|s| match s {
+                    Scalar::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            if strings.is_none() {
+                c.error(v.span, format!("{field}: expected a list of strings"));
+            }
+            strings
+        };
         let regex = |c: &mut Self| -> Option<Regex> {
-            let Some(text) = v.as_str() else {
+            let text = match &param {
+                Some(ParamValue::Scalar(Scalar::String(s))) => Some(s.as_str()),
+                Some(_) => None,
+                None => v.as_str(),
+            };
+            let Some(text) = text else {
                 c.error(v.span, format!("{field}: expected a regular expression"));
                 return None;
             };
@@ -867,8 +1011,13 @@ impl Compiler<'_> {
                 .ok()
         };
         let bound = |c: &mut Self, ord: Ordering| -> Option<Test> {
-            match v.as_number() {
-                Some(n) => Some(Test::Compare(ord, n.as_f64())),
+            let n = match &param {
+                Some(ParamValue::Scalar(Scalar::Number(n))) => Some(*n),
+                Some(_) => None,
+                None => v.as_number().map(|n| n.as_f64()),
+            };
+            match n {
+                Some(n) => Some(Test::Compare(ord, n)),
                 None => {
                     c.error(v.span, format!("{field}: expected a number"));
                     None
@@ -887,6 +1036,8 @@ impl Compiler<'_> {
             "contains" => scalar(self).map(Test::Contains),
             "in" => scalars(self).map(Test::In),
             "not_in" => scalars(self).map(Test::NotIn),
+            "starts_with" => prefixes(self).map(Test::StartsWith),
+            "not_starts_with" => prefixes(self).map(Test::NotStartsWith),
             "matches" => regex(self).map(Test::Matches),
             "not_matches" => regex(self).map(Test::NotMatches),
             "gt" => bound(self, Ordering::Greater),
@@ -896,6 +1047,158 @@ impl Compiler<'_> {
             _ => None,
         }?;
         Some(Condition::Test { paths, test })
+    }
+
+    /// The declared parameter `name`, referred to at `at`.
+    fn param(&mut self, at: &Node, name: &str, field: &str) -> Option<&Parameter> {
+        if !self.params.contains_key(name) {
+            let declared: Vec<&str> = self.params.keys().map(String::as_str).collect();
+            self.error(
+                at.span,
+                format!(
+                    "{field}: unknown parameter \"{name}\": declared: {}",
+                    if declared.is_empty() {
+                        "none (declare it under \"parameters\")".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                ),
+            );
+        }
+        self.params.get(name)
+    }
+
+    /// `parameters:`: each name's type, default and description, and the
+    /// value in force (`overrides` from a settings file, checked here).
+    fn parameters(
+        &mut self,
+        root: &Node,
+        id: &str,
+        overrides: Option<&BTreeMap<String, Override>>,
+    ) {
+        if let Some(n) = root.get("parameters") {
+            match n.as_object() {
+                Some(obj) => {
+                    for entry in &obj.entries {
+                        if let Some(p) = self.parameter(&entry.key, &entry.value) {
+                            self.params.insert(entry.key.clone(), p);
+                        }
+                    }
+                }
+                None => self.error(
+                    n.span,
+                    "field \"parameters\": expected a mapping of parameter name to {type, default, description}".into(),
+                ),
+            }
+        }
+        for (name, o) in overrides.into_iter().flatten() {
+            let Some(p) = self.params.get_mut(name) else {
+                let declared: Vec<&str> = self.params.keys().map(String::as_str).collect();
+                self.errors.push(LoadError {
+                    file: o.file.clone(),
+                    line: o.node.span.start_line,
+                    column: o.node.span.start_col,
+                    message: format!(
+                        "parameters.{id}: unknown parameter \"{name}\": {id} has {}",
+                        if declared.is_empty() {
+                            "no parameters".to_string()
+                        } else {
+                            declared.join(", ")
+                        }
+                    ),
+                });
+                continue;
+            };
+            match p.kind.read(&o.node) {
+                Some(value) => {
+                    p.value = value;
+                    p.set_at = Some(o.origin());
+                }
+                None => self.errors.push(LoadError {
+                    file: o.file.clone(),
+                    line: o.node.span.start_line,
+                    column: o.node.span.start_col,
+                    message: format!("parameters.{id}.{name}: expected {}", p.kind.name()),
+                }),
+            }
+        }
+    }
+
+    fn parameter(&mut self, name: &str, node: &Node) -> Option<Parameter> {
+        let field = format!("parameters.{name}");
+        let Some(obj) = node.as_object() else {
+            self.error(
+                node.span,
+                format!("{field}: expected {{type, default, description}}"),
+            );
+            return None;
+        };
+        for e in &obj.entries {
+            if !PARAMETER_FIELDS.contains(&e.key.as_str()) {
+                self.error(
+                    e.key_span,
+                    format!(
+                        "{field}: unknown field \"{}\": expected {}",
+                        e.key,
+                        PARAMETER_FIELDS.join(", ")
+                    ),
+                );
+            }
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            self.error(
+                node.span,
+                format!("{field}: a parameter name is lowercase snake_case"),
+            );
+        }
+        let kind = match node.get("type").and_then(Node::as_str) {
+            Some(t) => match Kind::parse(t) {
+                Some(k) => k,
+                None => {
+                    self.error(
+                        node.span,
+                        format!(
+                            "{field}.type: \"{t}\": expected one of {}",
+                            Kind::NAMES.join(", ")
+                        ),
+                    );
+                    return None;
+                }
+            },
+            None => {
+                self.error(
+                    node.span,
+                    format!(
+                        "{field}: missing \"type\": one of {}",
+                        Kind::NAMES.join(", ")
+                    ),
+                );
+                return None;
+            }
+        };
+        let description = self.required_string(node, "description")?;
+        let Some(default_node) = node.get("default") else {
+            self.error(node.span, format!("{field}: missing \"default\""));
+            return None;
+        };
+        let Some(default) = kind.read(default_node) else {
+            self.error(
+                default_node.span,
+                format!("{field}.default: expected {}", kind.name()),
+            );
+            return None;
+        };
+        Some(Parameter {
+            name: name.to_string(),
+            kind,
+            description,
+            value: default.clone(),
+            default,
+            set_at: None,
+        })
     }
 
     fn port_range(&mut self, v: &Node, here: &str) -> Option<Condition> {
@@ -1077,6 +1380,87 @@ message: acl is {value}
         let got = errors(&text);
         assert!(
             got[0].contains("flag.path.matches: invalid regex"),
+            "{got:?}"
+        );
+    }
+
+    const TUNED: &str = r#"id: k8s-q-tuned
+title: t
+severity: low
+category: c
+cwe: [1]
+description: d
+remediation: r
+parameters:
+  allowed:
+    type: strings
+    default: [a, b]
+    description: what is allowed
+select: kubernetes container
+flag:
+  path: image
+  not_in: {param: allowed}
+message: m
+"#;
+
+    #[test]
+    fn parameters_resolve_at_compile_time() {
+        let q = compile("q.yaml", TUNED).expect("compiles");
+        assert_eq!(q.parameters.len(), 1);
+        let expect = |c: &Condition, want: &[&str]| match c {
+            Condition::Test {
+                test: Test::NotIn(set),
+                ..
+            } => assert_eq!(
+                set,
+                &want
+                    .iter()
+                    .map(|s| Scalar::String(s.to_string()))
+                    .collect::<Vec<_>>()
+            ),
+            other => panic!("{other:?}"),
+        };
+        expect(&q.rules[0].condition, &["a", "b"]);
+        let text = "x:\n  allowed: [c]\n";
+        let index = LineIndex::new(text);
+        let doc = yaml::parse(text, &index).documents.remove(0);
+        let overrides: BTreeMap<String, Override> = [(
+            "allowed".to_string(),
+            Override {
+                node: doc
+                    .get("x")
+                    .and_then(|x| x.get("allowed"))
+                    .cloned()
+                    .expect("node"),
+                file: "s.yaml".into(),
+            },
+        )]
+        .into();
+        let q = compile_with("q.yaml", TUNED, Some(&overrides)).expect("compiles");
+        expect(&q.rules[0].condition, &["c"]);
+        assert_eq!(q.parameters[0].set_at.as_deref(), Some("s.yaml:2:12"));
+    }
+
+    #[test]
+    fn parameter_errors_name_the_parameter() {
+        let got = errors(&TUNED.replace("{param: allowed}", "{param: alowed}"));
+        assert!(
+            got[0].contains("flag.path.not_in: unknown parameter \"alowed\": declared: allowed"),
+            "{got:?}"
+        );
+        let got = errors(&TUNED.replace("default: [a, b]", "default: a"));
+        assert!(
+            got[0].contains("parameters.allowed.default: expected a list of strings"),
+            "{got:?}"
+        );
+        let got = errors(&TUNED.replace("type: strings", "type: list"));
+        assert!(
+            got[0].contains("parameters.allowed.type: \"list\""),
+            "{got:?}"
+        );
+        let got = errors(&TUNED.replace("not_in: {param: allowed}", "equals: {param: allowed}"));
+        assert!(
+            got[0].contains("flag.path.equals: expected a string, number, boolean or null"),
             "{got:?}"
         );
     }

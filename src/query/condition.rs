@@ -54,14 +54,18 @@ pub enum Condition {
         /// Where its findings point.
         at: ReportAt,
     },
-    /// Another entity of the unit, of a kind, exists (`any_entity`) or
-    /// refers to this one (`referenced_by`), and matches a condition.
+    /// Another entity of the unit, of a kind, exists (`any_entity`),
+    /// refers to this one (`referenced_by`) or is referred to by this one
+    /// (`references`), and matches a condition.
     Related {
         /// The kind of the other entity.
         kind: String,
-        /// Where in the other entity a reference to this one is written;
-        /// `None` for any entity of the kind.
+        /// Where the reference is written: in the other entity
+        /// (`referenced_by`), or in this one when `outgoing`; `None` for any
+        /// entity of the kind.
         reference: Option<Path>,
+        /// The reference is written in this entity (`references`).
+        outgoing: bool,
         /// A condition on the other entity.
         condition: Option<Box<Condition>>,
     },
@@ -114,6 +118,10 @@ pub enum Test {
     In(Vec<Scalar>),
     /// Present and equal to none of.
     NotIn(Vec<Scalar>),
+    /// A string starting with one of the prefixes.
+    StartsWith(Vec<String>),
+    /// A string starting with none of the prefixes.
+    NotStartsWith(Vec<String>),
     /// A string (or a number or boolean as written) matching a regex.
     Matches(Regex),
     /// Present and not matching.
@@ -183,7 +191,7 @@ fn header_hit<'a>(scope: &Scope<'a>) -> Hit<'a> {
 
 impl Condition {
     /// The entity kinds the condition's relations look for (`any_entity`,
-    /// `referenced_by`), so that a stream read in batches can keep those
+    /// `referenced_by`, `references`), so that a stream read in batches can keep those
     /// entities in view of every batch.
     pub fn related_kinds(&self, out: &mut Vec<String>) {
         match self {
@@ -301,6 +309,7 @@ impl Condition {
             Condition::Related {
                 kind,
                 reference,
+                outgoing,
                 condition,
             } => {
                 let check = |scope: &Scope<'a>, ctx: &Context<'a>| match condition.as_deref() {
@@ -311,6 +320,27 @@ impl Condition {
                         Outcome::NoMatch => Related::Fails,
                     },
                 };
+                if let (true, Some(path)) = (*outgoing, reference) {
+                    let (related, at) = super::relation::eval_outgoing(
+                        std::ptr::from_ref(self) as usize,
+                        kind,
+                        path,
+                        condition.is_some(),
+                        &check,
+                        ctx,
+                    );
+                    return match (related, at) {
+                        // The finding points at the reference itself.
+                        (Related::Holds, Some((node, name))) => Outcome::Match(vec![Hit {
+                            span: node.span,
+                            path: scope.path.clone(),
+                            value: Some(name),
+                        }]),
+                        (Related::Holds, None) => Outcome::Match(vec![header_hit(scope)]),
+                        (Related::Unknown, _) => Outcome::Unknown,
+                        (Related::Fails, _) => Outcome::NoMatch,
+                    };
+                }
                 let related = super::relation::eval(
                     std::ptr::from_ref(self) as usize,
                     kind,
@@ -506,6 +536,14 @@ fn check<'a>(
         Test::NotEquals(s) => known(!loosely_equal(node, s)),
         Test::In(set) => known(set.iter().any(|s| loosely_equal(node, s))),
         Test::NotIn(set) => known(!set.iter().any(|s| loosely_equal(node, s))),
+        Test::StartsWith(prefixes) => match text_of(node) {
+            Some(t) => known(prefixes.iter().any(|p| t.starts_with(p.as_str()))),
+            None => Truth::No,
+        },
+        Test::NotStartsWith(prefixes) => match text_of(node) {
+            Some(t) => known(!prefixes.iter().any(|p| t.starts_with(p.as_str()))),
+            None => Truth::No,
+        },
         Test::Matches(re) => match text_of(node) {
             Some(t) => known(re.is_match(&t)),
             None => Truth::No,

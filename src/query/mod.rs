@@ -14,6 +14,8 @@ pub mod compile;
 pub mod condition;
 pub mod control;
 pub mod engine;
+pub mod known_types;
+pub mod parameter;
 pub mod path;
 pub mod registry;
 pub mod relation;
@@ -54,9 +56,27 @@ pub struct Query {
     pub rules: Vec<Rule>,
     /// Retired: kept so its id stays taken, never run.
     pub deprecated: bool,
+    /// Its tunable parameters, with the values in force for this run.
+    pub parameters: Vec<parameter::Parameter>,
     /// Where it was loaded from (`queries/<platform>/.../x.yaml`, or a path
     /// under a `--queries` directory).
     pub source: String,
+    /// What compiled but looks wrong: a selected resource type rampart does
+    /// not know (a typo never matches). Empty with `allow_unknown_type:
+    /// true`.
+    pub warnings: Vec<UnknownType>,
+}
+
+/// A kind a query selects (in `select:` or a relation) that names a
+/// resource type rampart does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownType {
+    /// The platform of the rule.
+    pub platform: Platform,
+    /// The kind as written (`resource.aws_s3_buckt`).
+    pub kind: String,
+    /// The warning, naming file, line and field.
+    pub warning: compile::LoadError,
 }
 
 impl Query {

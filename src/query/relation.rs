@@ -1,5 +1,6 @@
 //! Relations between the entities of a unit: `referenced_by` ("an
-//! `aws_s3_bucket_public_access_block` refers to this bucket") and
+//! `aws_s3_bucket_public_access_block` refers to this bucket"),
+//! `references` ("this instance uses a security group that...") and
 //! `any_entity` ("some `aws_cloudtrail` exists").
 //!
 //! Asking every entity of a kind whether it refers to *this* entity made a
@@ -70,6 +71,160 @@ pub fn eval<'a>(
         None => index.any(check, ctx),
         Some(path) => index.referring_to(&ctx.model.names(me), path, check, ctx),
     }
+}
+
+/// What `references` found from the entity of `ctx`: whether an entity of
+/// `kind` it refers to at `reference` (through lists) passes `check`, and
+/// when it does, the node that refers to it and the name it refers by.
+pub fn eval_outgoing<'a>(
+    key: usize,
+    kind: &'a str,
+    reference: &'a Path,
+    has_condition: bool,
+    check: &Check<'_, 'a>,
+    ctx: &Context<'a>,
+) -> (Related, Option<(&'a Node, String)>) {
+    let Some(me) = ctx.entities.get(ctx.entity) else {
+        return (Related::Fails, None);
+    };
+    let key = (key, ctx.model.platform(), ctx.module.map(str::to_string));
+    let existing = ctx.cache.relations.borrow().get(&key).cloned();
+    let index = match existing.and_then(|any| any.downcast::<TargetIndex>().ok()) {
+        Some(index) => index,
+        None => {
+            let index = Rc::new(TargetIndex::build(kind, ctx));
+            let erased: Rc<dyn std::any::Any> = index.clone();
+            ctx.cache.relations.borrow_mut().insert(key, erased);
+            index
+        }
+    };
+    let check = has_condition.then_some(check);
+    let mut nodes: Vec<&'a Node> = Vec::new();
+    collect_raw(me.node, &reference.steps, &mut nodes);
+    let mut unknown = false;
+    for node in nodes {
+        let references = ctx.model.references(node);
+        unknown |= references.opaque;
+        let mut found = false;
+        for name in &references.names {
+            for id in index.named(name) {
+                found = true;
+                match outcome_of(&index.outcomes, id, index.targets[id as usize], check, ctx) {
+                    Related::Holds => return (Related::Holds, Some((node, name.clone()))),
+                    Related::Unknown => unknown = true,
+                    Related::Fails => {}
+                }
+            }
+        }
+        // A literal name that names no entity here may be the physical
+        // name of one whose own name is an expression.
+        if references.literal && !found && index.incomplete > 0 {
+            unknown = true;
+        }
+    }
+    let related = if unknown {
+        Related::Unknown
+    } else {
+        Related::Fails
+    };
+    (related, None)
+}
+
+/// The entities of one kind in one module instance, indexed by their own
+/// names, for `references`.
+pub struct TargetIndex {
+    /// (file index, entity index) of each entity of the kind.
+    targets: Vec<(usize, usize)>,
+    /// Each target's names, to confirm a hash lookup.
+    names: Vec<Vec<String>>,
+    /// Targets by a hash of each of their names.
+    by_name: HashMap<u64, Vec<u32>>,
+    /// Targets whose names are not complete.
+    incomplete: usize,
+    /// The condition's outcome on each target, once evaluated.
+    outcomes: RefCell<Vec<Option<Related>>>,
+}
+
+impl TargetIndex {
+    fn build(kind: &str, ctx: &Context<'_>) -> TargetIndex {
+        let mut index = TargetIndex {
+            targets: Vec::new(),
+            names: Vec::new(),
+            by_name: HashMap::new(),
+            incomplete: 0,
+            outcomes: RefCell::new(Vec::new()),
+        };
+        for (file_index, file) in ctx.unit.iter().enumerate() {
+            if file.platform != ctx.model.platform() || file.module != ctx.module {
+                continue;
+            }
+            for entity in file.of_kind(kind) {
+                let id = index.targets.len() as u32;
+                let names = ctx.model.names(&file.entities[entity]);
+                index.incomplete += usize::from(!names.complete);
+                for name in &names.names {
+                    let list = index.by_name.entry(fnv(name.as_bytes())).or_default();
+                    if list.last() != Some(&id) {
+                        list.push(id);
+                    }
+                }
+                index.targets.push((file_index, entity));
+                index.names.push(names.names);
+            }
+        }
+        index.outcomes = RefCell::new(vec![None; index.targets.len()]);
+        index
+    }
+
+    /// The targets named `name`.
+    fn named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = u32> + 's {
+        self.by_name
+            .get(&fnv(name.as_bytes()))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |&id| self.names[id as usize].iter().any(|n| n == name))
+    }
+}
+
+/// The condition on the entity at (file, entity) of the unit, evaluated
+/// once and kept in `outcomes[id]`.
+fn outcome_of<'a>(
+    outcomes: &RefCell<Vec<Option<Related>>>,
+    id: u32,
+    (file_index, entity): (usize, usize),
+    check: Option<&Check<'_, 'a>>,
+    ctx: &Context<'a>,
+) -> Related {
+    let Some(check) = check else {
+        return Related::Holds;
+    };
+    if let Some(Some(known)) = outcomes.borrow().get(id as usize) {
+        return *known;
+    }
+    let file = &ctx.unit[file_index];
+    let other = &file.entities[entity];
+    let other_ctx = Context {
+        model: file.platform.model(),
+        entities: &file.entities,
+        entity,
+        document: document_of(file, other.document),
+        unit: ctx.unit,
+        scratch: ctx.scratch,
+        module: file.module,
+        cache: ctx.cache,
+    };
+    let other_scope = Scope {
+        node: other.node,
+        header: other.header,
+        path: Vec::new(),
+        key: None,
+    };
+    let result = check(&other_scope, &other_ctx);
+    if let Some(slot) = outcomes.borrow_mut().get_mut(id as usize) {
+        *slot = Some(result);
+    }
+    result
 }
 
 /// The entities of one kind in one module instance, indexed by the names
@@ -263,36 +418,14 @@ impl RelationIndex {
 
     /// The condition on referrer `id`, evaluated once.
     fn outcome<'a>(&self, id: u32, check: Option<&Check<'_, 'a>>, ctx: &Context<'a>) -> Related {
-        let Some(check) = check else {
-            return Related::Holds;
-        };
-        if let Some(Some(known)) = self.outcomes.borrow().get(id as usize) {
-            return *known;
-        }
         let referrer = &self.referrers[id as usize];
-        let file = &ctx.unit[referrer.file];
-        let other = &file.entities[referrer.entity];
-        let other_ctx = Context {
-            model: file.platform.model(),
-            entities: &file.entities,
-            entity: referrer.entity,
-            document: document_of(file, other.document),
-            unit: ctx.unit,
-            scratch: ctx.scratch,
-            module: file.module,
-            cache: ctx.cache,
-        };
-        let other_scope = Scope {
-            node: other.node,
-            header: other.header,
-            path: Vec::new(),
-            key: None,
-        };
-        let result = check(&other_scope, &other_ctx);
-        if let Some(slot) = self.outcomes.borrow_mut().get_mut(id as usize) {
-            *slot = Some(result);
-        }
-        result
+        outcome_of(
+            &self.outcomes,
+            id,
+            (referrer.file, referrer.entity),
+            check,
+            ctx,
+        )
     }
 }
 
@@ -300,10 +433,20 @@ fn document_of<'a>(file: &'a UnitFile<'a>, index: usize) -> &'a Node {
     &file.documents[index.min(file.documents.len().saturating_sub(1))]
 }
 
-/// The nodes at `steps` from `node`, without platform views.
+/// The nodes at `steps` from `node`, without platform views. A list at the
+/// end of the path stands for its elements (`vpc_security_group_ids =
+/// [aws_security_group.a.id]` refers through each element; no `[*]`
+/// needed).
 fn collect_raw<'a>(node: &'a Node, steps: &[Step], out: &mut Vec<&'a Node>) {
     let Some((step, rest)) = steps.split_first() else {
-        out.push(node);
+        match &node.value {
+            Value::Array(items) => {
+                for item in items {
+                    collect_raw(item, steps, out);
+                }
+            }
+            _ => out.push(node),
+        }
         return;
     };
     match (step, &node.value) {

@@ -1,7 +1,8 @@
 //! JUnit XML for CI systems that show test reports (GitLab, Jenkins): one
-//! test suite per platform; in it one failed test case per (query, entity)
-//! with the file and line, and one passed test case per query that found
-//! nothing. Files that could not be read or parsed are test cases with an
+//! test suite per platform; in it one failed test case per (query, file,
+//! entity), named `FILE: ENTITY` so entities of the same name in different
+//! files (`stage 0` of every Dockerfile) are separate cases, and one passed
+//! test case per query that found nothing. Files that could not be read or parsed are test cases with an
 //! `<error>` in a suite of their own.
 
 use std::collections::BTreeMap;
@@ -33,8 +34,8 @@ fn xml(text: &str) -> String {
 
 /// Writes the JUnit report.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    // platform → query id → entity → findings, all in sorted order.
-    type Cases<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'a Finding>>>;
+    // platform → query id → (file, entity) → findings, all in sorted order.
+    type Cases<'a> = BTreeMap<&'a str, BTreeMap<(&'a str, String), Vec<&'a Finding>>>;
     let mut suites: BTreeMap<Platform, Cases> = BTreeMap::new();
     for q in report.registry.queries().iter().filter(|q| !q.deprecated) {
         for platform in q.platforms() {
@@ -59,7 +60,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .or_default()
             .entry(&q.id)
             .or_default()
-            .entry(&f.entity)
+            .entry((f.file.as_str(), f.instance()))
             .or_default()
             .push(f);
     }
@@ -86,7 +87,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 );
                 continue;
             }
-            for (entity, findings) in entities {
+            for ((file, entity), findings) in entities {
                 tests += 1;
                 failures += 1;
                 let first = findings[0];
@@ -102,8 +103,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 let _ = writeln!(
                     cases,
                     "    <testcase classname=\"{platform}.{id}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                    xml(entity),
-                    xml(&first.file),
+                    xml(&format!("{file}: {entity}")),
+                    xml(file),
                     first.span.start_line,
                     xml(&format!("{title}: {}", first.message)),
                     first.severity,

@@ -35,6 +35,13 @@ pub struct ReportOptions {
     pub sarif_category: Option<String>,
     /// Findings only: no summary, no diagnostics (`--quiet`).
     pub quiet: bool,
+    /// The human report shows its summary only (`--summary`).
+    pub summary_only: bool,
+    /// How the human report groups findings (`--group-by`).
+    pub group_by: GroupBy,
+    /// The directory SARIF paths are relative to: the repository root of
+    /// the scanned path; `None` for the working directory.
+    pub source_root: Option<std::path::PathBuf>,
     /// The settings files the run used, shown in the summary and in the
     /// JSON and SARIF run properties.
     pub config: crate::config::Sources,
@@ -44,6 +51,16 @@ pub struct ReportOptions {
     /// The exceptions file's entries (JSON `exceptions`), for the
     /// exceptions register of `rampart report`.
     pub exceptions: Vec<crate::suppress::ExceptionRecord>,
+}
+
+/// How the human report groups its findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    /// By file, in path order (the default).
+    #[default]
+    File,
+    /// By query, most severe first, each with its count.
+    Query,
 }
 
 /// The output formats.
@@ -58,7 +75,7 @@ pub enum OutputFormat {
     /// SARIF 2.1.0, as GitHub code scanning reads it.
     Sarif,
     /// JUnit XML: a test suite per platform, a test case per failing
-    /// (query, entity).
+    /// (query, file, entity).
     Junit,
 }
 
@@ -66,6 +83,46 @@ impl OutputFormat {
     /// Parses a format name as `-o` and `--format` take it.
     pub fn parse(name: &str) -> Option<OutputFormat> {
         <OutputFormat as clap::ValueEnum>::from_str(name, true).ok()
+    }
+
+    /// The name `-o` and `--format` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Human => "human",
+            OutputFormat::Compact => "compact",
+            OutputFormat::Json => "json",
+            OutputFormat::Sarif => "sarif",
+            OutputFormat::Junit => "junit",
+        }
+    }
+
+    /// Every format's name, in the order `--help` lists them.
+    pub fn names() -> Vec<&'static str> {
+        <OutputFormat as clap::ValueEnum>::value_variants()
+            .iter()
+            .map(|f| f.name())
+            .collect()
+    }
+
+    /// File extensions that name a format, so `-o results.sarif` needs no
+    /// `sarif:` prefix. The longer `.sarif.json` comes before `.json`.
+    pub const EXTENSIONS: [(&'static str, OutputFormat); 4] = [
+        ("sarif.json", OutputFormat::Sarif),
+        ("sarif", OutputFormat::Sarif),
+        ("json", OutputFormat::Json),
+        ("xml", OutputFormat::Junit),
+    ];
+
+    /// The format a report file's name implies, if any.
+    pub fn of_extension(path: &std::path::Path) -> Option<OutputFormat> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        OutputFormat::EXTENSIONS
+            .iter()
+            .find(|(ext, _)| {
+                name.strip_suffix(ext)
+                    .is_some_and(|stem| stem.len() > 1 && stem.ends_with('.'))
+            })
+            .map(|(_, format)| *format)
     }
 }
 
@@ -78,6 +135,42 @@ pub fn render(format: OutputFormat, report: &Report, out: &mut dyn Write) -> io:
         OutputFormat::Sarif => sarif::render(report, out),
         OutputFormat::Junit => junit::render(report, out),
     }
+}
+
+/// One row of a summary table: what is counted, how many findings, and
+/// in how many files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally<'a> {
+    /// The query id, file or platform.
+    pub key: &'a str,
+    /// Unsuppressed findings.
+    pub findings: usize,
+    /// Distinct files they are in.
+    pub files: usize,
+}
+
+/// Unsuppressed findings counted by `key`, most first (ties by key).
+pub fn tally<'a>(
+    result: &'a ScanResult,
+    key: impl Fn(&'a crate::finding::Finding) -> &'a str,
+) -> Vec<Tally<'a>> {
+    let mut by: std::collections::BTreeMap<&str, (usize, std::collections::BTreeSet<&str>)> =
+        std::collections::BTreeMap::new();
+    for f in result.findings.iter().filter(|f| f.suppressed.is_none()) {
+        let entry = by.entry(key(f)).or_default();
+        entry.0 += 1;
+        entry.1.insert(&f.file);
+    }
+    let mut rows: Vec<Tally> = by
+        .into_iter()
+        .map(|(key, (findings, files))| Tally {
+            key,
+            findings,
+            files: files.len(),
+        })
+        .collect();
+    rows.sort_by(|a, b| b.findings.cmp(&a.findings).then(a.key.cmp(b.key)));
+    rows
 }
 
 /// Suppressed findings per kind (inline, exception, baseline), zeros left

@@ -65,7 +65,9 @@ pub const PROJECT_URL: &str = "https://github.com/rampart-iac/rampart";
 pub const SCHEMA_URL: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// The base every relative `artifactLocation.uri` is relative to: the
-/// directory rampart ran in, which `upload-sarif` takes to be the checkout.
+/// repository root (the git top level of the first scanned path; outside
+/// git, the directory rampart ran in), which `upload-sarif` takes to be the
+/// checkout. `run.originalUriBaseIds` gives it as an absolute URI.
 pub const SRCROOT: &str = "%SRCROOT%";
 
 /// Our own fingerprint's key in `result.fingerprints`: the scheme's name,
@@ -80,21 +82,40 @@ pub const LINE_HASH_KEY: &str = "primaryLocationLineHash";
 /// this (a hard limit; it shows only the 5,000 most severe of them).
 pub const MAX_RESULTS: usize = 25_000;
 
+/// How to upload everything when a run is over [`MAX_RESULTS`].
+pub const SPLIT_ADVICE: &str = "To upload every finding, split the scan by path into \
+    several SARIF files, each with its own --sarif-category (e.g. `rampart scan infra/network \
+    -o network.sarif --sarif-category network`), or raise --severity.";
+
 /// Tags per rule: GitHub accepts 20 but shows only 10.
 pub const MAX_TAGS: usize = 10;
 
-/// Writes the report as pretty-printed SARIF. Absolute file paths under
-/// the current directory are made relative to it.
+/// Writes the report as pretty-printed SARIF. File paths are made relative
+/// to the repository root ([`SRCROOT`]), whatever the working directory.
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
-    let base = std::env::current_dir().ok();
-    let log = build(report, base.as_deref(), MAX_RESULTS);
+    let cwd = std::env::current_dir().ok();
+    let anchor = cwd.as_deref().map(|cwd| Anchor {
+        cwd,
+        root: report.options.source_root.as_deref().unwrap_or(cwd),
+    });
+    let log = build(report, anchor.as_ref(), MAX_RESULTS);
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
 }
 
-/// The SARIF log for `report`: `base` is the directory relative paths are
-/// taken from (`%SRCROOT%`), `max_results` the most results kept.
-fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sarif {
+/// Where the report's paths are read from and written relative to.
+#[derive(Clone, Copy, Debug)]
+struct Anchor<'a> {
+    /// The directory display paths are relative to (the working
+    /// directory).
+    cwd: &'a Path,
+    /// The directory SARIF URIs are relative to ([`SRCROOT`]).
+    root: &'a Path,
+}
+
+/// The SARIF log for `report`: `base` says where relative paths are read
+/// from and made relative to, `max_results` the most results kept.
+fn build(report: &super::Report, base: Option<&Anchor>, max_results: usize) -> Sarif {
     let result = report.result;
     let rules = Rules::new(report);
     let (kept, omitted) = select(&result.findings, max_results);
@@ -116,14 +137,18 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
         .iter()
         .map(|d| notification(d, base))
         .collect();
-    if omitted > 0 {
+    if omitted > 0
+        && let Some(truncation) = truncation_at(&result.findings, max_results)
+    {
         notifications.push(
             Notification::builder()
                 .level(Value::from("warning"))
                 .message(text_message(format!(
-                    "{omitted} of {} findings left out: GitHub code scanning accepts at most \
-                     {max_results} results per run; the most severe are included",
-                    result.findings.len()
+                    "{omitted} of {} findings left out ({}): GitHub code scanning accepts at most \
+                     {max_results} results per run; the most severe are included. {}",
+                    result.findings.len(),
+                    truncation.describe_dropped(),
+                    SPLIT_ADVICE
                 )))
                 .build(),
         );
@@ -152,6 +177,16 @@ fn build(report: &super::Report, base: Option<&Path>, max_results: usize) -> Sar
             report.options.identity.as_ref(),
         ))
         .build();
+    run.original_uri_base_ids = base.map(|anchor| {
+        let mut root = absolute_uri(&normalize(anchor.root));
+        if !root.ends_with('/') {
+            root.push('/');
+        }
+        BTreeMap::from([(
+            SRCROOT.to_string(),
+            ArtifactLocation::builder().uri(root).build(),
+        )])
+    });
     run.automation_details = automation_id(report.options.sarif_category.as_deref())
         .map(|id| RunAutomationDetails::builder().id(id).build());
 
@@ -197,6 +232,57 @@ fn automation_id(category: Option<&str>) -> Option<String> {
     } else {
         Some(format!("{category}/"))
     }
+}
+
+/// What a SARIF report leaves out to stay under GitHub's limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// Findings in the scan.
+    pub total: usize,
+    /// Findings left out, per severity, most severe first, zeros left out.
+    pub dropped: Vec<(Severity, usize)>,
+}
+
+impl Truncation {
+    /// How many were left out in all.
+    pub fn omitted(&self) -> usize {
+        self.dropped.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The dropped findings as `800 low, 200 info`.
+    pub fn describe_dropped(&self) -> String {
+        self.dropped
+            .iter()
+            .map(|(severity, n)| format!("{n} {severity}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What the SARIF report of `findings` leaves out (lowest severities
+/// first), or `None` when every finding fits in [`MAX_RESULTS`].
+pub fn truncation(findings: &[Finding]) -> Option<Truncation> {
+    truncation_at(findings, MAX_RESULTS)
+}
+
+fn truncation_at(findings: &[Finding], max: usize) -> Option<Truncation> {
+    let (kept, omitted) = select(findings, max);
+    if omitted == 0 {
+        return None;
+    }
+    let kept_of = |severity: Severity| kept.iter().filter(|f| f.severity == severity).count();
+    let dropped = Severity::ALL
+        .into_iter()
+        .map(|severity| {
+            let all = findings.iter().filter(|f| f.severity == severity).count();
+            (severity, all - kept_of(severity))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    Some(Truncation {
+        total: findings.len(),
+        dropped,
+    })
 }
 
 /// The findings to report, in report order, and how many were left out.
@@ -507,7 +593,7 @@ fn to_result(
     rule_index: Option<usize>,
     region: TextRegion,
     line_hash: Option<&String>,
-    base: Option<&Path>,
+    base: Option<&Anchor>,
 ) -> SarifResult {
     let location = Location::builder()
         .physical_location(
@@ -594,7 +680,7 @@ fn to_result(
     result
 }
 
-fn notification(d: &Diagnostic, base: Option<&Path>) -> Notification {
+fn notification(d: &Diagnostic, base: Option<&Anchor>) -> Notification {
     let level = match d.level {
         Level::Error => "error",
         Level::Notice => "note",
@@ -621,7 +707,7 @@ fn notification(d: &Diagnostic, base: Option<&Path>) -> Notification {
 /// Where a file is, as SARIF addresses it: relative to [`SRCROOT`] when it
 /// is under `base` (or relative already), else an absolute `file:` URI,
 /// which GitHub ignores rather than misplaces.
-fn artifact_location(display: &str, base: Option<&Path>) -> ArtifactLocation {
+fn artifact_location(display: &str, base: Option<&Anchor>) -> ArtifactLocation {
     match file_uri(display, base) {
         FileUri::Relative(uri) => ArtifactLocation::builder()
             .uri(uri)
@@ -640,30 +726,28 @@ enum FileUri {
 
 /// The URI of a display path: forward slashes, no `./`, percent-encoded.
 /// A path that is absolute or climbs out with `..` is resolved against
-/// `base` and made relative to it when it lands inside.
-fn file_uri(display: &str, base: Option<&Path>) -> FileUri {
+/// `base`'s working directory and made relative to its root when it lands
+/// inside.
+fn file_uri(display: &str, base: Option<&Anchor>) -> FileUri {
     let slashed = display.replace('\\', "/");
     let path = Path::new(&slashed);
-    let escapes = path.components().any(|c| c == Component::ParentDir);
-    if path.is_absolute() || escapes {
-        if let Some(base) = base {
-            let base = normalize(base);
-            let full = normalize(&base.join(path));
-            if let Ok(rel) = full.strip_prefix(&base) {
-                return FileUri::Relative(relative_uri(rel));
-            }
-            // The working directory is reported with symlinks resolved
-            // (`/private/var` on macOS) while the path typed may not be.
-            if let (Ok(real_base), Ok(real_full)) = (base.canonicalize(), full.canonicalize())
-                && let Ok(rel) = real_full.strip_prefix(&real_base)
-            {
-                return FileUri::Relative(relative_uri(rel));
-            }
-            return FileUri::Absolute(absolute_uri(&full));
+    if let Some(anchor) = base {
+        let root = normalize(anchor.root);
+        let full = normalize(&anchor.cwd.join(path));
+        if let Ok(rel) = full.strip_prefix(&root) {
+            return FileUri::Relative(relative_uri(rel));
         }
-        if path.is_absolute() {
-            return FileUri::Absolute(absolute_uri(path));
+        // The working directory is reported with symlinks resolved
+        // (`/private/var` on macOS) while the path typed may not be.
+        if let (Ok(real_root), Ok(real_full)) = (root.canonicalize(), full.canonicalize())
+            && let Ok(rel) = real_full.strip_prefix(&real_root)
+        {
+            return FileUri::Relative(relative_uri(rel));
         }
+        return FileUri::Absolute(absolute_uri(&full));
+    }
+    if path.is_absolute() {
+        return FileUri::Absolute(absolute_uri(path));
     }
     FileUri::Relative(relative_uri(path))
 }
@@ -1013,19 +1097,38 @@ mod tests {
         );
         assert_eq!(file_uri("c:x/é.tf", None), rel("c%3Ax/%C3%A9.tf"));
         assert_eq!(file_uri(".", None), rel("."));
-        let base = Path::new("/work/repo");
+        let repo = Path::new("/work/repo");
+        let at_root = Anchor {
+            cwd: repo,
+            root: repo,
+        };
+        let base = Some(&at_root);
         assert_eq!(
-            file_uri("/work/repo/k8s/pod.yaml", Some(base)),
+            file_uri("/work/repo/k8s/pod.yaml", base),
             rel("k8s/pod.yaml")
         );
-        assert_eq!(file_uri("../repo/a.tf", Some(base)), rel("a.tf"));
+        assert_eq!(file_uri("../repo/a.tf", base), rel("a.tf"));
         assert_eq!(
-            file_uri("/elsewhere/a b.tf", Some(base)),
+            file_uri("/elsewhere/a b.tf", base),
             FileUri::Absolute("file:///elsewhere/a%20b.tf".to_string())
         );
         assert_eq!(
-            file_uri("../other/a.tf", Some(base)),
+            file_uri("../other/a.tf", base),
             FileUri::Absolute("file:///work/other/a.tf".to_string())
+        );
+        // Run from a subdirectory of the repository, paths stay relative to
+        // its root.
+        let in_infra = Anchor {
+            cwd: Path::new("/work/repo/infra"),
+            root: repo,
+        };
+        assert_eq!(
+            file_uri("net/main.tf", Some(&in_infra)),
+            rel("infra/net/main.tf")
+        );
+        assert_eq!(
+            file_uri("../k8s/a.yaml", Some(&in_infra)),
+            rel("k8s/a.yaml")
         );
     }
 
@@ -1286,8 +1389,16 @@ message: acl is {value}
         assert!(
             notes[0]["message"]["text"]
                 .as_str()
-                .is_some_and(|t| t.starts_with("1 of 4 findings left out"))
+                .is_some_and(|t| t.starts_with("1 of 4 findings left out (1 low)"))
         );
+        let truncation = truncation_at(&result.findings, 2).expect("over the limit");
+        assert_eq!(truncation.total, 4);
+        assert_eq!(
+            truncation.dropped,
+            [(Severity::Medium, 1), (Severity::Low, 1)]
+        );
+        assert_eq!(truncation.describe_dropped(), "1 medium, 1 low");
+        assert_eq!(truncation_at(&result.findings, 4), None);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! SAM templates are CloudFormation templates with a transform; their
 //! `AWS::Serverless::*` resources are entities like any other.
 
-use super::{Entity, Model, Names, Platform, References, View, literal_references};
+use super::{
+    Entity, Model, Names, Platform, References, View, literal_references, policy, secrets,
+};
 use crate::tree::{Node, Value};
 
 /// The CloudFormation model.
@@ -27,8 +29,12 @@ impl Model for CloudFormation {
     /// substitution is its text; every other intrinsic function is a value
     /// only known at deploy time.
     fn view<'a>(&self, node: &'a Node, document: &'a Node) -> View<'a> {
-        let Value::Object(obj) = &node.value else {
-            return View::Known(node);
+        let obj = match &node.value {
+            Value::Object(obj) => obj,
+            // An unknown value of a derived document (a policy statement
+            // built from an intrinsic function).
+            Value::Expr(_) => return View::Unknown,
+            _ => return View::Known(node),
         };
         if obj.len() != 1 {
             return View::Known(node);
@@ -167,6 +173,14 @@ pub fn is_template(root: &Node) -> bool {
 
 /// Appends the entities of one CloudFormation template to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
+    if policy::is_statements_document(root) {
+        policy::entities(document, root, out);
+        return;
+    }
+    if secrets::is_secrets_document(root) {
+        secrets::entities_of(document, root, out);
+        return;
+    }
     if let Some(parameters) = root.get("Parameters").and_then(Node::as_object) {
         for p in &parameters.entries {
             out.push(Entity {

@@ -2,16 +2,21 @@
 //! manifest (`/etc/kubernetes/manifests/kube-apiserver.yaml`) runs the
 //! component as its container's program. The container then has the derived
 //! kind `container.<component>`, which the CIS flag queries select, so no
-//! query repeats the recognition.
+//! query repeats the recognition. The same settings written in a component
+//! configuration file (`KubeletConfiguration`, `KubeSchedulerConfiguration`,
+//! ...) are objects of that kind, and the queries select both forms under
+//! one id.
 
 use crate::tree::Node;
 
 /// The components recognised, by program name.
-pub const COMPONENTS: [&str; 4] = [
+pub const COMPONENTS: [&str; 6] = [
     "kube-apiserver",
     "kube-controller-manager",
     "kube-scheduler",
     "etcd",
+    "kubelet",
+    "kube-proxy",
 ];
 
 /// The component a container runs, if any: an element of `command` that is

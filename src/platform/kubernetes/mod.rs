@@ -6,6 +6,8 @@
 //! and this model finds the pod spec wherever each kind nests it.
 
 mod control_plane;
+mod pod_template;
+pub mod terraform_provider;
 
 use super::{Entity, Model, Platform, entry_span};
 use crate::tree::Node;
@@ -51,29 +53,6 @@ impl Model for Kubernetes {
     }
 }
 
-/// Where each workload kind keeps its pod spec.
-fn pod_spec_path(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "Pod" => "spec",
-        "PodTemplate" => "template.spec",
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "Job"
-        | "ReplicationController" => "spec.template.spec",
-        "CronJob" => "spec.jobTemplate.spec.template.spec",
-        _ => return None,
-    })
-}
-
-/// The container lists of a pod spec, with how a container of each is named.
-const CONTAINER_LISTS: [(&str, &str); 3] = [
-    ("containers", "container"),
-    ("initContainers", "init container"),
-    ("ephemeralContainers", "ephemeral container"),
-];
-
 /// Appends the entities of one Kubernetes document to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
     object(document, root, out);
@@ -113,50 +92,33 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
         }
         return;
     }
-    let Some(path) = pod_spec_path(kind) else {
-        return;
-    };
-    let Some(spec) = node.at(path) else {
-        return;
-    };
-    let spec_key = path.rsplit('.').next().unwrap_or(path);
-    let parent_of_spec = match path.rsplit_once('.') {
-        Some((parent, _)) => node.at(parent),
-        None => Some(node),
-    };
-    let spec_header = parent_of_spec
-        .and_then(|p| p.entry(spec_key))
-        .map_or(spec.span, |e| e.key_span);
-    let spec_index = out.len();
-    out.push(Entity {
-        kind: "pod_spec".to_string(),
-        identity: format!("pod spec in {identity}"),
-        name,
-        document,
-        node: spec,
-        header: spec_header,
-        parent: Some(index),
-    });
-    // Container lists in the order the pod spec writes them, so entities
-    // stay in source order.
-    let lists = spec
-        .as_object()
-        .map(|o| o.entries.as_slice())
-        .unwrap_or_default();
-    for list in lists {
-        let Some(&(_, label)) = CONTAINER_LISTS.iter().find(|(key, _)| *key == list.key) else {
-            continue;
+    for spec in pod_template::pod_specs(kind, node) {
+        let spec_index = out.len();
+        // A pod spec found elsewhere than a built-in kind's fixed path
+        // says where, as an object may hold several.
+        let owner = match spec.recognised {
+            pod_template::Recognised::Builtin => identity.clone(),
+            _ => format!("{identity} at {}", spec.path),
         };
-        for container in list.value.items() {
-            let name = container.get("name").and_then(Node::as_str).unwrap_or("?");
+        out.push(Entity {
+            kind: spec.recognised.kind().to_string(),
+            identity: format!("pod spec in {owner}"),
+            name: name.clone(),
+            document,
+            node: spec.node,
+            header: spec.header,
+            parent: Some(index),
+        });
+        for (label, container) in spec.containers {
+            let container_name = container.get("name").and_then(Node::as_str).unwrap_or("?");
             let kind = match control_plane::component(container) {
                 Some(component) => format!("container.{component}"),
                 None => "container".to_string(),
             };
             out.push(Entity {
                 kind,
-                identity: format!("{label} {name} in {identity}"),
-                name: name.to_string(),
+                identity: format!("{label} {container_name} in {owner}"),
+                name: container_name.to_string(),
                 document,
                 node: container,
                 header: entry_span(container, "name").unwrap_or(container.span),
@@ -169,6 +131,13 @@ fn object<'a>(document: usize, node: &'a Node, out: &mut Vec<Entity<'a>>) {
 /// `Kind/namespace/name`, or `Kind/name` when no namespace is written (the
 /// namespace is then whatever the deploying context uses).
 fn object_identity(kind: &str, node: &Node) -> String {
+    // An object written as a Terraform resource is named by its address.
+    if let Some(address) = node
+        .get(terraform_provider::ADDRESS_KEY)
+        .and_then(Node::as_str)
+    {
+        return address.to_string();
+    }
     let metadata = node.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))

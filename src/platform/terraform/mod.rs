@@ -98,6 +98,14 @@ const NEUTRAL_ROOTS: [&str; 3] = ["count", "path", "terraform"];
 
 /// Appends the entities of one Terraform document to `out`.
 pub fn entities<'a>(document: usize, root: &'a Node, out: &mut Vec<Entity<'a>>) {
+    if super::policy::is_statements_document(root) {
+        super::policy::entities(document, root, out);
+        return;
+    }
+    if super::secrets::is_secrets_document(root) {
+        super::secrets::entities_of(document, root, out);
+        return;
+    }
     let Some(root) = root.as_object() else {
         return;
     };

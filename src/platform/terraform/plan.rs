@@ -103,6 +103,7 @@ pub fn load(
         streamed: false,
         module: None,
         module_call: None,
+        derived: false,
     };
     let mut groups: Vec<Group> = vec![Group {
         file: plan_file,
@@ -164,6 +165,7 @@ pub fn load(
                         streamed: false,
                         module: resource.module.clone(),
                         module_call: call,
+                        derived: false,
                     },
                     bodies: Vec::new(),
                 });

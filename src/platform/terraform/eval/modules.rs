@@ -69,6 +69,9 @@ struct State {
     outermost: Option<(String, u32)>,
     /// Calls to remote sources rampart has no download of, in order met.
     unresolved: Vec<Unresolved>,
+    /// The instance cap was reached and said so: one diagnostic, not one
+    /// per instance left out (a `for_each` of hundreds).
+    cap_reported: bool,
 
     out: Vec<LoadedFile>,
     diagnostics: Vec<Diagnostic>,
@@ -91,6 +94,7 @@ pub fn instantiate(
         cache: Vec::new(),
         outermost: None,
         unresolved: Vec::new(),
+        cap_reported: false,
         out: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -270,9 +274,15 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
             format!("modules nest deeper than {MAX_DEPTH} levels"),
         ))
     } else if state.instances_left == 0 {
+        if state.cap_reported {
+            return;
+        }
+        state.cap_reported = true;
         Some((
             Level::Error,
-            format!("more than {MAX_INSTANCES} module instances in one configuration"),
+            format!(
+                "more than {MAX_INSTANCES} module instances in one configuration (this and later instances)"
+            ),
         ))
     } else {
         None
