@@ -130,9 +130,19 @@ pub struct CompletionsArgs {
 /// `rampart scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (default: the current directory).
+    /// Files or directories to scan (default: the current directory); `-`
+    /// reads one stream from standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// The file name standard input (`-`) is reported under [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
+
+    /// What standard input holds when its content does not say (a
+    /// Dockerfile, Terraform JSON).
+    #[arg(long, value_enum, value_name = "PLATFORM")]
+    pub stdin_platform: Option<crate::stdin::StdinPlatform>,
 
     /// Format of the report on stdout [default: human].
     #[arg(long, value_enum, env = "RAMPART_FORMAT")]
@@ -460,6 +470,56 @@ pub struct InputArgs {
     /// ever downloaded.
     #[arg(long = "module-dir", value_name = "DIR")]
     pub module_dirs: Vec<PathBuf>,
+
+    /// How Helm charts are rendered.
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+/// Helm rendering flags (every chart found is rendered with them).
+#[derive(Debug, Args, Default)]
+pub struct HelmArgs {
+    /// A values file merged over each chart's values.yaml, in order
+    /// (repeatable), as `helm template -f`.
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// A value, applied after the values files (repeatable; `a.b=1,c={x,y}`),
+    /// as `helm template --set`.
+    #[arg(long = "helm-set", value_name = "KEY=VALUE", value_parser = crate::render::helm::settings::check_set)]
+    pub helm_set: Vec<String>,
+
+    /// Kubernetes version charts see in `.Capabilities.KubeVersion`
+    /// [default: v1.31.0].
+    #[arg(long = "kube-version", value_name = "VERSION", value_parser = crate::render::helm::settings::check_kube_version)]
+    pub kube_version: Option<String>,
+
+    /// `.Release.Name` [default: release-name].
+    #[arg(long = "helm-release-name", value_name = "NAME")]
+    pub helm_release_name: Option<String>,
+
+    /// `.Release.Namespace` [default: default].
+    #[arg(long = "helm-namespace", value_name = "NAMESPACE")]
+    pub helm_namespace: Option<String>,
+
+    /// An API version `.Capabilities.APIVersions.Has` answers yes to, beyond
+    /// the built-in list (repeatable; `group/version` or `group/version/Kind`).
+    #[arg(long = "helm-api-versions", value_name = "VERSION")]
+    pub helm_api_versions: Vec<String>,
+}
+
+impl HelmArgs {
+    /// The flags as the Helm renderer takes them.
+    pub fn flags(&self) -> crate::render::helm::settings::HelmFlags {
+        crate::render::helm::settings::HelmFlags {
+            values: self.helm_values.clone(),
+            set: self.helm_set.clone(),
+            kube_version: self.kube_version.clone(),
+            release_name: self.helm_release_name.clone(),
+            namespace: self.helm_namespace.clone(),
+            api_versions: self.helm_api_versions.clone(),
+        }
+    }
 }
 
 fn parse_max_file_size(text: &str) -> Result<u64, String> {

@@ -136,6 +136,51 @@ fn discover_options(input: &InputArgs) -> DiscoverOptions {
     }
 }
 
+/// `-` among the paths: standard input, captured to a temporary file that
+/// stands in for it.
+fn capture_stdin(args: &mut ScanArgs) -> anyhow::Result<Option<crate::stdin::Captured>> {
+    let dash = Path::new("-");
+    let count = args.paths.iter().filter(|p| p.as_path() == dash).count();
+    if count == 0 {
+        if args.stdin_name.is_some() || args.stdin_platform.is_some() {
+            bail!("--stdin-name and --stdin-platform need `-` among the paths");
+        }
+        return Ok(None);
+    }
+    if count > 1 {
+        bail!("`-` (standard input) can be given once");
+    }
+    let captured = crate::stdin::capture(
+        &mut std::io::stdin().lock(),
+        args.stdin_name.as_deref(),
+        args.stdin_platform,
+        args.input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+    )?;
+    for p in args.paths.iter_mut().filter(|p| p.as_path() == dash) {
+        *p = captured.path.clone();
+    }
+    Ok(Some(captured))
+}
+
+/// How charts render: the Helm flags over the config file's `helm:`
+/// section; a `--helm-values` file that cannot be read is an error.
+fn render_options(
+    helm: &crate::cli::HelmArgs,
+    settings: Option<&crate::render::helm::settings::HelmSettings>,
+    max_file_size: Option<u64>,
+) -> anyhow::Result<crate::render::RenderOptions> {
+    let helm = crate::render::helm::settings::options(
+        &helm.flags(),
+        settings,
+        max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(crate::render::RenderOptions {
+        helm,
+        ..Default::default()
+    })
+}
+
 fn load_options(input: &InputArgs, paths: &[PathBuf]) -> LoadOptions {
     LoadOptions::new(
         input.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
@@ -437,7 +482,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
                 None => None,
             },
             fingerprint_root: None,
-            render: Default::default(),
+            render: render_options(&input.helm, file.helm.as_ref(), input.max_file_size)?,
         },
         write_baseline: args.suppress.write_baseline,
         diff_base: args.suppress.diff_base,
@@ -510,7 +555,8 @@ fn read_baseline(path: &std::path::Path) -> anyhow::Result<crate::suppress::Base
 }
 
 /// `rampart scan`.
-pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let stdin = capture_stdin(&mut args)?;
     let mut settings = resolve(args)?;
     let registry = registry(&settings.selection)?;
     if let Some(reference) = &settings.diff_base {
@@ -520,6 +566,9 @@ pub fn scan(args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
         settings.config.baseline = Some(merged);
     }
     let mut result = scan::scan(&settings.config, &registry)?;
+    if let Some(captured) = &stdin {
+        crate::stdin::relabel(&mut result, captured);
+    }
     // A query with rules for several platforms runs only the chosen ones'.
     let platforms = &settings.selection.platforms;
     if !platforms.is_empty() {
@@ -638,7 +687,7 @@ pub fn inspect(mut args: InspectArgs, out: &mut dyn Write) -> anyhow::Result<Exi
         paths,
         discover: discover_options(&args.input),
         tree: args.tree,
-        render: Default::default(),
+        render: render_options(&args.input.helm, None, args.input.max_file_size)?,
     };
     let report = inspect::inspect(&config, args.input.threads.unwrap_or(0))?;
     match args.format {
@@ -683,7 +732,13 @@ pub fn render(mut args: RenderArgs, out: &mut dyn Write) -> anyhow::Result<ExitS
                 .join(", ")
         );
     }
-    let options = crate::render::RenderOptions::default();
+    // The repository's `.rampart.yaml` (its `helm:` value sets) applies as in a scan.
+    let (file, _) = settings_files(None, false, &paths[0])?;
+    let options = render_options(
+        &args.input.helm,
+        file.helm.as_ref(),
+        args.input.max_file_size.or(file.max_file_size),
+    )?;
     let mut failed = false;
     for root in &roots {
         for rendered in crate::render::render(root, &disk, &options) {

@@ -123,6 +123,8 @@ pub struct ConfigFile {
     pub exceptions: Option<PathBuf>,
     /// `baseline`: the baseline file, relative to this file.
     pub baseline: Option<PathBuf>,
+    /// `helm`: release, Kubernetes version and value sets per chart.
+    pub helm: Option<crate::render::helm::settings::HelmSettings>,
     /// `parameters`: query id to parameter name to value (checked against
     /// each query's declarations when the library is compiled).
     pub parameters: crate::query::parameter::Overrides,
@@ -203,7 +205,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "parameters",
     "admission",
     "exclude",
@@ -219,6 +221,7 @@ const KEYS: [&str; 15] = [
     "sarif_category",
     "exceptions",
     "baseline",
+    "helm",
 ];
 
 /// A repository's settings file, and the directory its paths must stay in.
@@ -358,6 +361,7 @@ pub fn merge(pinned: ConfigFile, repository: ConfigFile) -> (ConfigFile, Vec<&'s
         sarif_category: pinned.sarif_category.or(repository.sarif_category),
         exceptions: pinned.exceptions.or(repository.exceptions),
         baseline: pinned.baseline.or(repository.baseline),
+        helm: pinned.helm.or(repository.helm),
         parameters: pinned.parameters,
         admission: pinned.admission,
     };
@@ -381,6 +385,7 @@ impl ConfigFile {
             "sarif_category" => self.sarif_category.is_some(),
             "exceptions" => self.exceptions.is_some(),
             "baseline" => self.baseline.is_some(),
+            "helm" => self.helm.is_some(),
             "parameters" => !self.parameters.is_empty(),
             "admission" => self.admission.is_some(),
             _ => false,
@@ -408,6 +413,13 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         if dir.is_relative() {
             *dir = base.join(&*dir);
         }
+    }
+    // Chart directories in `helm.charts` are relative to this file too.
+    if let Some(helm) = config.helm.as_mut() {
+        helm.charts = std::mem::take(&mut helm.charts)
+            .into_iter()
+            .map(|(chart, sets)| (crate::discover::display_path(&base.join(chart)), sets))
+            .collect();
     }
     config.path = path.to_path_buf();
     Ok(config)
@@ -564,6 +576,10 @@ pub fn parse(file: &str, text: &str) -> Result<ConfigFile, ConfigError> {
             "sarif_category" => config.sarif_category = Some(string()?),
             "exceptions" => config.exceptions = Some(PathBuf::from(string()?)),
             "baseline" => config.baseline = Some(PathBuf::from(string()?)),
+            "helm" => {
+                config.helm =
+                    Some(crate::render::helm::settings::parse(v).map_err(|(n, m)| error(&n, m))?)
+            }
             "parameters" => config.parameters = parameters(file, v)?,
             "admission" => config.admission = Some(parse_admission(file, v, &error)?),
             other => {

@@ -132,10 +132,11 @@ pub struct ExcludeError {
 /// conventional spellings only (see `is_dockerfile_name`).
 pub fn classify_name(name: &str) -> Option<Candidate> {
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".tf") {
+    // OpenTofu's `.tofu` and `.tofu.json` are Terraform (see `tofu`).
+    if lower.ends_with(".tf") || lower.ends_with(".tofu") {
         return Some(Candidate::TerraformHcl);
     }
-    if lower.ends_with(".tf.json") {
+    if lower.ends_with(".tf.json") || lower.ends_with(".tofu.json") {
         return Some(Candidate::TerraformJson);
     }
     if is_dockerfile_name(&lower) {
@@ -841,6 +842,8 @@ mod tests {
             ("main.tf", Some(Candidate::TerraformHcl)),
             ("main.TF", Some(Candidate::TerraformHcl)),
             ("main.tf.json", Some(Candidate::TerraformJson)),
+            ("main.tofu", Some(Candidate::TerraformHcl)),
+            ("main.tofu.json", Some(Candidate::TerraformJson)),
             ("Dockerfile", Some(Candidate::Dockerfile)),
             ("Dockerfile.alpine", Some(Candidate::Dockerfile)),
             ("Dockerfile-dev", Some(Candidate::Dockerfile)),

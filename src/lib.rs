@@ -30,8 +30,10 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod stdin;
 pub mod suppress;
 pub mod testing;
+pub mod tofu;
 pub mod tree;
 
 /// The query library's version, in a macro so `--version` can be built at

@@ -198,7 +198,7 @@ fn module_files(dir: &Path, allowed: &[PathBuf]) -> Vec<FoundFile> {
         })
         .collect();
     files.sort();
-    files
+    crate::tofu::drop_shadowed(files, |f| f.path.as_path())
 }
 
 /// The result of loading one unit.
@@ -253,7 +253,7 @@ pub fn units(files: Vec<FoundFile>) -> Vec<Unit> {
         }
     }
     units.extend(terraform.into_iter().map(|(_, files)| Unit {
-        files,
+        files: crate::tofu::drop_shadowed(files, |f| f.path.as_path()),
         through_calls: false,
         rendered: None,
     }));

@@ -257,6 +257,9 @@ fn summarize(
 /// the offending line (a template, a values file, a patch), where known.
 fn report_at_origins(rendered: &crate::render::Rendered, findings: &mut [crate::finding::Finding]) {
     for f in findings.iter_mut().filter(|f| f.file == rendered.display) {
+        if let Some(variant) = &rendered.variant {
+            f.entity = format!("{} [{variant}]", f.entity);
+        }
         let Some(origin) = rendered.origin(f.span.start_line) else {
             continue;
         };

@@ -137,7 +137,7 @@ fn discovery_honours_ignore_files_and_skips_what_is_not_iac() {
 }
 
 #[test]
-fn helm_chart_templates_get_one_notice() {
+fn a_helm_chart_is_rendered_and_each_template_error_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     write(
@@ -154,12 +154,26 @@ fn helm_chart_templates_get_one_notice() {
         );
     }
     let report = inspect_json(root, &[]);
+    // The templates are rendered, never read alone as YAML.
     assert_eq!(files(&report), Vec::<String>::new());
+    let diagnostics = diagnostics(&report);
+    let (notices, errors): (Vec<&String>, Vec<&String>) =
+        diagnostics.iter().partition(|d| d.contains(" notice "));
     assert_eq!(
-        diagnostics(&report),
-        vec![
-            "chart:0:0 notice Helm chart: templates/ skipped (templates are not YAML until rendered)"
-        ]
+        errors,
+        ["deployment", "ingress", "service"]
+            .iter()
+            .map(|n| format!("chart/templates/{n}.yaml:4:0 error helm template failed: execution error: error calling include \"x\": undefined template: x"))
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].starts_with(
+            "chart:0:0 notice Helm chart rendered with values from chart/values.yaml in "
+        ),
+        "{notices:?}"
     );
 }
 

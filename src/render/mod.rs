@@ -52,6 +52,10 @@ pub struct Rendered {
     /// Files the render read as its input (templates, values, patches,
     /// bases): the scan does not also read them alone.
     pub consumed: Vec<PathBuf>,
+    /// Which way the directory was rendered (a Helm value set's name): each
+    /// finding's entity names it, since its file and line alone (a template
+    /// shared by every set) do not say.
+    pub variant: Option<String>,
 }
 
 impl Rendered {

@@ -463,11 +463,12 @@ impl<'a> Builder<'a> {
                 self.error(k, "helmCharts", chart.at, why);
                 continue;
             }
+            let defaults = crate::render::helm::HelmOptions::default();
             let mut options = crate::render::helm::HelmOptions {
-                release_name: str_of("releaseName"),
-                namespace: str_of("namespace"),
-                kube_version: str_of("kubeVersion"),
-                ..Default::default()
+                release_name: str_of("releaseName").unwrap_or(defaults.release_name.clone()),
+                namespace: str_of("namespace").unwrap_or(defaults.namespace.clone()),
+                kube_version: str_of("kubeVersion").unwrap_or(defaults.kube_version.clone()),
+                ..defaults
             };
             for f in chart.get("valuesFile").into_iter().chain(
                 chart
@@ -476,7 +477,19 @@ impl<'a> Builder<'a> {
                     .unwrap_or_default(),
             ) {
                 if let Some(f) = f.as_str() {
-                    options.values_files.push(normalize(&k.dir.join(f)));
+                    let path = normalize(&k.dir.join(f));
+                    match self.disk.read(&path) {
+                        Ok(text) => {
+                            self.consumed.insert(path.clone());
+                            options.values.push(crate::render::helm::ValuesInput {
+                                display: self.disk.display(&path),
+                                text,
+                            });
+                        }
+                        Err(why) => {
+                            self.error(k, "helmCharts", chart.at, format!("{f}: {why}"));
+                        }
+                    }
                 }
             }
             if let Some(inline) = chart.get("valuesInline") {

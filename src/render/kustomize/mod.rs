@@ -109,6 +109,7 @@ pub fn build(dir: &Path, disk: &dyn Disk, options: &KustomizeOptions) -> Rendere
         sources,
         diagnostics,
         consumed: consumed.into_iter().collect::<Vec<PathBuf>>(),
+        variant: None,
     }
 }
 

@@ -1,0 +1,3 @@
+{{- define "common.name" -}}
+{{ .Chart.Name }}-common
+{{- end }}
