@@ -388,7 +388,7 @@ fn a_plan_beside_its_tf_files_reports_at_the_tf_lines_once() {
     let expected = vec![
         "infra/main.tf:4 aws_s3_bucket.site".to_string(),
         "infra/main.tf:8 aws_s3_bucket.literal".to_string(),
-        "infra/mod/main.tf:6 module.m.aws_s3_bucket.inner".to_string(),
+        "infra/mod/main.tf:6 module.m.aws_s3_bucket.inner via infra/main.tf:11".to_string(),
     ];
     // The plan alone: at the .tf lines.
     assert_eq!(scan("infra/plan.json"), expected);
