@@ -371,7 +371,7 @@ async fn enforce_denies_a_privileged_pod_naming_the_query_and_allows_a_hardened_
         .filter_map(|f| f["query"].as_str())
         .collect();
     // Every finding is in the trail, not only the one that denied.
-    assert_eq!(queries.len(), 14, "{queries:?}");
+    assert_eq!(queries.len(), 17, "{queries:?}");
     assert!(queries.contains(&"k8s-privileged-container"));
 
     let allowed = validate(&server, review("u-ok", "pod-hardened.json", "prod", false)).await;

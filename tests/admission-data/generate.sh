@@ -33,6 +33,7 @@ k patch --local -f "$base" --type=merge -p '{
   "metadata": {"name": "hardened"},
   "spec": {
     "automountServiceAccountToken": false,
+    "serviceAccountName": "web",
     "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001,
                         "seccompProfile": {"type": "RuntimeDefault"}},
     "containers": [{
@@ -41,7 +42,7 @@ k patch --local -f "$base" --type=merge -p '{
       "imagePullPolicy": "Always",
       "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
                           "privileged": false, "capabilities": {"drop": ["ALL"]}},
-      "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+      "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
       "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
       "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}}
     }]
