@@ -1093,3 +1093,47 @@ fn render_without_a_chart_or_kustomization_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_overlay_named_alone_reads_its_base_inside_the_repository_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    write(&repo, ".git/HEAD", "ref: refs/heads/main\n");
+    write(
+        &repo,
+        "base/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx\n",
+    );
+    write(&repo, "base/kustomization.yaml", "resources: [pod.yaml]\n");
+    write(
+        &repo,
+        "overlays/prod/kustomization.yaml",
+        "resources: [../../base]\nnamePrefix: prod-\n",
+    );
+    let output = rampart(&repo)
+        .args(["render", "overlays/prod"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("name: prod-web"), "{stdout}");
+    // A base outside the repository is never read.
+    write(dir.path(), "outside/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n");
+    write(dir.path(), "outside/kustomization.yaml", "resources: [pod.yaml]\n");
+    write(
+        &repo,
+        "overlays/escape/kustomization.yaml",
+        "resources: [../../../outside]\n",
+    );
+    let escape = rampart(&repo)
+        .args(["render", "overlays/escape"])
+        .output()
+        .expect("runs");
+    assert_eq!(escape.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&escape.stdout).contains("name: x"));
+}

@@ -92,8 +92,9 @@ pub trait Disk: Sync {
     fn display(&self, path: &Path) -> String;
 }
 
-/// The real file system, limited to the scanned paths: a file outside them
-/// (reached through `..` or a link) is refused.
+/// The real file system, limited to the scanned paths and the git
+/// repositories they are in: a file outside them (reached through `..` or a
+/// link) is refused.
 #[derive(Debug)]
 pub struct FsDisk {
     max_file_size: u64,
@@ -103,6 +104,10 @@ pub struct FsDisk {
 
 impl FsDisk {
     /// Reads under `roots` (the scanned paths), files up to `max_file_size`.
+    ///
+    /// The git repository a scanned path is in counts as scanned too, as
+    /// for Terraform modules: an overlay named alone (`rampart render
+    /// overlays/prod`) reads its `../base`, never past the repository.
     pub fn new(roots: &[PathBuf], max_file_size: u64) -> FsDisk {
         let roots = roots
             .iter()
@@ -111,6 +116,7 @@ impl FsDisk {
                 true => r.parent().map(Path::to_path_buf).unwrap_or(r),
                 false => r,
             })
+            .map(|r| crate::discover::repository_root(&r).unwrap_or(r))
             .collect();
         FsDisk {
             max_file_size,
