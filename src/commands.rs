@@ -772,16 +772,18 @@ pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
     let targets: Vec<_> = outputs.iter().map(|(_, t)| t.clone()).collect();
     report::output::check_targets(&targets)?;
     let registry = Registry::load(true, &args.query_dirs).map_err(LibraryError)?;
-    let (scans, skipped, inputs) = crate::compliance::read_inputs(&args.inputs);
-    for s in &skipped {
+    let inputs = crate::compliance::read_inputs(&args.inputs);
+    for s in &inputs.skipped {
         warn(&format!("{}: {}; not used", s.file, s.reason));
     }
-    if scans.is_empty() {
-        anyhow::bail!("no rampart JSON result among the {inputs} input file(s)");
+    if inputs.scans.is_empty() && inputs.clusters.is_empty() {
+        anyhow::bail!(
+            "no rampart JSON result or admission audit log among the {} input file(s)",
+            inputs.files
+        );
     }
     let today = crate::suppress::Date::today();
-    let compliance =
-        crate::compliance::aggregate(scans, skipped, inputs, &registry, args.fail_on, today);
+    let compliance = crate::compliance::aggregate(inputs, &registry, args.fail_on, today);
     let mut pending = Vec::new();
     for (format, target) in outputs {
         let bytes = match format {

@@ -1123,8 +1123,16 @@ fn an_overlay_named_alone_reads_its_base_inside_the_repository_only() {
     );
     assert!(stdout.contains("name: prod-web"), "{stdout}");
     // A base outside the repository is never read.
-    write(dir.path(), "outside/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n");
-    write(dir.path(), "outside/kustomization.yaml", "resources: [pod.yaml]\n");
+    write(
+        dir.path(),
+        "outside/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n",
+    );
+    write(
+        dir.path(),
+        "outside/kustomization.yaml",
+        "resources: [pod.yaml]\n",
+    );
     write(
         &repo,
         "overlays/escape/kustomization.yaml",

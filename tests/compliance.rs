@@ -110,6 +110,22 @@ fn results(dir: &Path) -> std::path::PathBuf {
         None,
         &results.join("web-2.json"),
     );
+    // A cluster's admission audit log (the lines `rampart admission`
+    // writes, with a server event between them).
+    write(
+        &results,
+        "prod-cluster.jsonl",
+        concat!(
+            r#"{"time":"2026-12-02T09:00:00Z","event":"server.start","listen":"0.0.0.0:8443"}"#,
+            "\n",
+            r#"{"time":"2026-12-02T10:00:00Z","event":"admission.decision","uid":"a","user":"ci","namespace":"prod","kind":"Pod","name":"web","operation":"CREATE","dry_run":false,"mode":"enforce","decision":"deny","enforced":true,"findings":[{"query":"k8s-privileged-container","severity":"high","entity":"container web in Pod/prod/web","field":"securityContext.privileged","suppressed":null}],"exceptions":[],"error":null,"duration_us":210}"#,
+            "\n",
+            r#"{"time":"2026-12-02T10:05:00Z","event":"admission.decision","uid":"b","user":"dev","namespace":"prod","kind":"Pod","name":"web","operation":"CREATE","dry_run":true,"mode":"enforce","decision":"deny","enforced":false,"findings":[{"query":"k8s-privileged-container","severity":"high","entity":"container web in Pod/prod/web","field":"securityContext.privileged","suppressed":null}],"exceptions":[],"error":null,"duration_us":190}"#,
+            "\n",
+            r#"{"time":"2026-12-02T11:00:00Z","event":"admission.decision","uid":"c","user":"ci","namespace":"agents","kind":"DaemonSet","name":"agent","operation":"CREATE","dry_run":false,"mode":"enforce","decision":"allow","enforced":false,"findings":[{"query":"k8s-privileged-container","severity":"high","entity":"container agent in DaemonSet/agents/agent","field":"securityContext.privileged","suppressed":"exception"}],"exceptions":[{"query":"k8s-privileged-container","origin":"exceptions.yaml:6","expires":"2026-12-20"}],"error":null,"duration_us":250}"#,
+            "\n",
+        ),
+    );
     // Something else kept beside the results.
     write(&results, "notes.json", "{\"hello\": 1}");
     results
@@ -190,6 +206,15 @@ fn results_roll_up_by_repository_with_the_exceptions_register() {
         "expiring".into()
     )));
     assert!(register.contains(&("web".into(), "aws-s3-public-acl".into(), "no-reason".into())));
+    // The cluster column: one enforced denial, a dry run that is not one,
+    // an exception used.
+    let cluster = &json["clusters"][0];
+    assert_eq!(cluster["cluster"], "prod-cluster");
+    assert_eq!(cluster["decisions"], 3);
+    assert_eq!(cluster["denied"], 1);
+    assert_eq!(cluster["dry_runs"], 1);
+    assert_eq!(cluster["denials_by_query"]["k8s-privileged-container"], 1);
+    assert_eq!(cluster["exceptions_used"]["exceptions.yaml:6"], 1);
     let redacted = regex::Regex::new(r#""(commit|branch|repository)": ("[^"]*"|null)"#)
         .expect("regex")
         .replace_all(&text, "\"${1}\": \"[GIT]\"")
@@ -221,6 +246,7 @@ fn the_html_page_is_self_contained_and_carries_the_numbers() {
         "<div class=\"card\" id=\"expiring-count\"><b>1</b>",
         "<td class=\"fail\">fail</td>",
         "<svg id=\"overview-chart\"",
+        "<tr data-cluster=\"prod-cluster\"><td>prod-cluster</td><td class=\"n\">3</td><td class=\"n\">1</td>",
     ] {
         assert!(html.contains(needle), "{needle} not in the page");
     }
@@ -237,5 +263,8 @@ fn a_report_of_nothing_usable_is_an_error() {
     let output = report(dir.path(), &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no rampart JSON result"), "{stderr}");
+    assert!(
+        stderr.contains("no rampart JSON result or admission audit log"),
+        "{stderr}"
+    );
 }

@@ -86,7 +86,7 @@ pub fn render(report: &Compliance) -> String {
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\
 <title>rampart compliance report</title><style>{STYLE}</style></head><body>\
 <header><h1>rampart compliance report</h1><nav><a href=\"#overview\">Overview</a><a href=\"#repositories\">Repositories</a>\
-<a href=\"#controls\">Controls</a><a href=\"#exceptions\">Exceptions</a><a href=\"#trend\">Trend</a></nav></header><main>"
+<a href=\"#controls\">Controls</a><a href=\"#exceptions\">Exceptions</a><a href=\"#clusters\">Clusters</a><a href=\"#trend\">Trend</a></nav></header><main>"
     );
     // Overview.
     let _ = write!(
@@ -261,6 +261,56 @@ pub fn render(report: &Compliance) -> String {
         );
     }
     h.push_str("</tbody></table></section>");
+    // Clusters: admission decisions.
+    h.push_str("<section id=\"clusters\"><h2>Clusters</h2>");
+    if report.clusters.is_empty() {
+        h.push_str("<p>No <code>rampart admission</code> audit log was given.</p>");
+    } else {
+        h.push_str("<p>Decisions of <code>rampart admission</code>, from each cluster's audit log (dry runs are evaluated, never counted as denials).</p>");
+        table_start(
+            &mut h,
+            "cluster-table",
+            &[
+                "cluster",
+                "decisions",
+                "denied",
+                "allowed with findings",
+                "dry runs",
+                "denials by query",
+                "exceptions used",
+                "from",
+                "to",
+            ],
+        );
+        for c in &report.clusters {
+            let by_query: Vec<String> = c
+                .denials_by_query
+                .iter()
+                .map(|(q, n)| format!("{q} ({n})"))
+                .collect();
+            let used: Vec<String> = c
+                .exceptions_used
+                .iter()
+                .map(|(o, n)| format!("{o} ({n})"))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr data-cluster=\"{}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.cluster),
+                esc(&c.cluster),
+                c.decisions,
+                c.denied,
+                c.allowed_with_findings,
+                c.dry_runs,
+                esc(&by_query.join(", ")),
+                esc(&used.join(", ")),
+                esc(c.first.as_deref().unwrap_or("")),
+                esc(c.last.as_deref().unwrap_or(""))
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
     // Trend.
     h.push_str("<section id=\"trend\"><h2>Trend</h2><p>Findings that count (solid) and suppressed (dashed) per scan, oldest to newest.</p>");
     for r in &report.repositories {

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::finding::Severity;
 use crate::query::registry::Registry;
 
-pub use read::{ScanRecord, read_inputs};
+pub use read::{ClusterRecord, Inputs, ScanRecord, read_inputs};
 
 /// The compliance report's format version (`version` in its JSON).
 pub const FORMAT_VERSION: u32 = 1;
@@ -46,6 +46,8 @@ pub struct Compliance {
     pub frameworks: Vec<FrameworkRollup>,
     /// Every exception and inline suppression in the current scans.
     pub exceptions: Vec<ExceptionEntry>,
+    /// Admission decisions per cluster, from `rampart admission` audit logs.
+    pub clusters: Vec<ClusterRecord>,
 }
 
 /// An input that was not used.
@@ -155,13 +157,18 @@ pub struct ExceptionEntry {
 
 /// Rolls `scans` up. `today` is `YYYY-MM-DD` (UTC).
 pub fn aggregate(
-    scans: Vec<ScanRecord>,
-    skipped: Vec<Skipped>,
-    inputs: usize,
+    inputs: Inputs,
     registry: &Registry,
     fail_on: Severity,
     today: crate::suppress::Date,
 ) -> Compliance {
+    let Inputs {
+        scans,
+        mut clusters,
+        skipped,
+        files: inputs,
+    } = inputs;
+    clusters.sort_by(|a, b| a.cluster.cmp(&b.cluster).then(a.source.cmp(&b.source)));
     let mut by_project: BTreeMap<String, Vec<ScanRecord>> = BTreeMap::new();
     for scan in scans {
         by_project
@@ -214,6 +221,7 @@ pub fn aggregate(
         top_queries,
         frameworks,
         exceptions,
+        clusters,
     }
 }
 

@@ -124,7 +124,8 @@ struct Suppression {
 }
 
 /// The result files under `paths`: a file as given, a directory's `*.json`
-/// files at any depth, in path order.
+/// files (scan results) and `*.jsonl`/`*.log` files (admission audit logs)
+/// at any depth, in path order.
 fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
@@ -135,7 +136,10 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
                 .flatten()
                 .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
                 .map(|e| e.into_path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x == "json" || x == "jsonl" || x == "log")
+                })
                 .collect();
             found.sort();
             out.extend(found);
@@ -146,23 +150,160 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Reads every result under `paths`. A file that is not a rampart JSON
-/// result is skipped with the reason (an admission log, a lockfile in the
-/// same artifact directory).
-pub fn read_inputs(paths: &[PathBuf]) -> (Vec<ScanRecord>, Vec<Skipped>, usize) {
+/// What the inputs held.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Scan results, one per file.
+    pub scans: Vec<ScanRecord>,
+    /// Admission audit logs, one per file.
+    pub clusters: Vec<ClusterRecord>,
+    /// Files that are neither, with why.
+    pub skipped: Vec<Skipped>,
+    /// Files read.
+    pub files: usize,
+}
+
+/// Reads every result and audit log under `paths`. A file that is neither
+/// a rampart JSON result nor a `rampart admission` audit log is skipped
+/// with the reason (a lockfile in the same artifact directory).
+pub fn read_inputs(paths: &[PathBuf]) -> Inputs {
     let files = expand(paths);
-    let mut scans = Vec::new();
-    let mut skipped = Vec::new();
+    let mut inputs = Inputs {
+        files: files.len(),
+        ..Inputs::default()
+    };
     for file in &files {
-        match read_one(file) {
-            Ok(scan) => scans.push(scan),
-            Err(reason) => skipped.push(Skipped {
+        let is_log = file.extension().is_some_and(|x| x == "jsonl" || x == "log");
+        let read = if is_log {
+            read_audit_log(file).map(Either::Cluster)
+        } else {
+            read_one(file).map(Either::Scan)
+        };
+        match read {
+            Ok(Either::Scan(scan)) => inputs.scans.push(scan),
+            Ok(Either::Cluster(cluster)) => inputs.clusters.push(cluster),
+            Err(reason) => inputs.skipped.push(Skipped {
                 file: crate::discover::display_path(file),
                 reason,
             }),
         }
     }
-    (scans, skipped, files.len())
+    inputs
+}
+
+enum Either {
+    Scan(ScanRecord),
+    Cluster(ClusterRecord),
+}
+
+/// One cluster's admission decisions, from its audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterRecord {
+    /// The log's file name without extension (`prod-eu.jsonl` → `prod-eu`).
+    pub cluster: String,
+    /// The log file.
+    pub source: String,
+    /// Decisions logged.
+    pub decisions: usize,
+    /// Requests refused and enforced (dry runs never count).
+    pub denied: usize,
+    /// Requests allowed with findings (warn and audit modes).
+    pub allowed_with_findings: usize,
+    /// Dry-run requests evaluated.
+    pub dry_runs: usize,
+    /// Enforced denials by the query that found something.
+    pub denials_by_query: BTreeMap<String, usize>,
+    /// Findings let through by an exception, by exception origin.
+    pub exceptions_used: BTreeMap<String, usize>,
+    /// The first and last decision's time.
+    pub first: Option<String>,
+    /// See `first`.
+    pub last: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditLine {
+    event: String,
+    time: Option<String>,
+    decision: String,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    enforced: bool,
+    #[serde(default)]
+    findings: Vec<AuditFinding>,
+    #[serde(default)]
+    exceptions: Vec<AuditException>,
+}
+
+#[derive(Deserialize)]
+struct AuditFinding {
+    query: String,
+    suppressed: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditException {
+    origin: String,
+}
+
+/// Reads a `rampart admission` audit log: its `admission.decision` lines;
+/// other lines (server events, anything a collector interleaved) are left
+/// alone. A file with no decision line is not an audit log.
+fn read_audit_log(path: &Path) -> Result<ClusterRecord, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| crate::discover::io_reason(&e).to_string())?;
+    let mut record = ClusterRecord {
+        cluster: path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        source: crate::discover::display_path(path),
+        decisions: 0,
+        denied: 0,
+        allowed_with_findings: 0,
+        dry_runs: 0,
+        denials_by_query: BTreeMap::new(),
+        exceptions_used: BTreeMap::new(),
+        first: None,
+        last: None,
+    };
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|e| format!("cannot read: {e}"))?;
+        let Ok(decision) = serde_json::from_str::<AuditLine>(&line) else {
+            continue;
+        };
+        if decision.event != "admission.decision" {
+            continue;
+        }
+        record.decisions += 1;
+        if decision.dry_run {
+            record.dry_runs += 1;
+        }
+        let counting: Vec<&AuditFinding> = decision
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .collect();
+        if decision.enforced {
+            record.denied += 1;
+            for f in &counting {
+                *record.denials_by_query.entry(f.query.clone()).or_default() += 1;
+            }
+        } else if decision.decision == "allow" && !counting.is_empty() {
+            record.allowed_with_findings += 1;
+        }
+        for e in decision.exceptions {
+            *record.exceptions_used.entry(e.origin).or_default() += 1;
+        }
+        if record.first.is_none() {
+            record.first.clone_from(&decision.time);
+        }
+        record.last = decision.time;
+    }
+    if record.decisions == 0 {
+        return Err("no admission decision in it (not a rampart admission audit log)".into());
+    }
+    Ok(record)
 }
 
 fn read_one(path: &Path) -> Result<ScanRecord, String> {
