@@ -794,45 +794,21 @@ pub fn register(map: &mut FuncMap) {
         };
         Ok(Value::List(parts.into()))
     });
-    add(map, "mustRegexFind", |a| {
-        let t = string_of(arg(a, 1));
-        Ok(s(regex(&string_of(arg(a, 0)))?
-            .find(&t)
-            .map(|m| m.as_str())
-            .unwrap_or("")))
-    });
-    add(map, "mustRegexFindAll", |a| {
-        let t = string_of(arg(a, 1));
-        let n = int_of(arg(a, 2));
-        let re = regex(&string_of(arg(a, 0)))?;
-        let limit = if n < 0 { usize::MAX } else { n as usize };
-        Ok(Value::List(
-            re.find_iter(&t)
-                .take(limit)
-                .map(|m| s(m.as_str()))
-                .collect(),
-        ))
-    });
-    add(map, "mustRegexReplaceAll", |a| {
-        let re = regex(&string_of(arg(a, 0)))?;
-        let (t, rep) = (string_of(arg(a, 1)), string_of(arg(a, 2)));
-        Ok(s(&re.replace_all(&t, rep.as_str())))
-    });
-    add(map, "mustRegexReplaceAllLiteral", |a| {
-        let re = regex(&string_of(arg(a, 0)))?;
-        let (t, rep) = (string_of(arg(a, 1)), string_of(arg(a, 2)));
-        Ok(s(&re.replace_all(&t, regex::NoExpand(&rep))))
-    });
-    add(map, "mustRegexSplit", |a| {
-        let re = regex(&string_of(arg(a, 0)))?;
-        let (t, n) = (string_of(arg(a, 1)), int_of(arg(a, 2)));
-        let parts: Vec<Value> = if n < 0 {
-            re.split(&t).map(s).collect()
-        } else {
-            re.splitn(&t, n as usize).map(s).collect()
-        };
-        Ok(Value::List(parts.into()))
-    });
+    // The `must` forms: here every regular-expression function returns its
+    // error rather than panicking, so each is its plain form under a
+    // second name.
+    for name in [
+        "regexFind",
+        "regexFindAll",
+        "regexReplaceAll",
+        "regexReplaceAllLiteral",
+        "regexSplit",
+    ] {
+        if let Some(f) = map.get(name).cloned() {
+            let must = format!("must{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
+            map.insert(must, f);
+        }
+    }
     // Paths (Go's `path` package, `/`-separated).
     add(map, "base", |a| {
         let p = string_of(arg(a, 0));
