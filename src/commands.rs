@@ -474,7 +474,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             inline: crate::suppress::InlineOptions {
                 enabled: !args.suppress.no_inline_suppressions,
                 report_unused: args.suppress.report_unused_suppressions,
-                today: crate::suppress::Date::today(),
+                today: crate::date::Date::today(),
             },
             exceptions: exceptions.clone(),
             baseline: match args.suppress.baseline.as_ref().or(file.baseline.as_ref()) {
@@ -782,7 +782,7 @@ pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
             inputs.files
         );
     }
-    let today = crate::suppress::Date::today();
+    let today = crate::date::Date::today();
     let compliance = crate::compliance::aggregate(inputs, &registry, args.fail_on, today);
     let mut pending = Vec::new();
     for (format, target) in outputs {

@@ -117,7 +117,7 @@ pub struct Discovery {
     pub diagnostics: Vec<Diagnostic>,
     /// Helm charts and kustomizations, sorted by display path: rendered,
     /// not read file by file.
-    pub roots: Vec<crate::render::RenderRoot>,
+    pub roots: Vec<RenderRoot>,
 }
 
 /// An `--exclude` glob that does not compile.
@@ -522,7 +522,7 @@ struct Shared<'a> {
     files: Mutex<Vec<FoundFile>>,
     links: Mutex<Vec<Link>>,
     diagnostics: Mutex<Vec<Diagnostic>>,
-    render_roots: Mutex<Vec<crate::render::RenderRoot>>,
+    render_roots: Mutex<Vec<RenderRoot>>,
 }
 
 struct VisitorBuilder<'a> {
@@ -548,7 +548,7 @@ struct Visitor<'a> {
     files: Vec<FoundFile>,
     links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
-    roots: Vec<crate::render::RenderRoot>,
+    roots: Vec<RenderRoot>,
 }
 
 impl Drop for Visitor<'_> {
@@ -593,13 +593,12 @@ impl ParallelVisitor for Visitor<'_> {
             // A chart's templates and subcharts are not YAML until rendered:
             // the chart renders them (`crate::render`).
             if (name == "templates" || name == "charts")
-                && path.parent().and_then(crate::render::root_kind)
-                    == Some(crate::render::RootKind::HelmChart)
+                && path.parent().and_then(root_kind) == Some(RootKind::HelmChart)
             {
                 return WalkState::Skip;
             }
-            if let Some(kind) = crate::render::root_kind(path) {
-                self.roots.push(crate::render::RenderRoot {
+            if let Some(kind) = root_kind(path) {
+                self.roots.push(RenderRoot {
                     dir: path.to_path_buf(),
                     display: display_path(path),
                     kind,
@@ -830,6 +829,43 @@ impl FingerprintPaths {
             .find_map(|base| full.strip_prefix(base).ok())
             .map_or_else(|| display.to_string(), display_path)
     }
+}
+
+/// What kind of directory renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RootKind {
+    /// A directory with `Chart.yaml`.
+    HelmChart,
+    /// A directory with `kustomization.yaml`, `kustomization.yml` or
+    /// `Kustomization`.
+    Kustomization,
+}
+
+/// The file names that make a directory a kustomization, in the order
+/// kustomize looks for them.
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// What a directory renders as, by the files in it.
+pub fn root_kind(dir: &Path) -> Option<RootKind> {
+    if dir.join("Chart.yaml").is_file() {
+        return Some(RootKind::HelmChart);
+    }
+    KUSTOMIZATION_FILES
+        .iter()
+        .any(|name| dir.join(name).is_file())
+        .then_some(RootKind::Kustomization)
+}
+
+/// A directory to render.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RenderRoot {
+    /// The directory.
+    pub dir: PathBuf,
+    /// How reports show it.
+    pub display: String,
+    /// Chart or kustomization.
+    pub kind: RootKind,
 }
 
 #[cfg(test)]

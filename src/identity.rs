@@ -91,7 +91,7 @@ fn now_seconds() -> u64 {
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(seconds: u64) -> String {
-    let date = crate::suppress::Date::from_days((seconds / 86_400) as i64);
+    let date = crate::date::Date::from_days((seconds / 86_400) as i64);
     let rest = seconds % 86_400;
     format!(
         "{date}T{:02}:{:02}:{:02}Z",

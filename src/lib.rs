@@ -14,6 +14,7 @@ mod commands;
 pub mod comments;
 pub mod compliance;
 pub mod config;
+pub mod date;
 pub mod detect;
 pub mod diagnostic;
 pub mod diff_base;

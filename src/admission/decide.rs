@@ -7,12 +7,13 @@ use serde_json::Value;
 use super::policy::Policy;
 use super::review::{Request, Response};
 use crate::config::{AdmissionMode, Threshold};
+use crate::date::Date;
 use crate::finding::Finding;
 use crate::load::LoadedUnit;
 use crate::parse::json::Strings;
 use crate::platform::{LoadedFile, Platform};
 use crate::query::registry::Registry;
-use crate::suppress::{Date, Exceptions, InlineOptions, ObjectRef};
+use crate::suppress::{Exceptions, InlineOptions, ObjectRef};
 use crate::tree::{LineIndex, SourceText};
 
 /// Findings named in a denial message; the rest are counted. `kubectl`

@@ -263,7 +263,7 @@ async fn validate(state: &Arc<State>, request: Request<Incoming>) -> Reply {
     // where fifty reviews would fight over two cores. A panic is caught and
     // answered, never a dead server.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decide(&state.engine, &mut review, crate::suppress::Date::today())
+        decide(&state.engine, &mut review, crate::date::Date::today())
     }));
     let Ok(decision) = outcome else {
         return refuse(

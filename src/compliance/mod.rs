@@ -160,7 +160,7 @@ pub fn aggregate(
     inputs: Inputs,
     registry: &Registry,
     fail_on: Severity,
-    today: crate::suppress::Date,
+    today: crate::date::Date,
 ) -> Compliance {
     let Inputs {
         scans,
@@ -307,9 +307,9 @@ fn frameworks(repositories: &[Repository], registry: &Registry) -> Vec<Framework
         .collect()
 }
 
-fn exceptions(repositories: &[Repository], today: crate::suppress::Date) -> Vec<ExceptionEntry> {
+fn exceptions(repositories: &[Repository], today: crate::date::Date) -> Vec<ExceptionEntry> {
     let status_of = |expires: Option<&str>, reason: Option<&str>| {
-        let expires = expires.and_then(crate::suppress::Date::parse);
+        let expires = expires.and_then(crate::date::Date::parse);
         match expires {
             Some(d) if d < today => "expired",
             _ if reason.is_none_or(|r| r.trim().is_empty()) => "no-reason",

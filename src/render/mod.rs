@@ -243,42 +243,8 @@ impl Disk for MemoryDisk {
     }
 }
 
-/// What kind of directory renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RootKind {
-    /// A directory with `Chart.yaml`.
-    HelmChart,
-    /// A directory with `kustomization.yaml`, `kustomization.yml` or
-    /// `Kustomization`.
-    Kustomization,
-}
-
-/// The file names that make a directory a kustomization, in the order
-/// kustomize looks for them.
-pub const KUSTOMIZATION_FILES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/// What a directory renders as, by the files in it.
-pub fn root_kind(dir: &Path) -> Option<RootKind> {
-    if dir.join("Chart.yaml").is_file() {
-        return Some(RootKind::HelmChart);
-    }
-    KUSTOMIZATION_FILES
-        .iter()
-        .any(|name| dir.join(name).is_file())
-        .then_some(RootKind::Kustomization)
-}
-
-/// A directory to render.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RenderRoot {
-    /// The directory.
-    pub dir: PathBuf,
-    /// How reports show it.
-    pub display: String,
-    /// Chart or kustomization.
-    pub kind: RootKind,
-}
+// Which directories render is discovery's knowledge: it finds them.
+pub use crate::discover::{KUSTOMIZATION_FILES, RenderRoot, RootKind, root_kind};
 
 /// How to render: the user's Helm and Kustomize settings.
 #[derive(Clone, Debug, Default)]

@@ -2,11 +2,12 @@
 //! order, then its generators and transformers, under a budget.
 
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::fieldspec::{self, NameRef};
 use super::node::{KNode, Loc, Val};
 use super::resource::Resource;
+use super::state::{Builder, Kust, normalize};
 use super::{Files, KustomizeOptions, generate, nameref, replace, transform};
 use crate::diagnostic::Diagnostic;
 use crate::render::{Disk, KUSTOMIZATION_FILES};
@@ -22,23 +23,6 @@ pub fn find_kustomization(dir: &Path, disk: &dyn Disk) -> Option<PathBuf> {
         .iter()
         .map(|n| dir.join(n))
         .find(|p| disk.is_file(p))
-}
-
-/// `a/b/../c` → `a/c`, without touching the disk.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Whether a `resources` entry names something remote (a URL or a git
@@ -82,52 +66,6 @@ pub fn local_includes(dir: &Path, disk: &dyn Disk) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// The state of one build.
-pub(crate) struct Builder<'a> {
-    disk: &'a dyn Disk,
-    opts: &'a KustomizeOptions,
-    /// Every file read, for origins and snippets.
-    pub files: Files,
-    /// What went wrong or was left out.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Files the build read.
-    pub consumed: BTreeSet<PathBuf>,
-    stack: Vec<PathBuf>,
-    bytes: usize,
-    nodes: usize,
-    exhausted: bool,
-    namerefs: Vec<NameRef>,
-    vars: Vec<replace::Var>,
-    /// Field specs added by `configurations` files, by transformer
-    /// (`commonLabels`, `commonAnnotations`, `namespace`).
-    pub extra_specs: Vec<(String, fieldspec::FieldSpec)>,
-    /// The kustomization that declared each var, for diagnostics.
-    var_owner: Option<(String, u32)>,
-}
-
-/// A kustomization being built: its directory, file and parsed content.
-pub(crate) struct Kust {
-    pub dir: PathBuf,
-    pub display: String,
-    pub file: u32,
-    pub doc: KNode,
-}
-
-impl Kust {
-    /// The node of field `name`.
-    pub fn field(&self, name: &str) -> Option<&KNode> {
-        self.doc.get(name).filter(|n| !matches!(n.val, Val::Null))
-    }
-
-    /// Where field `name` is written (the kustomization's first line if absent).
-    pub fn loc(&self, name: &str) -> Loc {
-        self.doc.entry(name).map(|e| e.at).unwrap_or(Loc {
-            file: self.file,
-            line: 1,
-        })
-    }
 }
 
 impl<'a> Builder<'a> {

@@ -19,6 +19,7 @@ mod nameref;
 mod node;
 mod replace;
 mod resource;
+mod state;
 mod transform;
 
 use std::collections::BTreeMap;
@@ -27,7 +28,8 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::render::{Disk, Origin, Rendered};
 
-pub use build::{find_kustomization, normalize};
+pub use build::find_kustomization;
+pub use state::normalize;
 
 /// Limits of one build.
 #[derive(Clone, Debug)]
@@ -74,13 +76,13 @@ impl Files {
 
 /// Builds the kustomization in `dir` as `kustomize build dir` would.
 pub fn build(dir: &Path, disk: &dyn Disk, options: &KustomizeOptions) -> Rendered {
-    let mut b = build::Builder::new(disk, options);
+    let mut b = state::Builder::new(disk, options);
     let resources = b.build_root(dir);
     let mut out = emit::Emitted::default();
     for r in &resources {
         out.document(&r.obj, &[]);
     }
-    let build::Builder {
+    let state::Builder {
         files,
         diagnostics,
         consumed,

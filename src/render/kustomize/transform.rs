@@ -6,11 +6,11 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::build::{Builder, Kust, normalize};
 use super::fieldspec::{self, FieldSpec, visit};
 use super::generate::{self, Item};
 use super::node::{KEntry, KNode, Loc, Val};
 use super::resource::Resource;
+use super::state::{Builder, Kust, normalize};
 use super::{jsonpatch, merge, replace};
 
 /// Runs `configMapGenerator` and `secretGenerator`.
