@@ -29,6 +29,11 @@ resource "aws_ebs_volume" "data" {
   availability_zone = "eu-west-1a"
   size              = 40
   encrypted         = true
+  kms_key_id        = var.kms_key_arn
+}
+
+variable "kms_key_arn" {
+  type = string
 }
 TF
 
