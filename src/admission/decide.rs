@@ -175,7 +175,11 @@ fn evaluate(
         }],
         ..LoadedUnit::default()
     };
-    let mut findings = crate::query::engine::run_unit(&engine.registry, &unit).findings;
+    // One object and no tree around it: no scan-wide index, so a query
+    // asking what selects the object across the scan (`selected_by`, a
+    // pod no NetworkPolicy isolates) is unknown here and never fires. The
+    // policies of the namespace are in the cluster, not in the request.
+    let mut findings = crate::query::engine::run_unit(&engine.registry, &unit, None).findings;
     if engine.policy.ignore_allowed(&request.namespace) {
         let mut all: Vec<&mut Finding> = findings.iter_mut().collect();
         // JSON has no comments: only the annotation can suppress here.

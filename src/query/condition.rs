@@ -69,6 +69,14 @@ pub enum Condition {
         /// A condition on the other entity.
         condition: Option<Box<Condition>>,
     },
+    /// An entity of a kind anywhere in the scan selects this one in its
+    /// scope, as the platform reads selectors (a NetworkPolicy's
+    /// `podSelector` matching a pod in its namespace): see
+    /// [`super::scan_index`].
+    SelectedBy {
+        /// The kind of the selecting entity.
+        kind: String,
+    },
 }
 
 /// Where a finding points, as a query states it.
@@ -215,7 +223,9 @@ impl Condition {
                     inner.related_kinds(out);
                 }
             }
-            Condition::Test { .. } | Condition::PortRange(_) => {}
+            // Not a relation within the unit: the scan-wide index holds
+            // what it looks for.
+            Condition::Test { .. } | Condition::PortRange(_) | Condition::SelectedBy { .. } => {}
         }
     }
 
@@ -355,6 +365,11 @@ impl Condition {
                     Related::Fails => Outcome::NoMatch,
                 }
             }
+            Condition::SelectedBy { kind } => match super::scan_index::selected(kind, ctx) {
+                Related::Holds => Outcome::Match(vec![header_hit(scope)]),
+                Related::Unknown => Outcome::Unknown,
+                Related::Fails => Outcome::NoMatch,
+            },
         }
     }
 }
@@ -707,7 +722,7 @@ fn reads_only_item(condition: &Condition) -> bool {
             .into_iter()
             .flatten()
             .all(local),
-        Condition::Related { .. } => false,
+        Condition::Related { .. } | Condition::SelectedBy { .. } => false,
         Condition::ReportAt { condition, at } => {
             reads_only_item(condition)
                 && match at {
