@@ -313,4 +313,41 @@ mod tests {
         assert_eq!(first_sentence("Set it. Then more."), "Set it");
         assert!(first_sentence(&"word ".repeat(100)).len() <= 160);
     }
+
+    #[test]
+    fn a_query_that_looks_across_the_scan_does_not_fire_on_one_object() {
+        let registry = Registry::load(true, &[] as &[&std::path::Path]).expect("loads");
+        let engine = Engine {
+            registry,
+            exceptions: None,
+            fail_on: Threshold::AtLeast(crate::finding::Severity::Low),
+            policy: Policy::new(&Default::default(), Some(AdmissionMode::Warn)).expect("policy"),
+        };
+        let object = serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api"},
+            "spec": {"template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {"containers": [{"name": "api", "image": "nginx", "securityContext": {"privileged": true}}]}
+            }}
+        });
+        let request = Request {
+            uid: "u".into(),
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "api".into(),
+            operation: "CREATE".into(),
+            user: "me".into(),
+            dry_run: false,
+            object: None,
+        };
+        let today = Date::parse("2026-01-01").expect("date");
+        let findings = evaluate(&engine, &request, object, today).expect("evaluates");
+        let ids: Vec<&str> = findings.iter().map(|f| f.query_id.as_str()).collect();
+        // The object is checked (its privileged container is found), but
+        // whether a NetworkPolicy selects it is not known here.
+        assert!(ids.contains(&"k8s-privileged-container"), "{ids:?}");
+        assert!(!ids.contains(&"k8s-pod-without-network-policy"), "{ids:?}");
+    }
 }
