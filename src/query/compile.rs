@@ -1144,7 +1144,7 @@ impl Compiler<'_> {
             match p.kind.read(&o.node) {
                 Some(value) => {
                     p.value = value;
-                    p.set_at = Some(o.origin());
+                    p.set_at = Some(o.describe());
                 }
                 None => self.errors.push(LoadError {
                     file: o.file.clone(),
@@ -1465,6 +1465,8 @@ message: m
                     .cloned()
                     .expect("node"),
                 file: "s.yaml".into(),
+                owner: Default::default(),
+                replaces: None,
             },
         )]
         .into();
