@@ -87,7 +87,7 @@ fn scan_index(
     registry: &crate::query::registry::Registry,
     config: &ScanConfig,
 ) -> crate::query::scan_index::ScanIndex {
-    let wanted = crate::query::scan_index::Wanted::of(registry);
+    let wanted = crate::query::scan_index::Wanted::new(registry.selecting_kinds());
     let mut index = wanted.index();
     if wanted.is_empty() {
         return index;

@@ -229,6 +229,32 @@ impl Condition {
         }
     }
 
+    /// The kinds the condition's `selected_by` look for across the scan,
+    /// for the scan-wide index ([`super::scan_index`]).
+    pub fn selecting_kinds(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.selecting_kinds(out));
+            }
+            Condition::Not(inner) => inner.selecting_kinds(out),
+            Condition::ReportAt { condition, .. } => condition.selecting_kinds(out),
+            Condition::Items {
+                filter, condition, ..
+            } => {
+                for inner in [filter, condition].into_iter().flatten() {
+                    inner.selecting_kinds(out);
+                }
+            }
+            Condition::Related { condition, .. } => {
+                if let Some(inner) = condition {
+                    inner.selecting_kinds(out);
+                }
+            }
+            Condition::SelectedBy { kind } => out.push(kind.clone()),
+            Condition::Test { .. } | Condition::PortRange(_) => {}
+        }
+    }
+
     /// Evaluates the condition with `scope` in view.
     pub fn eval<'a>(&'a self, scope: &Scope<'a>, ctx: &Context<'a>) -> Outcome<'a> {
         match self {
@@ -365,11 +391,20 @@ impl Condition {
                     Related::Fails => Outcome::NoMatch,
                 }
             }
-            Condition::SelectedBy { kind } => match super::scan_index::selected(kind, ctx) {
-                Related::Holds => Outcome::Match(vec![header_hit(scope)]),
-                Related::Unknown => Outcome::Unknown,
-                Related::Fails => Outcome::NoMatch,
-            },
+            Condition::SelectedBy { kind } => {
+                // No index (admission: one object, no scan around it), or
+                // an entity the model cannot place: unknown.
+                let (Some(index), Some(target)) =
+                    (ctx.scan, ctx.model.selectable(ctx.entities, ctx.entity))
+                else {
+                    return Outcome::Unknown;
+                };
+                match index.selects(ctx.model.platform(), kind, &target) {
+                    Truth::Yes => Outcome::Match(vec![header_hit(scope)]),
+                    Truth::Unknown => Outcome::Unknown,
+                    Truth::No => Outcome::NoMatch,
+                }
+            }
         }
     }
 }

@@ -19,12 +19,8 @@
 
 use std::collections::HashMap;
 
-use super::condition::Condition;
-use super::registry::Registry;
-use super::relation::Related;
-use super::resolve::Context;
 use crate::load::LoadedUnit;
-use crate::platform::{LoadedFile, Platform, Selector, Truth, kind_covers};
+use crate::platform::{LoadedFile, Platform, Selectable, Selector, Truth, kind_covers};
 use crate::tree::Node;
 
 /// The kinds the registry's `selected_by` conditions ask for, by platform.
@@ -32,17 +28,9 @@ use crate::tree::Node;
 pub struct Wanted(Vec<(Platform, String)>);
 
 impl Wanted {
-    /// The (platform, kind) pairs of every `selected_by` of the registry's
-    /// queries in force.
-    pub fn of(registry: &Registry) -> Wanted {
-        let mut kinds = Vec::new();
-        for query in registry.queries().iter().filter(|q| !q.deprecated) {
-            for rule in &query.rules {
-                let mut found = Vec::new();
-                rule.condition.selecting_kinds(&mut found);
-                kinds.extend(found.into_iter().map(|k| (rule.platform, k)));
-            }
-        }
+    /// The (platform, kind) pairs that `selected_by` conditions ask for
+    /// ([`super::registry::Registry::selecting_kinds`]).
+    pub fn new(mut kinds: Vec<(Platform, String)>) -> Wanted {
         kinds.sort();
         kinds.dedup();
         Wanted(kinds)
@@ -178,73 +166,34 @@ impl ScanIndex {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-/// `selected_by`: whether an entity of `kind` anywhere in the scan selects
-/// the entity of `ctx` in its scope. Unknown without an index (admission),
-/// for an entity the model cannot place, or when a selector that might
-/// apply cannot be read.
-pub fn selected(kind: &str, ctx: &Context<'_>) -> Related {
-    let Some(index) = ctx.scan else {
-        return Related::Unknown;
-    };
-    let Some(target) = ctx.model.selectable(ctx.entities, ctx.entity) else {
-        return Related::Unknown;
-    };
-    let platform = ctx.model.platform();
-    let mut unknown = !index.complete;
-    let kinds = index
-        .kinds
-        .iter()
-        .filter(|k| k.platform == platform && k.kind == kind);
-    for k in kinds {
-        let candidates: Box<dyn Iterator<Item = &Selector>> = match &target.scope {
-            Some(scope) => Box::new(k.by_scope.get(scope).into_iter().flatten()),
-            // Not knowing the entity's scope, any selector might be in it.
-            None => Box::new(k.by_scope.values().flatten()),
-        };
-        for selector in candidates.chain(&k.anywhere) {
-            match selector.test.selects(&target) {
-                Truth::Yes if selector.scope.is_some() && target.scope.is_some() => {
-                    return Related::Holds;
+    /// Whether an entity of `kind` of `platform`, anywhere in the scan,
+    /// selects `target` in its scope: unknown when a selector that might
+    /// apply cannot be read, or when the index missed a unit.
+    pub fn selects(&self, platform: Platform, kind: &str, target: &Selectable) -> Truth {
+        let mut unknown = !self.complete;
+        let kinds = self
+            .kinds
+            .iter()
+            .filter(|k| k.platform == platform && k.kind == kind);
+        for k in kinds {
+            let candidates: Box<dyn Iterator<Item = &Selector>> = match &target.scope {
+                Some(scope) => Box::new(k.by_scope.get(scope).into_iter().flatten()),
+                // Not knowing the entity's scope, any selector might be in it.
+                None => Box::new(k.by_scope.values().flatten()),
+            };
+            for selector in candidates.chain(&k.anywhere) {
+                match selector.test.selects(target) {
+                    Truth::Yes if selector.scope.is_some() && target.scope.is_some() => {
+                        return Truth::Yes;
+                    }
+                    // A selector in a scope not known (or an entity whose
+                    // scope is not known) might be elsewhere.
+                    Truth::Yes | Truth::Unknown => unknown = true,
+                    Truth::No => {}
                 }
-                // A selector in a scope not known (or an entity whose scope
-                // is not known) might be elsewhere.
-                Truth::Yes | Truth::Unknown => unknown = true,
-                Truth::No => {}
             }
         }
-    }
-    if unknown {
-        Related::Unknown
-    } else {
-        Related::Fails
-    }
-}
-
-impl Condition {
-    /// The kinds the condition's `selected_by` look for across the scan.
-    pub fn selecting_kinds(&self, out: &mut Vec<String>) {
-        match self {
-            Condition::All(parts) | Condition::Any(parts) => {
-                parts.iter().for_each(|p| p.selecting_kinds(out));
-            }
-            Condition::Not(inner) => inner.selecting_kinds(out),
-            Condition::ReportAt { condition, .. } => condition.selecting_kinds(out),
-            Condition::Items {
-                filter, condition, ..
-            } => {
-                for inner in [filter, condition].into_iter().flatten() {
-                    inner.selecting_kinds(out);
-                }
-            }
-            Condition::Related { condition, .. } => {
-                if let Some(inner) = condition {
-                    inner.selecting_kinds(out);
-                }
-            }
-            Condition::SelectedBy { kind } => out.push(kind.clone()),
-            Condition::Test { .. } | Condition::PortRange(_) => {}
-        }
+        if unknown { Truth::Unknown } else { Truth::No }
     }
 }
