@@ -65,14 +65,14 @@ fn bench_engine(bencher: Bencher, platform: Platform, text: String) {
     let registry = Registry::load(true, &[] as &[&std::path::Path]).expect("library loads");
     let unit = unit(platform, text);
     let count = entities(platform, &unit.files[0].documents).len();
-    let first = run_unit(&registry, &unit);
+    let first = run_unit(&registry, &unit, None);
     assert!(
         !first.findings.is_empty(),
         "the generated unit has findings"
     );
     bencher
         .counter(ItemsCount::new(count))
-        .bench(|| run_unit(&registry, divan::black_box(&unit)));
+        .bench(|| run_unit(&registry, divan::black_box(&unit), None));
 }
 
 #[divan::bench(sample_count = 10)]

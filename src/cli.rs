@@ -360,6 +360,11 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub no_config: bool,
 
+    /// The security team's exceptions file whose `parameters:` overrule
+    /// the settings file's [default: the settings' exceptions].
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+
     /// Also look in the queries in this directory (repeatable).
     #[arg(long = "queries", value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,

@@ -457,6 +457,10 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
         Some(path) => Some(crate::suppress::Exceptions::load(path)?),
         None => None,
     };
+    // The security team's parameter values win over the repository's.
+    if let Some(exceptions) = &exceptions {
+        crate::query::parameter::layer(&mut selection.parameters, exceptions.parameters());
+    }
     let exception_records = exceptions
         .as_ref()
         .map(crate::suppress::Exceptions::records)
@@ -936,7 +940,15 @@ pub fn explain(args: ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     let (file, _) = settings_files(args.config.as_deref(), args.no_config, Path::new("."))?;
     let mut dirs = args.query_dirs.clone();
     dirs.extend(file.queries.iter().cloned());
-    let registry = Registry::load_with(true, &dirs, &file.parameters).map_err(LibraryError)?;
+    // The values `scan` would run with: the exceptions file's over the
+    // settings file's.
+    let mut parameters = file.parameters.clone();
+    if let Some(path) = args.exceptions.as_ref().or(file.exceptions.as_ref()) {
+        require("--exceptions", path, Expect::File)?;
+        let exceptions = crate::suppress::Exceptions::load(path)?;
+        crate::query::parameter::layer(&mut parameters, exceptions.parameters());
+    }
+    let registry = Registry::load_with(true, &dirs, &parameters).map_err(LibraryError)?;
     let found = registry.find_all(&args.id);
     let Some(first) = found.first() else {
         bail!("unknown query id \"{}\" (see `rampart queries`)", args.id);
@@ -1017,7 +1029,7 @@ fn explain_query(q: &Query, out: &mut dyn Write) -> anyhow::Result<()> {
     if !q.parameters.is_empty() {
         writeln!(
             out,
-            "Parameters (set under parameters.{} in .rampart.yaml):",
+            "Parameters (set under parameters.{} in .rampart.yaml, or in the exceptions file, which wins):",
             q.id
         )?;
         for p in &q.parameters {
@@ -1182,9 +1194,9 @@ pub fn admission(args: AdmissionArgs, out: &mut dyn Write) -> anyhow::Result<Exi
     selection.severity = selection
         .severity
         .or(file.severity.map(crate::cli::SeverityFilter::AtLeast));
-    // The same tunable values as `scan` reads from the settings file.
+    // The same tunable values as `scan` reads: the settings file's, with
+    // the exceptions file's over them.
     selection.parameters = file.parameters.clone();
-    let registry = registry(&selection)?;
     let exceptions = match args.exceptions.as_ref().or(file.exceptions.as_ref()) {
         Some(path) => {
             require("--exceptions", path, Expect::File)?;
@@ -1192,6 +1204,10 @@ pub fn admission(args: AdmissionArgs, out: &mut dyn Write) -> anyhow::Result<Exi
         }
         None => None,
     };
+    if let Some(exceptions) = &exceptions {
+        crate::query::parameter::layer(&mut selection.parameters, exceptions.parameters());
+    }
+    let registry = registry(&selection)?;
     let policy = Policy::new(&file.admission.clone().unwrap_or_default(), args.mode)
         .map_err(anyhow::Error::msg)?;
     let engine = Engine {

@@ -440,44 +440,15 @@ fn whole_number(n: crate::tree::Number) -> Result<u64, &'static str> {
 }
 
 /// `parameters:`: a mapping of query id to a mapping of parameter name to
-/// value. The values are typed by the query that declares them, so they are
-/// checked when the library is compiled.
+/// value, checked against the queries when the library is compiled.
 fn parameters(file: &str, v: &Node) -> Result<crate::query::parameter::Overrides, ConfigError> {
-    let error = |node: &Node, message: &str| ConfigError {
+    use crate::query::parameter::{Owner, read_overrides};
+    read_overrides(file, Owner::Settings, v).map_err(|(node, message)| ConfigError {
         file: file.to_string(),
         line: node.span.start_line,
         column: node.span.start_col,
-        message: message.to_string(),
-    };
-    let mut out = crate::query::parameter::Overrides::new();
-    let Some(queries) = v.as_object() else {
-        return Err(error(
-            v,
-            "\"parameters\": expected a mapping of query id to {parameter: value}",
-        ));
-    };
-    for query in &queries.entries {
-        let Some(values) = query.value.as_object() else {
-            return Err(error(
-                &query.value,
-                &format!(
-                    "\"parameters.{}\": expected a mapping of parameter name to value",
-                    query.key
-                ),
-            ));
-        };
-        let slot = out.entry(query.key.clone()).or_default();
-        for value in &values.entries {
-            slot.insert(
-                value.key.clone(),
-                crate::query::parameter::Override {
-                    node: value.value.clone(),
-                    file: file.to_string(),
-                },
-            );
-        }
-    }
-    Ok(out)
+        message,
+    })
 }
 
 /// Parses config text; `file` names it in errors.

@@ -59,6 +59,12 @@ where
             })
             .collect()
     };
+    in_pool(threads, work)
+}
+
+/// Runs `work` on a pool of `threads` workers (0: one per core) with
+/// [`WORKER_STACK`] stacks.
+fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(WORKER_STACK)
@@ -68,6 +74,57 @@ where
         // No pool (the OS refused threads): run on the global one.
         Err(_) => work(),
     }
+}
+
+/// The selectors that `selected_by` conditions look for anywhere in the
+/// scan (the NetworkPolicies of every namespace), read before any unit is
+/// queried: units are queried in parallel and dropped, so no unit could
+/// see another's. Only the units whose text may declare a selecting kind
+/// are parsed for it, so most files are read once. A unit that cannot be
+/// read leaves the index incomplete, and "selected by nothing" unknown.
+fn scan_index(
+    units: &[Unit],
+    registry: &crate::query::registry::Registry,
+    config: &ScanConfig,
+) -> crate::query::scan_index::ScanIndex {
+    let wanted = crate::query::scan_index::Wanted::new(registry.selecting_kinds());
+    let mut index = wanted.index();
+    if wanted.is_empty() {
+        return index;
+    }
+    let max = config.load.max_file_size;
+    let candidates: Vec<Unit> = in_pool(config.threads, || {
+        units
+            .par_iter()
+            // A module read through its callers is read again in each.
+            .filter(|u| !u.through_calls && may_declare(u, &wanted, max))
+            .cloned()
+            .collect()
+    });
+    let parts = for_each_unit(&candidates, &config.load, config.threads, |unit| {
+        wanted.collect(&unit)
+    });
+    for part in parts {
+        match part {
+            Ok(part) => index.merge(part),
+            Err(_) => index.mark_incomplete(),
+        }
+    }
+    index
+}
+
+/// Whether a unit's text may declare what `wanted` asks for. A file that
+/// cannot be read here is left to the loader to judge.
+fn may_declare(unit: &Unit, wanted: &crate::query::scan_index::Wanted, max: u64) -> bool {
+    if let Some(rendered) = &unit.rendered {
+        return wanted.may_declare(&rendered.text);
+    }
+    unit.files
+        .iter()
+        .any(|f| match crate::source::read_source(&f.path, max) {
+            Ok(source) => wanted.may_declare(&source.text),
+            Err(_) => true,
+        })
 }
 
 /// A path given to scan that cannot be: a usage error, since a scan of
@@ -145,6 +202,7 @@ struct UnitSummary {
 
 fn summarize(
     registry: &crate::query::registry::Registry,
+    scan: &crate::query::scan_index::ScanIndex,
     mut unit: LoadedUnit,
     options: crate::suppress::InlineOptions,
 ) -> UnitSummary {
@@ -156,7 +214,7 @@ fn summarize(
             let kinds = related_kinds(registry, file.platform);
             let (run, diagnostics, documents) =
                 crate::load::read_streamed(file, &kinds, |context, batches| {
-                    crate::query::engine::run_batches(registry, file, context, batches)
+                    crate::query::engine::run_batches(registry, Some(scan), file, context, batches)
                 });
             unit.diagnostics.extend(diagnostics);
             streamed_documents = documents;
@@ -165,7 +223,7 @@ fn summarize(
         // A module directory called from the scan: its findings come
         // through its callers' instances.
         None if unit.through_calls => Default::default(),
-        None => crate::query::engine::run_unit(registry, &unit),
+        None => crate::query::engine::run_unit(registry, &unit, Some(scan)),
     };
     let mut run = run;
     // Inline suppressions, once per file (a module's file read for several
@@ -404,8 +462,9 @@ pub fn scan(
         }
         bar
     });
+    let index = scan_index(&units, registry, config);
     let summaries = for_each_unit(&units, &config.load, config.threads, |unit| {
-        let summary = summarize(registry, unit, config.inline);
+        let summary = summarize(registry, &index, unit, config.inline);
         if let Some(bar) = &bar {
             bar.inc(1);
         }
@@ -458,7 +517,7 @@ pub fn scan(
         Vec::new()
     } else {
         for_each_unit(&alone, &config.load, config.threads, |unit| {
-            summarize(registry, unit, config.inline)
+            summarize(registry, &index, unit, config.inline)
         })
     };
     result.stats.modules_through_calls =
@@ -639,6 +698,7 @@ mod tests {
         let options = LoadOptions::with_max_file_size(1 << 20);
         let summary = summarize(
             &registry,
+            &Default::default(),
             crate::load::load_unit(&unit, &options),
             Default::default(),
         );

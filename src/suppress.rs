@@ -400,9 +400,16 @@ fn parse_directive(text: &str, line: u32, target: u32, first_code: u32) -> Optio
 ///
 /// At admission there is no file: an entry that names `paths` and none of
 /// `namespaces`, `kinds`, `names` is about files and does not apply there.
+///
+/// The same file may set query parameters, as `.rampart.yaml` does, under
+/// `parameters:`; its values win over the repository's (policy is the
+/// security team's). They are applied when the library is compiled
+/// ([`crate::query::parameter::layer`]), so an unknown query id or
+/// parameter name is an error naming this file and line.
 #[derive(Clone, Debug, Default)]
 pub struct Exceptions {
     entries: Vec<Exception>,
+    parameters: crate::query::parameter::Overrides,
 }
 
 /// An exception as reports list it (the JSON report's `exceptions`).
@@ -425,6 +432,11 @@ pub struct ExceptionRecord {
 }
 
 impl Exceptions {
+    /// The query parameters it sets (`parameters:`), by query id.
+    pub fn parameters(&self) -> &crate::query::parameter::Overrides {
+        &self.parameters
+    }
+
     /// Every entry, in file order, as reports list them.
     pub fn records(&self) -> Vec<ExceptionRecord> {
         self.entries
@@ -560,12 +572,24 @@ impl Exceptions {
         let Some(root) = parsed.documents.first() else {
             return Ok(Exceptions::default());
         };
+        let parameters = match root.get("parameters") {
+            Some(node) => crate::query::parameter::read_overrides(
+                file,
+                crate::query::parameter::Owner::Exceptions,
+                node,
+            )
+            .map_err(|(node, message)| err(node, message))?,
+            None => crate::query::parameter::Overrides::new(),
+        };
+        // A file may set parameters alone.
+        let empty = crate::tree::Node::new(crate::tree::Value::Array(Vec::new()), root.span);
         let list = match root.get("exceptions") {
             Some(l) => l,
+            None if root.get("parameters").is_some() => &empty,
             None => {
                 return Err(err(
                     root,
-                    "expected a top-level \"exceptions:\" list".into(),
+                    "expected a top-level \"exceptions:\" list (or \"parameters:\")".into(),
                 ));
             }
         };
@@ -682,7 +706,10 @@ impl Exceptions {
                 origin: format!("{file}:{}", item.span.start_line),
             });
         }
-        Ok(Exceptions { entries })
+        Ok(Exceptions {
+            entries,
+            parameters,
+        })
     }
 
     /// The exception covering a finding, or the expired one that would have.

@@ -686,3 +686,35 @@ async fn shutdown_drains_a_review_in_flight() {
     assert!(server.has_event("admission.stop"));
     assert_eq!(server.audit("u-drain")["decision"], "deny");
 }
+
+#[tokio::test]
+async fn the_exceptions_file_sets_parameters_over_the_settings() {
+    // The settings trust the hardened pod's registry; the security team's
+    // exceptions file trusts another one, and wins.
+    let settings = format!(
+        "{SETTINGS}parameters:\n  k8s-image-untrusted-registry:\n    trusted_registries: [registry.example.com/]\n"
+    )
+    .replace("fail_on: high", "fail_on: medium");
+    let exceptions = "parameters:\n  k8s-image-untrusted-registry:\n    trusted_registries: [registry.internal/]\n";
+    let server = Server::start(
+        &[
+            ("settings.yaml", &settings),
+            ("exceptions.yaml", exceptions),
+        ],
+        &["--config", "settings.yaml"],
+    );
+    let denied = validate(
+        &server,
+        review("u-param", "pod-hardened.json", "prod", false),
+    )
+    .await;
+    assert_eq!(denied["allowed"], false);
+    let audit = server.audit("u-param");
+    let queries: Vec<&str> = audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["query"].as_str())
+        .collect();
+    assert_eq!(queries, ["k8s-image-untrusted-registry"]);
+}

@@ -118,10 +118,10 @@ fn summary_is_for_the_human_report_only() {
 fn compact_ends_with_a_one_line_total_on_stderr() {
     let output = in_repo(&["scan", "tests/data", "--threads", "2", "--compact"]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stdout(&output).lines().count(), 103);
+    assert_eq!(stdout(&output).lines().count(), 106);
     assert_eq!(
         stderr(&output),
-        "103 findings (5 high, 27 medium, 64 low, 7 info) in 7 files; 0 suppressed\n"
+        "106 findings (5 high, 27 medium, 67 low, 7 info) in 7 files; 0 suppressed\n"
     );
     let quiet = in_repo(&["scan", "tests/data", "--compact", "--quiet"]);
     assert_eq!(stderr(&quiet), "");
@@ -634,7 +634,7 @@ fn platform_restricts_what_is_read() {
     ]);
     let text = stdout(&framework);
     assert!(
-        text.contains("\nFindings per platform: kubernetes 73, dockerfile 2\n"),
+        text.contains("\nFindings per platform: kubernetes 76, dockerfile 2\n"),
         "{text}"
     );
     let bad = in_repo(&["scan", "tests/data", "--platform", "helm"]);

@@ -58,7 +58,7 @@ fuzz_target!(|bytes: &[u8]| {
     // No scan roots: `file()` and `templatefile()` read nothing.
     let options = LoadOptions::with_max_file_size(1 << 20);
     evaluate(&mut unit.files, dir, &options.terraform, Inputs::Root);
-    let result = run_unit(registry(), &unit);
+    let result = run_unit(registry(), &unit, None);
     for finding in &result.findings {
         assert!(
             finding.span.end as usize <= text.len() || finding.span == Default::default(),

@@ -175,7 +175,11 @@ fn evaluate(
         }],
         ..LoadedUnit::default()
     };
-    let mut findings = crate::query::engine::run_unit(&engine.registry, &unit).findings;
+    // One object and no tree around it: no scan-wide index, so a query
+    // asking what selects the object across the scan (`selected_by`, a
+    // pod no NetworkPolicy isolates) is unknown here and never fires. The
+    // policies of the namespace are in the cluster, not in the request.
+    let mut findings = crate::query::engine::run_unit(&engine.registry, &unit, None).findings;
     if engine.policy.ignore_allowed(&request.namespace) {
         let mut all: Vec<&mut Finding> = findings.iter_mut().collect();
         // JSON has no comments: only the annotation can suppress here.
@@ -308,5 +312,42 @@ mod tests {
         );
         assert_eq!(first_sentence("Set it. Then more."), "Set it");
         assert!(first_sentence(&"word ".repeat(100)).len() <= 160);
+    }
+
+    #[test]
+    fn a_query_that_looks_across_the_scan_does_not_fire_on_one_object() {
+        let registry = Registry::load(true, &[] as &[&std::path::Path]).expect("loads");
+        let engine = Engine {
+            registry,
+            exceptions: None,
+            fail_on: Threshold::AtLeast(crate::finding::Severity::Low),
+            policy: Policy::new(&Default::default(), Some(AdmissionMode::Warn)).expect("policy"),
+        };
+        let object = serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api"},
+            "spec": {"template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {"containers": [{"name": "api", "image": "nginx", "securityContext": {"privileged": true}}]}
+            }}
+        });
+        let request = Request {
+            uid: "u".into(),
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "api".into(),
+            operation: "CREATE".into(),
+            user: "me".into(),
+            dry_run: false,
+            object: None,
+        };
+        let today = Date::parse("2026-01-01").expect("date");
+        let findings = evaluate(&engine, &request, object, today).expect("evaluates");
+        let ids: Vec<&str> = findings.iter().map(|f| f.query_id.as_str()).collect();
+        // The object is checked (its privileged container is found), but
+        // whether a NetworkPolicy selects it is not known here.
+        assert!(ids.contains(&"k8s-privileged-container"), "{ids:?}");
+        assert!(!ids.contains(&"k8s-pod-without-network-policy"), "{ids:?}");
     }
 }

@@ -196,6 +196,46 @@ pub struct References {
     pub literal: bool,
 }
 
+/// What an entity selects among the entities of its scope, anywhere in a
+/// scan (a Kubernetes NetworkPolicy's `podSelector`, in its namespace), for
+/// `selected_by`. Owned, so that a scan-wide index keeps it after the unit
+/// it was read in is dropped; its test is the platform's, so the engine
+/// holds selectors without knowing how they match.
+pub struct Selector {
+    /// The scope it selects in (a namespace); `None` when not known (an
+    /// expression), so it might be any.
+    pub scope: Option<String>,
+    /// Whether it selects an entity.
+    pub test: Box<dyn SelectorTest>,
+}
+
+impl std::fmt::Debug for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selector")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a [`Selector`] decides, as its platform defines it (label selector
+/// semantics for Kubernetes).
+pub trait SelectorTest: Send + Sync {
+    /// Whether it selects `target` (its scope already matched).
+    fn selects(&self, target: &Selectable) -> Truth;
+}
+
+/// An entity as selectors see it: its scope and labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selectable {
+    /// Its scope (a namespace); `None` when not known.
+    pub scope: Option<String>,
+    /// Its labels whose keys and values are known.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Some label is not known (an expression): a selector that depends on
+    /// labels cannot tell.
+    pub labels_unknown: bool,
+}
+
 /// How a platform writes comments, for inline suppressions and fixture
 /// markers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +321,26 @@ pub trait Model: Sync {
     /// each entity enclosing it.
     fn declared_ignores<'a>(&self, _entity: &Entity<'a>) -> Option<(&'a str, u32)> {
         None
+    }
+
+    /// The selector an entity of a selecting kind declares over the
+    /// entities of its scope (`selected_by`), or `None` when its kind
+    /// selects nothing this model knows of.
+    fn selector(&self, _entity: &Entity) -> Option<Selector> {
+        None
+    }
+
+    /// The scope and labels of `entities[index]` as selectors see them, or
+    /// `None` when selectors cannot select it.
+    fn selectable(&self, _entities: &[Entity], _index: usize) -> Option<Selectable> {
+        None
+    }
+
+    /// Whether `text`, a file's source read as any platform, may declare an
+    /// entity of this platform's `kind`: a cheap test that lets a scan skip
+    /// parsing files for a scan-wide index. Never wrongly false.
+    fn may_declare(&self, _text: &str, _kind: &str) -> bool {
+        true
     }
 
     /// The prefix of the ids of queries for this platform alone (`tf-`).

@@ -336,7 +336,7 @@ const TESTS: [&str; 19] = [
 ];
 
 /// Every operator a condition may start with.
-const OPERATORS: [&str; 15] = [
+const OPERATORS: [&str; 16] = [
     "all",
     "parameter_set",
     "any",
@@ -352,6 +352,7 @@ const OPERATORS: [&str; 15] = [
     "referenced_by",
     "references",
     "any_entity",
+    "selected_by",
 ];
 
 impl Compiler<'_> {
@@ -690,6 +691,7 @@ impl Compiler<'_> {
             | "referenced_by"
             | "any_entity"
             | "parameter_set"
+            | "selected_by"
             | "references" => &[],
             "path" => &TESTS,
             _ => &["where", "matching"],
@@ -835,6 +837,36 @@ impl Compiler<'_> {
                 })
             }
             "port_range_includes" => self.port_range(&operator.value, here),
+            "selected_by" => {
+                let v = &operator.value;
+                for e in v
+                    .as_object()
+                    .map(|o| o.entries.as_slice())
+                    .unwrap_or_default()
+                {
+                    if e.key != "select" {
+                        self.error(
+                            e.key_span,
+                            format!(
+                                "{here}: unknown key \"{}\": expected select (the selecting entity is read as its selector alone; no where)",
+                                e.key
+                            ),
+                        );
+                    }
+                }
+                match v.get("select").and_then(Node::as_str) {
+                    Some(kind) => Some(Condition::SelectedBy {
+                        kind: kind.to_string(),
+                    }),
+                    None => {
+                        self.error(
+                            v.span,
+                            format!("{here}: needs \"select\", the kind of the selecting entity"),
+                        );
+                        None
+                    }
+                }
+            }
             "referenced_by" | "references" | "any_entity" => {
                 let v = &operator.value;
                 let kind = match v.get("select").and_then(Node::as_str) {
@@ -1112,7 +1144,7 @@ impl Compiler<'_> {
             match p.kind.read(&o.node) {
                 Some(value) => {
                     p.value = value;
-                    p.set_at = Some(o.origin());
+                    p.set_at = Some(o.describe());
                 }
                 None => self.errors.push(LoadError {
                     file: o.file.clone(),
@@ -1433,6 +1465,8 @@ message: m
                     .cloned()
                     .expect("node"),
                 file: "s.yaml".into(),
+                owner: Default::default(),
+                replaces: None,
             },
         )]
         .into();

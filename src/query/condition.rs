@@ -69,6 +69,14 @@ pub enum Condition {
         /// A condition on the other entity.
         condition: Option<Box<Condition>>,
     },
+    /// An entity of a kind anywhere in the scan selects this one in its
+    /// scope, as the platform reads selectors (a NetworkPolicy's
+    /// `podSelector` matching a pod in its namespace): see
+    /// [`super::scan_index`].
+    SelectedBy {
+        /// The kind of the selecting entity.
+        kind: String,
+    },
 }
 
 /// Where a finding points, as a query states it.
@@ -215,6 +223,34 @@ impl Condition {
                     inner.related_kinds(out);
                 }
             }
+            // Not a relation within the unit: the scan-wide index holds
+            // what it looks for.
+            Condition::Test { .. } | Condition::PortRange(_) | Condition::SelectedBy { .. } => {}
+        }
+    }
+
+    /// The kinds the condition's `selected_by` look for across the scan,
+    /// for the scan-wide index ([`super::scan_index`]).
+    pub fn selecting_kinds(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.selecting_kinds(out));
+            }
+            Condition::Not(inner) => inner.selecting_kinds(out),
+            Condition::ReportAt { condition, .. } => condition.selecting_kinds(out),
+            Condition::Items {
+                filter, condition, ..
+            } => {
+                for inner in [filter, condition].into_iter().flatten() {
+                    inner.selecting_kinds(out);
+                }
+            }
+            Condition::Related { condition, .. } => {
+                if let Some(inner) = condition {
+                    inner.selecting_kinds(out);
+                }
+            }
+            Condition::SelectedBy { kind } => out.push(kind.clone()),
             Condition::Test { .. } | Condition::PortRange(_) => {}
         }
     }
@@ -353,6 +389,20 @@ impl Condition {
                     Related::Holds => Outcome::Match(vec![header_hit(scope)]),
                     Related::Unknown => Outcome::Unknown,
                     Related::Fails => Outcome::NoMatch,
+                }
+            }
+            Condition::SelectedBy { kind } => {
+                // No index (admission: one object, no scan around it), or
+                // an entity the model cannot place: unknown.
+                let (Some(index), Some(target)) =
+                    (ctx.scan, ctx.model.selectable(ctx.entities, ctx.entity))
+                else {
+                    return Outcome::Unknown;
+                };
+                match index.selects(ctx.model.platform(), kind, &target) {
+                    Truth::Yes => Outcome::Match(vec![header_hit(scope)]),
+                    Truth::Unknown => Outcome::Unknown,
+                    Truth::No => Outcome::NoMatch,
                 }
             }
         }
@@ -707,7 +757,7 @@ fn reads_only_item(condition: &Condition) -> bool {
             .into_iter()
             .flatten()
             .all(local),
-        Condition::Related { .. } => false,
+        Condition::Related { .. } | Condition::SelectedBy { .. } => false,
         Condition::ReportAt { condition, at } => {
             reads_only_item(condition)
                 && match at {

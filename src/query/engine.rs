@@ -4,6 +4,7 @@
 use super::path::{Seg, field_path};
 use super::registry::Registry;
 use super::resolve::{AnchorCache, Context, Hit, Outcome, Scope, Scratch, UnitCache, UnitFile};
+use super::scan_index::ScanIndex;
 use crate::finding::{Finding, Placement};
 use crate::load::LoadedUnit;
 use crate::platform::{Entity, LoadedFile, Model, Platform, entities};
@@ -18,16 +19,26 @@ pub struct UnitResult {
     pub entities: usize,
 }
 
-/// Runs every applicable query over every entity of `unit`. Suppressions
-/// are not the engine's business: each finding carries its [`Placement`]
-/// for the step after.
-pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
+/// Runs every applicable query over every entity of `unit`, with the
+/// scan's selectors in view (`None` where there is no scan: `selected_by`
+/// is then unknown). Suppressions are not the engine's business: each
+/// finding carries its [`Placement`] for the step after.
+pub fn run_unit(registry: &Registry, unit: &LoadedUnit, scan: Option<&ScanIndex>) -> UnitResult {
     let scratch = Scratch::new();
     let files: Vec<UnitFile> = unit.files.iter().map(unit_file).collect();
     let cache = UnitCache::default();
     let mut result = UnitResult::default();
     for (i, loaded) in unit.files.iter().enumerate() {
-        run_file(registry, &files, i, loaded, &scratch, &cache, &mut result);
+        run_file(
+            registry,
+            &files,
+            i,
+            loaded,
+            &scratch,
+            &cache,
+            scan,
+            &mut result,
+        );
     }
     result
 }
@@ -39,6 +50,7 @@ pub fn run_unit(registry: &Registry, unit: &LoadedUnit) -> UnitResult {
 /// batch so that findings are those of reading the file whole.
 pub fn run_batches(
     registry: &Registry,
+    scan: Option<&ScanIndex>,
     loaded: &LoadedFile,
     context: &[Node],
     batches: impl Iterator<Item = Vec<Node>>,
@@ -51,7 +63,16 @@ pub fn run_batches(
             documents_file(loaded.platform, None, context),
         ];
         let cache = UnitCache::default();
-        run_file(registry, &files, 0, loaded, &scratch, &cache, &mut result);
+        run_file(
+            registry,
+            &files,
+            0,
+            loaded,
+            &scratch,
+            &cache,
+            scan,
+            &mut result,
+        );
     }
     result
 }
@@ -78,6 +99,7 @@ fn documents_file<'a>(
 }
 
 /// Runs the queries over the entities of `files[index]`, the file `loaded`.
+#[allow(clippy::too_many_arguments)]
 fn run_file<'a>(
     registry: &'a Registry,
     files: &'a [UnitFile<'a>],
@@ -85,6 +107,7 @@ fn run_file<'a>(
     loaded: &LoadedFile,
     scratch: &'a Scratch,
     cache: &'a UnitCache<'a>,
+    scan: Option<&'a ScanIndex>,
     result: &mut UnitResult,
 ) {
     let Some(file) = files.get(index) else {
@@ -105,6 +128,7 @@ fn run_file<'a>(
             scratch,
             module: file.module,
             cache,
+            scan,
         };
         let scope = Scope {
             node: entity.node,

@@ -6,7 +6,9 @@
 //! - [`registry`] loads the embedded library and a team's own directories,
 //!   refuses a broken or duplicated query, and indexes queries by entity kind;
 //! - [`engine`] runs the queries that apply to each entity of a unit;
-//! - [`condition`], [`path`] and [`resolve`] are the language itself.
+//! - [`condition`], [`path`] and [`resolve`] are the language itself;
+//! - [`relation`] and [`scan_index`] look from one entity to others, in its
+//!   unit and across the scan.
 //!
 //! The grammar is documented for query authors in `docs/queries.md`.
 
@@ -20,6 +22,7 @@ pub mod path;
 pub mod registry;
 pub mod relation;
 pub mod resolve;
+pub mod scan_index;
 
 use std::collections::BTreeMap;
 

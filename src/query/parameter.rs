@@ -2,7 +2,9 @@
 //! (`parameters: {trusted_registries: {type: strings, default: [], description: ...}}`),
 //! its conditions refer to them (`not_starts_with: {param: trusted_registries}`),
 //! and a team's settings file overrides them under the query id
-//! (`parameters: {k8s-image-untrusted-registry: {trusted_registries: [...]}}`).
+//! (`parameters: {k8s-image-untrusted-registry: {trusted_registries: [...]}}`),
+//! as does the security team's exceptions file, whose values win: policy is
+//! the security team's, apart from application repositories.
 //!
 //! References are resolved when the query is compiled, against the values
 //! in force for that run: a condition holds plain literals, never a name
@@ -141,7 +143,8 @@ pub struct Parameter {
     pub default: ParamValue,
     /// The value in force: the default, or a settings file's.
     pub value: ParamValue,
-    /// Where the value in force was set (`file:line:column`), when not the default.
+    /// Where the value in force was set (`file:line:column`, and for the
+    /// exceptions file, what it overrules), when not the default.
     pub set_at: Option<String>,
 }
 
@@ -151,8 +154,25 @@ pub struct Override {
     /// The value as written (checked against the declared type when the
     /// query is compiled).
     pub node: Node,
-    /// The settings file.
+    /// The file that sets it.
     pub file: String,
+    /// Whose file it is.
+    pub owner: Owner,
+    /// Where the value it replaced was set (`file:line:column`): a
+    /// repository's value the exceptions file overrules.
+    pub replaces: Option<String>,
+}
+
+/// Whose file sets a parameter, which decides precedence: the exceptions
+/// file's value wins over the settings file's, which wins over the
+/// query's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Owner {
+    /// The repository's `.rampart.yaml` (or `--config`).
+    #[default]
+    Settings,
+    /// The security team's exceptions file (`--exceptions`).
+    Exceptions,
 }
 
 impl Override {
@@ -163,10 +183,83 @@ impl Override {
             self.file, self.node.span.start_line, self.node.span.start_col
         )
     }
+
+    /// Where the value was set, as `explain` shows it: its origin, and for
+    /// the exceptions file, that it is the exceptions file and what it
+    /// overrules.
+    pub fn describe(&self) -> String {
+        match (self.owner, &self.replaces) {
+            (Owner::Settings, _) => self.origin(),
+            (Owner::Exceptions, None) => format!("{}, the exceptions file", self.origin()),
+            (Owner::Exceptions, Some(replaced)) => {
+                format!("{}, the exceptions file, over {replaced}", self.origin())
+            }
+        }
+    }
 }
 
 /// Values set by settings files: query id to parameter name to value.
 pub type Overrides = BTreeMap<String, BTreeMap<String, Override>>;
+
+/// A `parameters:` mapping (query id to parameter name to value) read from
+/// `file`, owned by `owner`. The values are typed by the query that
+/// declares them, so they are checked when the library is compiled; here
+/// only the shape is. An error is the node it is about and a message.
+pub fn read_overrides<'n>(
+    file: &str,
+    owner: Owner,
+    v: &'n Node,
+) -> Result<Overrides, (&'n Node, String)> {
+    let mut out = Overrides::new();
+    let Some(queries) = v.as_object() else {
+        return Err((
+            v,
+            "\"parameters\": expected a mapping of query id to {parameter: value}".into(),
+        ));
+    };
+    for query in &queries.entries {
+        let Some(values) = query.value.as_object() else {
+            return Err((
+                &query.value,
+                format!(
+                    "\"parameters.{}\": expected a mapping of parameter name to value",
+                    query.key
+                ),
+            ));
+        };
+        let slot = out.entry(query.key.clone()).or_default();
+        for value in &values.entries {
+            slot.insert(
+                value.key.clone(),
+                Override {
+                    node: value.value.clone(),
+                    file: file.to_string(),
+                    owner,
+                    replaces: None,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Lays `over` (the exceptions file's values) over `base` (the settings
+/// file's): a value set in both is `over`'s, noting the one it replaced.
+pub fn layer(base: &mut Overrides, over: &Overrides) {
+    for (id, values) in over {
+        let slot = base.entry(id.clone()).or_default();
+        for (name, value) in values {
+            let replaces = slot.get(name).map(Override::origin);
+            slot.insert(
+                name.clone(),
+                Override {
+                    replaces,
+                    ..value.clone()
+                },
+            );
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -184,6 +184,20 @@ impl Registry {
         &self.queries
     }
 
+    /// The (platform, kind) pairs the `selected_by` conditions of the
+    /// queries in force look for across a scan.
+    pub fn selecting_kinds(&self) -> Vec<(Platform, String)> {
+        let mut kinds = Vec::new();
+        for query in self.queries.iter().filter(|q| !q.deprecated) {
+            for rule in &query.rules {
+                let mut found = Vec::new();
+                rule.condition.selecting_kinds(&mut found);
+                kinds.extend(found.into_iter().map(|k| (rule.platform, k)));
+            }
+        }
+        kinds
+    }
+
     /// The query with this id.
     pub fn get(&self, id: &str) -> Option<&Query> {
         self.queries

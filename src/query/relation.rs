@@ -213,6 +213,7 @@ fn outcome_of<'a>(
         scratch: ctx.scratch,
         module: file.module,
         cache: ctx.cache,
+        scan: ctx.scan,
     };
     let other_scope = Scope {
         node: other.node,

@@ -32,6 +32,9 @@ pub struct Context<'a> {
     pub module: Option<&'a str>,
     /// What the unit's evaluation computes once and reuses.
     pub cache: &'a UnitCache<'a>,
+    /// The selectors of the whole scan, for `selected_by`; `None` where
+    /// there is no scan around the entity (an admission request).
+    pub scan: Option<&'a super::scan_index::ScanIndex>,
 }
 
 /// Relation indexes by (the relation's address, platform, module

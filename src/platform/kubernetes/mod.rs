@@ -7,9 +7,10 @@
 
 mod control_plane;
 mod pod_template;
+mod selector;
 pub mod terraform_provider;
 
-use super::{Entity, Model, Platform, entry_span};
+use super::{Entity, Model, Platform, Selectable, Selector, entry_span};
 use crate::tree::Node;
 
 /// The annotation a Kubernetes object uses to suppress queries on itself
@@ -42,6 +43,20 @@ impl Model for Kubernetes {
             .at("metadata.annotations")?
             .entry(IGNORE_ANNOTATION)?;
         Some((entry.value.as_str()?, entry.key_span.start_line))
+    }
+
+    /// A NetworkPolicy's `podSelector`, in its namespace.
+    fn selector(&self, entity: &Entity) -> Option<Selector> {
+        selector::selector(entity)
+    }
+
+    /// A pod spec's namespace and its pod's labels.
+    fn selectable(&self, entities: &[Entity], index: usize) -> Option<Selectable> {
+        selector::selectable(entities, index)
+    }
+
+    fn may_declare(&self, text: &str, kind: &str) -> bool {
+        selector::may_declare(text, kind)
     }
 
     fn id_prefix(&self) -> &'static str {
