@@ -536,11 +536,18 @@ fn queries_and_explain() {
     assert_eq!(acl["category"], "access-control");
     assert_eq!(
         acl["aliases"]["checkov"],
-        serde_json::json!(["CKV_AWS_20", "CKV_AWS_57"])
+        serde_json::json!(["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43"])
     );
     assert_eq!(
         acl["aliases"]["rampart"],
-        serde_json::json!(["tf-aws-s3-public-acl", "cfn-aws-s3-public-acl"])
+        serde_json::json!([
+            "tf-aws-s3-public-acl",
+            "cfn-aws-s3-public-acl",
+            "cfn-aws-s3-bucket-acl-read-users",
+            "tf-aws-s3-acl-authenticated-users",
+            "cfn-aws-s3-acl-authenticated-users",
+            "tf-aws-s3-bucket-public-acl-overridden-public"
+        ])
     );
     // The former ids are not listed as queries of their own.
     assert!(

@@ -118,10 +118,10 @@ fn summary_is_for_the_human_report_only() {
 fn compact_ends_with_a_one_line_total_on_stderr() {
     let output = in_repo(&["scan", "tests/data", "--threads", "2", "--compact"]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stdout(&output).lines().count(), 106);
+    assert_eq!(stdout(&output).lines().count(), 115);
     assert_eq!(
         stderr(&output),
-        "106 findings (5 high, 27 medium, 67 low, 7 info) in 7 files; 0 suppressed\n"
+        "115 findings (5 high, 29 medium, 74 low, 7 info) in 7 files; 0 suppressed\n"
     );
     let quiet = in_repo(&["scan", "tests/data", "--compact", "--quiet"]);
     assert_eq!(stderr(&quiet), "");
@@ -591,7 +591,8 @@ fn only_and_skip_take_other_tools_ids_platforms_and_categories() {
             "aws-ebs-volume-not-encrypted",
             "aws-rds-instance-storage-not-encrypted",
             "aws-s3-encryption-no-cmk",
-            "aws-s3-no-encryption"
+            "aws-s3-no-encryption",
+            "aws-s3-policy-allows-http"
         ]
     );
     // Typos are errors that say what is accepted.
@@ -618,7 +619,7 @@ fn platform_restricts_what_is_read() {
     let tf = in_repo(&["scan", "tests/data", "--platform", "terraform", "--summary"]);
     let text = stdout(&tf);
     assert!(
-        text.contains("\nFindings per platform: terraform 13\n"),
+        text.contains("\nFindings per platform: terraform 17\n"),
         "{text}"
     );
     assert!(

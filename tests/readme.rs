@@ -52,13 +52,13 @@ fn the_terminal_examples_are_what_rampart_prints() {
     assert!(shown.starts_with("infra/main.tf\n...\n"), "{shown}");
 
     let compact = rampart(dir.path())
-        .args(["scan", "infra", "--compact"])
+        .args(["scan", "infra", "--compact", "--severity", "medium"])
         .output()
         .expect("runs");
     assert_eq!(compact.status.code(), Some(1));
     // On a terminal the total (stderr) follows the findings (stdout).
     assert_eq!(
         format!("{}{}", stdout(&compact), stderr(&compact)),
-        example("rampart scan infra --compact")
+        example("rampart scan infra --compact --severity medium")
     );
 }
