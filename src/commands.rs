@@ -578,15 +578,17 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
     if !platforms.is_empty() {
         result.findings.retain(|f| platforms.contains(&f.platform));
     }
+    // Files never get terminal colour.
+    let file_options = report::ReportOptions {
+        color: false,
+        ..settings.report.clone()
+    };
     let mut pending = Vec::new();
     if let Some(path) = &settings.write_baseline {
         let baseline = crate::suppress::Baseline::of(&result.findings);
         let mut bytes = serde_json::to_vec_pretty(&baseline)?;
         bytes.push(b'\n');
-        pending.push(Pending {
-            target: Target::File(path.clone()),
-            bytes,
-        });
+        pending.push(Pending::bytes(Target::File(path.clone()), bytes));
         // What was just recorded is accepted from now on.
         for f in result
             .findings
@@ -602,23 +604,21 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
             });
         }
     }
-    // Files never get terminal colour.
-    let file_options = report::ReportOptions {
-        color: false,
-        ..settings.report.clone()
-    };
     for output in &settings.outputs {
         let options = match output.target {
             Target::Stdout => &settings.report,
             Target::File(_) => &file_options,
         };
-        let report = report::Report {
-            result: &result,
-            registry: &registry,
-            options,
+        let format = output.format;
+        let (result, registry) = (&result, &registry);
+        let write = move |out: &mut dyn Write| {
+            let report = report::Report {
+                result,
+                registry,
+                options,
+            };
+            report::render(format, &report, out)
         };
-        let mut bytes = Vec::new();
-        report::render(output.format, &report, &mut bytes)?;
         if output.format == OutputFormat::Sarif
             && let Some(cut) = report::sarif::truncation(&result.findings)
         {
@@ -634,7 +634,7 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
         }
         pending.push(Pending {
             target: output.target.clone(),
-            bytes,
+            write: Box::new(write),
         });
     }
     // A reader that stops early (`rampart scan | head -1`) closes the pipe:
@@ -800,7 +800,7 @@ pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
                 crate::compliance::html::render(&compliance).into_bytes()
             }
         };
-        pending.push(report::output::Pending { target, bytes });
+        pending.push(report::output::Pending::bytes(target, bytes));
     }
     if pending.is_empty() {
         for r in &compliance.repositories {

@@ -99,6 +99,10 @@ pub struct Stats {
 
 /// Reads everything under `config.paths` and describes it.
 pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, ExcludeError> {
+    crate::scan::in_pool(threads, || inspect_in_pool(config))
+}
+
+fn inspect_in_pool(config: &InspectConfig) -> Result<InspectReport, ExcludeError> {
     let started = Instant::now();
     let discovery = discover(&config.paths, &config.discover)?;
     let candidates = discovery.files.len();
@@ -110,7 +114,7 @@ pub fn inspect(config: &InspectConfig, threads: usize) -> Result<InspectReport, 
         &config.render,
     );
     let with_tree = config.tree;
-    let results = for_each_unit(&units, &config.load, threads, |mut unit| {
+    let results = for_each_unit(units, &config.load, |mut unit| {
         // Every tree is shown, so a large stream is read whole.
         crate::load::read_streamed_whole(&mut unit);
         describe_unit(unit, with_tree)

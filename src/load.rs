@@ -104,19 +104,78 @@ impl LoadOptions {
 #[derive(Debug)]
 pub struct LoaderDisk {
     max_file_size: u64,
-    /// Parsed module directories by canonical path, bounded: past
-    /// [`MAX_PARSED_MODULES`] directories it stops remembering.
-    parsed: Mutex<HashMap<PathBuf, Vec<LoadedFile>>>,
+    /// Parsed module directories by canonical path.
+    parsed: Mutex<ModuleCache>,
 }
 
-/// How many module directories [`LoaderDisk`] keeps parsed.
-pub const MAX_PARSED_MODULES: usize = 256;
+/// How much module source text (bytes) [`LoaderDisk`] keeps parsed: a
+/// bound by size, not by count, so a tree with many small modules keeps
+/// them all, and past the bound the directory used longest ago goes first
+/// (a count that stopped remembering made Terraform superlinear past one
+/// copy of the benchmark's 120 modules; issue 20).
+pub const MAX_PARSED_MODULE_BYTES: usize = 32 << 20;
+
+/// Parsed module directories, least recently used evicted past
+/// [`MAX_PARSED_MODULE_BYTES`]. Entries are shared (`Arc`): a hit clones
+/// the pointer under the lock and the files outside it.
+#[derive(Debug, Default)]
+struct ModuleCache {
+    entries: HashMap<PathBuf, CachedModule>,
+    bytes: usize,
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct CachedModule {
+    files: Arc<Vec<LoadedFile>>,
+    bytes: usize,
+    used: u64,
+}
+
+impl ModuleCache {
+    fn get(&mut self, dir: &Path) -> Option<Arc<Vec<LoadedFile>>> {
+        self.clock += 1;
+        let entry = self.entries.get_mut(dir)?;
+        entry.used = self.clock;
+        Some(Arc::clone(&entry.files))
+    }
+
+    fn insert(&mut self, dir: PathBuf, files: Arc<Vec<LoadedFile>>) {
+        let bytes: usize = files.iter().map(|f| f.source.text.len()).sum();
+        if bytes > MAX_PARSED_MODULE_BYTES {
+            return;
+        }
+        while self.bytes + bytes > MAX_PARSED_MODULE_BYTES {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(gone) = self.entries.remove(&oldest) {
+                self.bytes -= gone.bytes;
+            }
+        }
+        self.clock += 1;
+        let entry = CachedModule {
+            files,
+            bytes,
+            used: self.clock,
+        };
+        if let Some(old) = self.entries.insert(dir, entry) {
+            self.bytes -= old.bytes;
+        }
+        self.bytes += bytes;
+    }
+}
 
 impl LoaderDisk {
     fn new(max_file_size: u64) -> LoaderDisk {
         LoaderDisk {
             max_file_size,
-            parsed: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(ModuleCache::default()),
         }
     }
 }
@@ -143,22 +202,21 @@ impl Disk for LoaderDisk {
 
     fn module_files(&self, dir: &Path, allowed: &[PathBuf]) -> Vec<LoadedFile> {
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if let Ok(parsed) = self.parsed.lock()
-            && let Some(files) = parsed.get(&canonical)
-        {
-            return files.clone();
+        let hit = self.parsed.lock().ok().and_then(|mut c| c.get(&canonical));
+        if let Some(files) = hit {
+            // Each instance evaluates its own copy.
+            return files.as_ref().clone();
         }
         let options = LoadOptions::with_max_file_size(self.max_file_size);
         let mut loaded = LoadedUnit::default();
         for file in module_files(dir, allowed) {
             load_file(&file, &options, &mut loaded);
         }
-        if let Ok(mut parsed) = self.parsed.lock()
-            && parsed.len() < MAX_PARSED_MODULES
-        {
-            parsed.insert(canonical, loaded.files.clone());
+        let shared = Arc::new(loaded.files);
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.insert(canonical, Arc::clone(&shared));
         }
-        loaded.files
+        Arc::unwrap_or_clone(shared)
     }
 
     fn display(&self, path: &Path) -> String {
@@ -401,7 +459,7 @@ fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
     let Parsed { documents, errors } = parse::yaml::parse(&source.text, &index);
     for err in errors {
         let (file, line, column) = match rendered.origin(err.line) {
-            Some(origin) => (origin.file.clone(), origin.line, 0),
+            Some(origin) => (origin.file.to_string(), origin.line, 0),
             None => (rendered.display.clone(), err.line, err.column),
         };
         loaded.diagnostics.push(Diagnostic::error(

@@ -1,6 +1,24 @@
 use clap::Parser;
 
+/// mimalloc: a third less CPU than the system allocator on a whole scan, and
+/// memory handed back to the system as units finish (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc v3's number for the option (`mi_option_e` in its `mimalloc.h`;
+/// the list keeps deprecated entries so the numbers stay put).
+const MI_OPTION_ARENA_EAGER_COMMIT: i32 = 4;
+
 fn main() {
+    // Arenas are committed as they fill rather than all at once: on the
+    // 40 MB benchmark this takes the peak resident memory from 360 to
+    // 224 MB at no cost in CPU (issue 20; purging freed memory at once
+    // instead of after mimalloc's 10 ms saved nothing more and cost 10 %).
+    // SAFETY: a plain option setter of the allocator, called before any
+    // thread exists.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+    }
     let cli = rampart::cli::Cli::parse();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

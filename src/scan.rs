@@ -19,52 +19,12 @@ use crate::load::{LoadOptions, LoadedUnit, Unit, load_unit};
 /// below that limit whatever the parser's frame sizes.
 const WORKER_STACK: usize = 16 * 1024 * 1024;
 
-/// Loads every unit on `threads` workers (0: one per core) and applies `f`
-/// to each. A unit whose loading or processing panics yields a diagnostic
-/// naming its files instead of a result; the other units are unaffected.
-pub fn for_each_unit<R, F>(
-    units: &[Unit],
-    options: &LoadOptions,
-    threads: usize,
-    f: F,
-) -> Vec<Result<R, Diagnostic>>
-where
-    R: Send,
-    F: Fn(LoadedUnit) -> R + Sync,
-{
-    let work = || {
-        units
-            .par_iter()
-            .map(|unit| {
-                catch_unwind(AssertUnwindSafe(|| f(load_unit(unit, options)))).map_err(|panic| {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    let files: Vec<&str> = match &unit.rendered {
-                        Some(rendered) => vec![rendered.display.as_str()],
-                        None => unit.files.iter().map(|f| f.display.as_str()).collect(),
-                    };
-                    Diagnostic::error(
-                        files.first().copied().unwrap_or_default(),
-                        0,
-                        0,
-                        format!(
-                            "internal error while reading {}: {what} (please report this)",
-                            files.join(", ")
-                        ),
-                    )
-                })
-            })
-            .collect()
-    };
-    in_pool(threads, work)
-}
-
-/// Runs `work` on a pool of `threads` workers (0: one per core) with
-/// [`WORKER_STACK`] stacks.
-fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+/// Runs `work` on a pool of `threads` workers (0: one per core) with the
+/// worker stack the parsers need. A scan makes one pool and runs every
+/// parallel step in it (renders, units, modules checked alone): workers
+/// that live for the whole scan keep their allocator caches warm instead
+/// of abandoning them to a new pool's threads at each step.
+pub fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(WORKER_STACK)
@@ -93,17 +53,13 @@ fn scan_index(
         return index;
     }
     let max = config.load.max_file_size;
-    let candidates: Vec<Unit> = in_pool(config.threads, || {
-        units
-            .par_iter()
-            // A module read through its callers is read again in each.
-            .filter(|u| !u.through_calls && may_declare(u, &wanted, max))
-            .cloned()
-            .collect()
-    });
-    let parts = for_each_unit(&candidates, &config.load, config.threads, |unit| {
-        wanted.collect(&unit)
-    });
+    let candidates: Vec<Unit> = units
+        .par_iter()
+        // A module read through its callers is read again in each.
+        .filter(|u| !u.through_calls && may_declare(u, &wanted, max))
+        .cloned()
+        .collect();
+    let parts = for_each_unit(candidates, &config.load, |unit| wanted.collect(&unit));
     for part in parts {
         match part {
             Ok(part) => index.merge(part),
@@ -121,10 +77,53 @@ fn may_declare(unit: &Unit, wanted: &crate::query::scan_index::Wanted, max: u64)
     }
     unit.files
         .iter()
+        // A Dockerfile declares no Kubernetes object: not read twice.
+        .filter(|f| f.candidate != crate::discover::Candidate::Dockerfile)
         .any(|f| match crate::source::read_source(&f.path, max) {
             Ok(source) => wanted.may_declare(&source.text),
             Err(_) => true,
         })
+}
+
+/// Loads every unit on the current pool (see [`in_pool`]) and applies `f`
+/// to each. A unit whose loading or processing panics yields a diagnostic
+/// naming its files instead of a result; the other units are unaffected.
+/// Each unit is dropped as soon as it is done (a rendered stream with it),
+/// so what the scan holds is results, not inputs.
+pub fn for_each_unit<R, F>(
+    units: Vec<Unit>,
+    options: &LoadOptions,
+    f: F,
+) -> Vec<Result<R, Diagnostic>>
+where
+    R: Send,
+    F: Fn(LoadedUnit) -> R + Sync,
+{
+    units
+        .into_par_iter()
+        .map(|unit| {
+            catch_unwind(AssertUnwindSafe(|| f(load_unit(&unit, options)))).map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let files: Vec<&str> = match &unit.rendered {
+                    Some(rendered) => vec![rendered.display.as_str()],
+                    None => unit.files.iter().map(|f| f.display.as_str()).collect(),
+                };
+                Diagnostic::error(
+                    files.first().copied().unwrap_or_default(),
+                    0,
+                    0,
+                    format!(
+                        "internal error while reading {}: {what} (please report this)",
+                        files.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// A path given to scan that cannot be: a usage error, since a scan of
@@ -323,10 +322,10 @@ fn report_at_origins(rendered: &crate::render::Rendered, findings: &mut [crate::
         };
         let text = rendered
             .sources
-            .get(&origin.file)
+            .get(&*origin.file)
             .map_or("", String::as_str);
         f.span = crate::tree::LineIndex::new(text).line_span(origin.line);
-        f.file = origin.file.clone();
+        f.file = origin.file.to_string();
     }
 }
 
@@ -433,6 +432,13 @@ pub fn scan(
     config: &ScanConfig,
     registry: &crate::query::registry::Registry,
 ) -> Result<crate::finding::ScanResult, crate::discover::ExcludeError> {
+    in_pool(config.threads, || scan_in_pool(config, registry))
+}
+
+fn scan_in_pool(
+    config: &ScanConfig,
+    registry: &crate::query::registry::Registry,
+) -> Result<crate::finding::ScanResult, crate::discover::ExcludeError> {
     let started = std::time::Instant::now();
     let discovery = crate::discover::discover(&config.paths, &config.discover)?;
     // Files read only as module context are not reported on.
@@ -462,8 +468,20 @@ pub fn scan(
         }
         bar
     });
+    // Module directories checked only through their calls: kept aside, in
+    // case no caller instantiates them after all.
+    let through: Vec<crate::load::Unit> = units
+        .iter()
+        .filter(|u| u.through_calls)
+        .map(|u| crate::load::Unit {
+            files: u.files.clone(),
+            through_calls: false,
+            rendered: None,
+        })
+        .collect();
+    let through_count = through.len();
     let index = scan_index(&units, registry, config);
-    let summaries = for_each_unit(&units, &config.load, config.threads, |unit| {
+    let summaries = for_each_unit(units, &config.load, |unit| {
         let summary = summarize(registry, &index, unit, config.inline);
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -489,39 +507,32 @@ pub fn scan(
         .flatten()
         .flat_map(|s| s.instantiated.iter().map(|p| p.as_path()))
         .collect();
-    let alone: Vec<crate::load::Unit> = units
-        .iter()
+    let alone: Vec<crate::load::Unit> = through
+        .into_iter()
         .filter(|u| {
-            u.through_calls
-                && !u
-                    .files
-                    .first()
-                    .and_then(|f| f.path.parent())
-                    .map(|d| {
-                        if d.as_os_str().is_empty() {
-                            std::path::Path::new(".")
-                        } else {
-                            d
-                        }
-                    })
-                    .and_then(|d| std::fs::canonicalize(d).ok())
-                    .is_some_and(|d| instantiated.contains(d.as_path()))
-        })
-        .map(|u| crate::load::Unit {
-            files: u.files.clone(),
-            through_calls: false,
-            rendered: None,
+            !u.files
+                .first()
+                .and_then(|f| f.path.parent())
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        std::path::Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .and_then(|d| std::fs::canonicalize(d).ok())
+                .is_some_and(|d| instantiated.contains(d.as_path()))
         })
         .collect();
+    let alone_count = alone.len();
     let second = if alone.is_empty() {
         Vec::new()
     } else {
-        for_each_unit(&alone, &config.load, config.threads, |unit| {
+        for_each_unit(alone, &config.load, |unit| {
             summarize(registry, &index, unit, config.inline)
         })
     };
-    result.stats.modules_through_calls =
-        units.iter().filter(|u| u.through_calls).count() - alone.len();
+    result.stats.modules_through_calls = through_count - alone_count;
     for summary in second {
         match summary {
             // Its files were counted in the first pass.
@@ -733,7 +744,7 @@ mod tests {
         let units = crate::load::units(discovery.files);
         let options = LoadOptions::with_max_file_size(1 << 20);
         let results: Vec<Result<(), Diagnostic>> =
-            for_each_unit(&units, &options, 1, |_| panic!("boom"));
+            in_pool(1, || for_each_unit(units, &options, |_| panic!("boom")));
         let [Err(diagnostic)] = results.as_slice() else {
             panic!("one failed unit expected");
         };

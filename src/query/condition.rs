@@ -10,7 +10,7 @@ use regex::Regex;
 use super::path::{Path, Root, Seg, Trail, extend};
 use super::relation::Related;
 use super::resolve::{
-    Context, Found, Hit, Outcome, Resolution, Scope, is_unknown, resolve, root_node,
+    Context, Found, Hit, HitValue, Outcome, Resolution, Scope, is_unknown, resolve, root_node,
 };
 use crate::platform::Truth;
 use crate::tree::{Node, Number, Span, Value};
@@ -370,7 +370,7 @@ impl Condition {
                         (Related::Holds, Some((node, name))) => Outcome::Match(vec![Hit {
                             span: node.span,
                             path: scope.path.clone(),
-                            value: Some(name),
+                            value: Some(HitValue::Text(name)),
                         }]),
                         (Related::Holds, None) => Outcome::Match(vec![header_hit(scope)]),
                         (Related::Unknown, _) => Outcome::Unknown,
@@ -545,7 +545,7 @@ fn hit<'a>(found: &Found<'a>) -> Hit<'a> {
     Hit {
         span: found.site,
         path: found.path.clone(),
-        value: Some(render(found.node)),
+        value: Some(HitValue::Node(found.node)),
     }
 }
 
@@ -622,7 +622,7 @@ fn check<'a>(
                         element_hits.push(Hit {
                             span: item.span,
                             path: extend(&found.path, Seg::Index(i)),
-                            value: Some(render(item)),
+                            value: Some(HitValue::Node(item)),
                         });
                     }
                 }
@@ -651,7 +651,7 @@ fn check<'a>(
                         element_hits.push(Hit {
                             span: item.span,
                             path: extend(&found.path, Seg::Index(i)),
-                            value: Some(render(item)),
+                            value: Some(HitValue::Node(item)),
                         });
                     }
                 }
@@ -949,7 +949,7 @@ fn eval_port_range<'a>(range: &'a PortRange, scope: &Scope<'a>, ctx: &Context<'a
                             node.span
                         },
                         path,
-                        value: Some(render(node)),
+                        value: Some(HitValue::Node(node)),
                     });
                 }
             }

@@ -150,6 +150,7 @@ fn run_file<'a>(
                 }
                 let path = field_path(&hit.path);
                 let path_text = path.to_string();
+                let value = hit.value.as_ref().map(|v| v.render());
                 let placement = placement(ctx.model, &file.entities, index, hit);
                 result.findings.push(Finding {
                     query_id: query.id.clone(),
@@ -158,11 +159,9 @@ fn run_file<'a>(
                     platform: file.platform,
                     span: hit.span,
                     entity: entity.identity.clone(),
-                    message: rule.message.render(
-                        hit.value.as_deref(),
-                        &path_text,
-                        &entity.identity,
-                    ),
+                    message: rule
+                        .message
+                        .render(value.as_deref(), &path_text, &entity.identity),
                     // Filled in by the scan, which knows where the
                     // repository root is.
                     fingerprint: String::new(),
@@ -170,7 +169,7 @@ fn run_file<'a>(
                     path,
                     suppressed: None,
                     placement,
-                    value: hit.value.clone(),
+                    value,
                     called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
                         |(module, (file, line))| crate::finding::CallSite {
                             file: file.clone(),

@@ -129,8 +129,29 @@ pub struct Hit<'a> {
     pub span: Span,
     /// Its path from the entity, for the fingerprint.
     pub path: Trail<'a>,
-    /// The value found, as a message shows it; `None` when missing.
-    pub value: Option<String>,
+    /// The value found; `None` when missing. Rendered as a message shows
+    /// it only for the hits that become findings (most hits of `not`,
+    /// `any` and relations are discarded).
+    pub value: Option<HitValue<'a>>,
+}
+
+/// The value a [`Hit`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HitValue<'a> {
+    /// A node of the tree.
+    Node(&'a Node),
+    /// A text made by the condition (the name a reference points at).
+    Text(String),
+}
+
+impl HitValue<'_> {
+    /// As a message shows it: strings quoted, the rest as written.
+    pub fn render(&self) -> String {
+        match self {
+            HitValue::Node(node) => super::condition::render(node),
+            HitValue::Text(text) => text.clone(),
+        }
+    }
 }
 
 /// The result of a condition.

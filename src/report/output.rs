@@ -9,7 +9,7 @@
 //! staged before any is committed, so when one cannot be written none is.
 
 use std::fs::{self, OpenOptions, Permissions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -146,12 +146,27 @@ fn identity(path: &Path) -> PathBuf {
     }
 }
 
-/// One output, rendered and waiting to be written.
-pub struct Pending {
+/// What writes an output's content.
+pub type WriteContent<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
+
+/// One output, waiting to be written.
+pub struct Pending<'a> {
     /// Where it goes.
     pub target: Target,
-    /// What it says.
-    pub bytes: Vec<u8>,
+    /// Writes what it says. Reports are rendered straight into their
+    /// (temporary) file rather than into memory first: a report as large
+    /// as the findings it lists is never held whole (issue 20).
+    pub write: WriteContent<'a>,
+}
+
+impl<'a> Pending<'a> {
+    /// An output whose content is already made.
+    pub fn bytes(target: Target, bytes: Vec<u8>) -> Pending<'a> {
+        Pending {
+            target,
+            write: Box::new(move |out: &mut dyn Write| out.write_all(&bytes)),
+        }
+    }
 }
 
 /// An output staged in a temporary file, ready to be renamed into place.
@@ -164,7 +179,7 @@ struct Staged {
 /// first written to temporary files beside their destination, and only
 /// when all are ready are they renamed into place, then the in-place
 /// targets and standard output written.
-pub fn write_all(outputs: &[Pending], stdout: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_all(outputs: &[Pending<'_>], stdout: &mut dyn Write) -> anyhow::Result<()> {
     let mut staged = Vec::new();
     let mut in_place = Vec::new();
     for output in outputs {
@@ -173,12 +188,12 @@ pub fn write_all(outputs: &[Pending], stdout: &mut dyn Write) -> anyhow::Result<
         };
         match method(path)? {
             Method::Create(destination) => {
-                staged.push(stage(&destination, &output.bytes, None)?);
+                staged.push(stage(&destination, &output.write, None)?);
             }
             Method::Replace(destination, meta) => {
-                staged.push(stage(&destination, &output.bytes, Some(&meta))?);
+                staged.push(stage(&destination, &output.write, Some(&meta))?);
             }
-            Method::InPlace(destination) => in_place.push((destination, &output.bytes)),
+            Method::InPlace(destination) => in_place.push((destination, &output.write)),
         }
     }
     for Staged { temp, destination } in staged {
@@ -186,21 +201,21 @@ pub fn write_all(outputs: &[Pending], stdout: &mut dyn Write) -> anyhow::Result<
             .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", destination.display()))?;
     }
-    for (destination, bytes) in in_place {
-        write_in_place(&destination, bytes)?;
+    for (destination, write) in in_place {
+        write_in_place(&destination, write)?;
     }
     for output in outputs.iter().filter(|o| o.target == Target::Stdout) {
-        stdout.write_all(&output.bytes)?;
+        (output.write)(stdout)?;
     }
     Ok(())
 }
 
-/// Writes `bytes` to a temporary file beside `destination`, with the mode
+/// Writes the content to a temporary file beside `destination`, with the mode
 /// (and owner) of the file it will replace, or for a new file the mode the
 /// umask gives.
 fn stage(
     destination: &Path,
-    bytes: &[u8],
+    write: &WriteContent<'_>,
     existing: Option<&fs::Metadata>,
 ) -> anyhow::Result<Staged> {
     let dir = destination
@@ -215,8 +230,11 @@ fn stage(
         .permissions(Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(bytes)
+    let mut buffered = io::BufWriter::new(temp.as_file_mut());
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
         .with_context(|| format!("cannot write {}", destination.display()))?;
+    drop(buffered);
     if let Some(meta) = existing {
         let file = temp.as_file();
         // Best effort: only root may give a file to another owner, and a
@@ -233,12 +251,14 @@ fn stage(
 
 /// Writes to a device or FIFO as the shell's `>` would, without creating,
 /// truncating or renaming anything. A FIFO waits for its reader.
-fn write_in_place(destination: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = OpenOptions::new()
+fn write_in_place(destination: &Path, write: &WriteContent<'_>) -> anyhow::Result<()> {
+    let file = OpenOptions::new()
         .write(true)
         .open(destination)
         .with_context(|| format!("cannot write {}", destination.display()))?;
-    file.write_all(bytes)
+    let mut buffered = io::BufWriter::new(file);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
         .with_context(|| format!("cannot write {}", destination.display()))?;
     Ok(())
 }
@@ -288,14 +308,8 @@ mod tests {
         let blocked = dir.path().join("file/under/a/file.json");
         fs::write(dir.path().join("file"), "not a directory").expect("write");
         let outputs = [
-            Pending {
-                target: Target::File(first.clone()),
-                bytes: b"new".to_vec(),
-            },
-            Pending {
-                target: Target::File(blocked),
-                bytes: b"x".to_vec(),
-            },
+            Pending::bytes(Target::File(first.clone()), b"new".to_vec()),
+            Pending::bytes(Target::File(blocked), b"x".to_vec()),
         ];
         let mut stdout = Vec::new();
         write_all(&outputs, &mut stdout).expect_err("second cannot be written");

@@ -337,10 +337,11 @@ pub fn render_files(
         for crd in &scope.chart.crds {
             let name = format!("{}/{}", scope.prefix, crd.rel);
             sources.insert(crd.display.clone(), crd.text.clone());
+            let display: std::sync::Arc<str> = crd.display.as_str().into();
             let lines: Vec<Option<Origin>> = (1..=crd.text.split('\n').count() as u32)
                 .map(|line| {
                     Some(Origin {
-                        file: crd.display.clone(),
+                        file: std::sync::Arc::clone(&display),
                         line,
                     })
                 })
@@ -363,6 +364,7 @@ pub fn render_files(
             .map(|(file, prefix)| origins::Layer {
                 file,
                 prefix: prefix.clone(),
+                display: file.display.as_str().into(),
             })
             .collect();
         let ctx = origins::Context {
@@ -380,13 +382,13 @@ pub fn render_files(
     }
     // Values files named by origins get their text (snippets in reports).
     for origin in origins.iter().flatten() {
-        if sources.contains_key(&origin.file) {
+        if sources.contains_key(&*origin.file) {
             continue;
         }
         if let Some(file) = scopes
             .iter()
             .flat_map(|s| s.layers.iter().map(|(f, _)| *f))
-            .find(|f| f.display == origin.file)
+            .find(|f| *f.display == *origin.file)
         {
             sources.insert(file.display.clone(), file.text.clone());
         }

@@ -25,6 +25,8 @@ pub struct Layer<'a> {
     pub file: &'a ValuesFile,
     /// Its values reach the chart under this prefix.
     pub prefix: Vec<String>,
+    /// The file's display path, shared by the origins that name it.
+    pub display: std::sync::Arc<str>,
 }
 
 /// What origins are computed from for one template's output.
@@ -96,7 +98,7 @@ fn values_origin(ctx: &Context, path: &str, rendered: &str) -> Option<Origin> {
         };
         if let Some(line) = layer.file.lines.get(&full) {
             return Some(Origin {
-                file: layer.file.display.clone(),
+                file: std::sync::Arc::clone(&layer.display),
                 line: *line,
             });
         }
@@ -107,8 +109,9 @@ fn values_origin(ctx: &Context, path: &str, rendered: &str) -> Option<Origin> {
 /// Origins for each line of one template's rendered text.
 pub fn origins(ctx: &Context, text: &str, marks: &[Option<u32>]) -> Vec<Option<Origin>> {
     let source_lines: Vec<&str> = ctx.source.split('\n').collect();
+    let template: std::sync::Arc<str> = ctx.display.into();
     let template_origin = |line: u32| Origin {
-        file: ctx.display.to_string(),
+        file: std::sync::Arc::clone(&template),
         line,
     };
     let mut out = Vec::with_capacity(marks.len());
@@ -180,6 +183,7 @@ mod tests {
         )
         .expect("values");
         let layers = [Layer {
+            display: "values.yaml".into(),
             file: &values,
             prefix: Vec::new(),
         }];
@@ -194,7 +198,7 @@ mod tests {
         let marks = [Some(1), Some(2), Some(3), None, None, Some(5), Some(6)];
         let got: Vec<(String, u32)> = origins(&ctx, text, &marks)
             .into_iter()
-            .map(|o| o.map(|o| (o.file, o.line)).unwrap_or_default())
+            .map(|o| o.map(|o| (o.file.to_string(), o.line)).unwrap_or_default())
             .collect();
         let want = [
             ("web/templates/pod.yaml", 1),
@@ -213,6 +217,7 @@ mod tests {
     fn a_different_value_is_not_attributed() {
         let values = parse_values("v.yaml", "image: nginx\n").expect("values");
         let layers = [Layer {
+            display: "values.yaml".into(),
             file: &values,
             prefix: Vec::new(),
         }];
@@ -223,6 +228,6 @@ mod tests {
             values: &values.values,
         };
         let got = origins(&ctx, "image: NGINX", &[Some(1)]);
-        assert_eq!(got[0].as_ref().map(|o| o.file.as_str()), Some("t.yaml"));
+        assert_eq!(got[0].as_ref().map(|o| &*o.file), Some("t.yaml"));
     }
 }

@@ -469,11 +469,11 @@ impl<'a> Builder<'a> {
                 };
                 let text = rendered
                     .sources
-                    .get(&origin.file)
+                    .get(&*origin.file)
                     .cloned()
                     .unwrap_or_default();
                 Some(Loc {
-                    file: self.files.add(origin.file.clone(), text),
+                    file: self.files.add(origin.file.to_string(), text),
                     line: origin.line,
                 })
             });

@@ -90,15 +90,16 @@ pub fn build(dir: &Path, disk: &dyn Disk, options: &KustomizeOptions) -> Rendere
     } = b;
     let mut text = String::new();
     let mut origins = Vec::with_capacity(out.lines.len());
+    let names: Vec<std::sync::Arc<str>> = files.names.iter().map(|n| n.as_str().into()).collect();
     for (line, loc) in &out.lines {
         text.push_str(line);
         text.push('\n');
         origins.push(
             (loc.line > 0)
-                .then(|| files.names.get(loc.file as usize))
+                .then(|| names.get(loc.file as usize))
                 .flatten()
                 .map(|f| Origin {
-                    file: f.clone(),
+                    file: std::sync::Arc::clone(f),
                     line: loc.line,
                 }),
         );
@@ -155,7 +156,7 @@ mod tests {
     /// The origin of the rendered line holding `needle`.
     fn origin_of(r: &Rendered, needle: &str) -> Option<(String, u32)> {
         let i = r.text.lines().position(|l| l.trim() == needle)?;
-        r.origins[i].as_ref().map(|o| (o.file.clone(), o.line))
+        r.origins[i].as_ref().map(|o| (o.file.to_string(), o.line))
     }
 
     #[test]

@@ -63,7 +63,7 @@ struct State {
     manifest: Vec<(String, PathBuf)>,
     /// Instances already evaluated, by (directory, arguments): a module
     /// called the same way twice is read and evaluated once.
-    cache: Vec<((PathBuf, String), Vec<LoadedFile>)>,
+    cache: std::collections::HashMap<(PathBuf, String), Vec<LoadedFile>>,
     /// The call written in the root module that the current chain started
     /// from: what a finding deep in nested modules names as its caller.
     outermost: Option<(String, u32)>,
@@ -91,7 +91,7 @@ pub fn instantiate(
         budget: Rc::new(Budget::default()),
         chain_dirs: vec![canonical(root)],
         manifest: manifest(root, context),
-        cache: Vec::new(),
+        cache: std::collections::HashMap::new(),
         outermost: None,
         unresolved: Vec::new(),
         cap_reported: false,
@@ -306,8 +306,8 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
         dir.clone(),
         serde_json::to_string(&arguments).unwrap_or_default(),
     );
-    let mut files = match state.cache.iter().find(|(k, _)| *k == cache_key) {
-        Some((_, files)) => files.clone(),
+    let mut files = match state.cache.get(&cache_key) {
+        Some(files) => files.clone(),
         None => {
             let mut module_files = context.disk.module_files(&call.dir, &state.allowed);
             // The module directory's own scan reports its read and parse
@@ -326,7 +326,7 @@ fn instantiate_call(call: Call, context: &TerraformInputs, state: &mut State) {
                     d.message = format!("in {}: {}", call.chain, d.message);
                     d
                 }));
-            state.cache.push((cache_key, module_files.clone()));
+            state.cache.insert(cache_key, module_files.clone());
             module_files
         }
     };
