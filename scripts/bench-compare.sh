@@ -6,12 +6,13 @@
 #
 #   scripts/bench-compare.sh OLD_BINARY NEW_BINARY [CORPUS]
 set -euo pipefail
-old=$1 new=$2
+declare -A bins
+bins=([old]=$1 [new]=$2)
 corpus=${3:-$(dirname "$0")/../../shared/bench40}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for which in old new; do
-  bin=${!which}
+  bin=${bins[$which]}
   SOURCE_DATE_EPOCH=0 "$bin" scan "$corpus" --no-config --fail-on none \
     --format json -o "json:$work/$which.json" >/dev/null 2>&1 || true
   python3 - "$work/$which.json" > "$work/$which.txt" <<'PY'
