@@ -183,7 +183,7 @@ mod tests {
         )
         .expect("values");
         let layers = [Layer {
-            display: "values.yaml".into(),
+            display: values.display.as_str().into(),
             file: &values,
             prefix: Vec::new(),
         }];
@@ -217,7 +217,7 @@ mod tests {
     fn a_different_value_is_not_attributed() {
         let values = parse_values("v.yaml", "image: nginx\n").expect("values");
         let layers = [Layer {
-            display: "values.yaml".into(),
+            display: values.display.as_str().into(),
             file: &values,
             prefix: Vec::new(),
         }];
