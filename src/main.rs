@@ -5,9 +5,10 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc v3's number for the option (`mi_option_e` in its `mimalloc.h`;
-/// the list keeps deprecated entries so the numbers stay put).
+/// mimalloc v3's numbers for its options (`mi_option_e` in its
+/// `mimalloc.h`; the list keeps deprecated entries so the numbers stay put).
 const MI_OPTION_ARENA_EAGER_COMMIT: i32 = 4;
+const MI_OPTION_ARENA_RESERVE: i32 = 23;
 
 fn main() {
     // Arenas are committed as they fill rather than all at once: on the
@@ -16,8 +17,13 @@ fn main() {
     // instead of after mimalloc's 10 ms saved nothing more and cost 10 %).
     // SAFETY: a plain option setter of the allocator, called before any
     // thread exists.
+    // Address space is reserved 64 MiB at a time, not 1 GiB: a run under
+    // `ulimit -v` (as the hostile-input tests run rampart) fails on the
+    // reservation, not on what it uses.
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        // KiB.
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_RESERVE, 64 * 1024);
     }
     let cli = rampart::cli::Cli::parse();
     let stdout = std::io::stdout();
