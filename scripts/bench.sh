@@ -31,7 +31,7 @@ for n in 2 4; do
 done
 printf 'FROM alpine:3.19\nUSER app\n' > "$work/Dockerfile"
 
-mb() { du -sbL "$1" 2>/dev/null | awk '{ printf "%.1f", $1 / 1e6 }'; }
+mb() { du -sbcL "$@" 2>/dev/null | tail -1 | awk '{ printf "%.1f", $1 / 1e6 }'; }
 
 # One case: the median run by CPU seconds of `runs` runs.
 measure() {
@@ -48,16 +48,17 @@ measure() {
         printf "%-28s %8.2f %8.2f %9.1f %9s\n", n, $1, $2, $3 / 1024, rate }'
 }
 
-scan() { "$bin" scan "$@" --no-config --fail-on none --format json -o "json:$work/out.json"; }
+# What every scan is given: the JSON report to a file (nothing on stdout).
+report=(--no-config --fail-on none -o "json:$work/out.json")
 
 printf '%-28s %8s %8s %9s %9s\n' case cpu-s wall-s peak-MB MB/cpu-s
 measure "cat (floor)" "$(mb "$corpus")" sh -c "find '$corpus' -type f -exec cat {} + >/dev/null"
-measure "corpus, 2 threads" "$(mb "$corpus")" scan "$corpus" --threads 2
-measure "corpus, 1 thread" "$(mb "$corpus")" scan "$corpus" --threads 1
+measure "corpus, 2 threads" "$(mb "$corpus")" "$bin" scan "$corpus" --threads 2 "${report[@]}"
+measure "corpus, 1 thread" "$(mb "$corpus")" "$bin" scan "$corpus" --threads 1 "${report[@]}"
 for p in tf k8s cfn docker; do
-  measure "$p, 2 threads" "$(mb "$corpus/$p")" scan "$corpus/$p" --threads 2
+  measure "$p, 2 threads" "$(mb "$corpus/$p")" "$bin" scan "$corpus/$p" --threads 2 "${report[@]}"
 done
-measure "corpus 2x, 2 threads" "$(mb "$work/x2")" scan "$work/x2" --threads 2
-measure "corpus 4x, 2 threads" "$(mb "$work/x4")" scan "$work/x4" --threads 2
-measure "tf 4x, 2 threads" "$(mb "$work/x4")" scan "$work"/x4/copy*/tf --threads 2
-measure "one tiny Dockerfile" 0 scan "$work/Dockerfile"
+measure "corpus 2x, 2 threads" "$(mb "$work/x2")" "$bin" scan "$work/x2" --threads 2 "${report[@]}"
+measure "corpus 4x, 2 threads" "$(mb "$work/x4")" "$bin" scan "$work/x4" --threads 2 "${report[@]}"
+measure "tf 4x, 2 threads" "$(mb "$work"/x4/copy*/tf)" "$bin" scan "$work"/x4/copy*/tf --threads 2 "${report[@]}"
+measure "one tiny Dockerfile" 0 "$bin" scan "$work/Dockerfile" "${report[@]}"
