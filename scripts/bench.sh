@@ -31,7 +31,7 @@ for n in 2 4; do
 done
 printf 'FROM alpine:3.19\nUSER app\n' > "$work/Dockerfile"
 
-mb() { du -sbcL "$@" 2>/dev/null | tail -1 | awk '{ printf "%.1f", $1 / 1e6 }'; }
+mb() { du -sbcLl "$@" 2>/dev/null | tail -1 | awk '{ printf "%.1f", $1 / 1e6 }'; }
 
 # One case: the median run by CPU seconds of `runs` runs.
 measure() {
