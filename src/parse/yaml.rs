@@ -21,6 +21,17 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use crate::parse::{MAX_ALIAS_EXPANSION, MAX_DEPTH, ParseError, Parsed};
 use crate::tree::{Entry, LineIndex, Node, Number, Object, Span, Value};
 
+/// The first document of `text`, for tests that need a tree.
+#[cfg(test)]
+pub fn first_document(text: &str) -> Node {
+    let index = LineIndex::new(text);
+    parse(text, &index)
+        .documents
+        .into_iter()
+        .next()
+        .expect("a document")
+}
+
 /// Parses a YAML stream into one node per document. `index` was built over `text`.
 pub fn parse(text: &str, index: &LineIndex) -> Parsed {
     let stream = Stream::new(text, index);

@@ -264,16 +264,8 @@ pub fn layer(base: &mut Overrides, over: &Overrides) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::LineIndex;
 
-    fn node(text: &str) -> Node {
-        let index = LineIndex::new(text);
-        crate::parse::yaml::parse(text, &index)
-            .documents
-            .into_iter()
-            .next()
-            .expect("a document")
-    }
+    use crate::parse::yaml::first_document as node;
 
     #[test]
     fn values_are_read_by_type() {

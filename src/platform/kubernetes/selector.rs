@@ -280,16 +280,8 @@ impl SelectorTest for LabelSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::LineIndex;
 
-    fn node(text: &str) -> Node {
-        let index = LineIndex::new(text);
-        crate::parse::yaml::parse(text, &index)
-            .documents
-            .into_iter()
-            .next()
-            .expect("a document")
-    }
+    use crate::parse::yaml::first_document as node;
 
     fn pod(labels: &[(&str, &str)], unknown: bool) -> Selectable {
         Selectable {

@@ -274,13 +274,8 @@ pub fn options(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::yaml;
-    use crate::tree::LineIndex;
 
-    fn node(text: &str) -> Node {
-        let index = LineIndex::new(text);
-        yaml::parse(text, &index).documents.remove(0)
-    }
+    use crate::parse::yaml::first_document as node;
 
     #[test]
     fn parses_value_sets() {
