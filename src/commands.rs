@@ -487,6 +487,7 @@ fn resolve(args: ScanArgs) -> anyhow::Result<ScanSettings> {
             },
             fingerprint_root: None,
             render: render_options(&input.helm, file.helm.as_ref(), input.max_file_size)?,
+            line_hashes: outputs.iter().any(|o| o.format == OutputFormat::Sarif),
         },
         write_baseline: args.suppress.write_baseline,
         diff_base: args.suppress.diff_base,

@@ -164,6 +164,8 @@ pub fn baseline_at(
         exceptions: None,
         baseline: None,
         fingerprint_root: Some(old_root.path().to_path_buf()),
+        // Only the old findings' fingerprints are used.
+        line_hashes: false,
         ..config.clone()
     };
     let old = scan(&old_config, registry)?;

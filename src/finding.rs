@@ -66,9 +66,19 @@ pub struct ScanResult {
     /// Totals.
     pub stats: ScanStats,
     /// The text of every file with a finding, by display path: reporters
-    /// show snippets and hash lines from it without reading the file again.
+    /// show snippets from it without reading the file again. A scan keeps
+    /// only excerpts: the lines around each finding, every other line left
+    /// empty (line numbers hold), so results do not hold the whole text of
+    /// every file with a finding to the end (issue 20).
     #[serde(skip)]
     pub sources: std::collections::BTreeMap<String, String>,
+    /// SARIF line hashes of the findings' start lines, by file then line,
+    /// computed by the scan while the whole text was at hand. `None` when
+    /// `sources` holds whole texts (a result built by hand), from which
+    /// the SARIF report computes them.
+    #[serde(skip)]
+    pub line_hashes:
+        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<u32, String>>>,
 }
 
 /// Totals of a scan.

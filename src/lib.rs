@@ -23,6 +23,7 @@ mod embedded;
 pub mod finding;
 pub mod identity;
 pub mod inspect;
+pub mod line_hash;
 pub mod load;
 pub mod parse;
 pub mod platform;

@@ -169,6 +169,9 @@ pub struct ScanConfig {
     pub progress: bool,
     /// Inline suppressions: honoured or not, unused ones reported or not.
     pub inline: crate::suppress::InlineOptions,
+    /// Compute the SARIF line hashes of findings (a SARIF report is
+    /// asked for): the result keeps only excerpts of the texts.
+    pub line_hashes: bool,
     /// The security team's exceptions (`--exceptions`).
     pub exceptions: Option<crate::suppress::Exceptions>,
     /// Findings already accepted (`--baseline`).
@@ -193,6 +196,8 @@ struct UnitSummary {
     diagnostics: Vec<Diagnostic>,
     bytes: u64,
     sources: Vec<(String, String)>,
+    /// SARIF line hashes by file, when asked for.
+    line_hashes: Vec<(String, std::collections::BTreeMap<u32, String>)>,
     /// A Terraform plan's unit.
     plan: bool,
     /// The module directories (canonical) this unit instantiated.
@@ -204,6 +209,7 @@ fn summarize(
     scan: &crate::query::scan_index::ScanIndex,
     mut unit: LoadedUnit,
     options: crate::suppress::InlineOptions,
+    line_hashes: bool,
 ) -> UnitSummary {
     let mut streamed_documents = 0;
     let run = match unit.files.iter().find(|f| f.streamed) {
@@ -297,6 +303,34 @@ fn summarize(
                 .map(|(file, text)| (file.clone(), text.clone())),
         );
     }
+    // The whole texts are at hand here and nowhere after: hash the lines
+    // SARIF needs, then keep only the lines reports show.
+    let line_hashes = if line_hashes {
+        sources
+            .iter()
+            .map(|(file, text)| {
+                let spans = run
+                    .findings
+                    .iter()
+                    .filter(|f| &f.file == file)
+                    .map(|f| &f.span);
+                (
+                    file.clone(),
+                    crate::line_hash::file_line_hashes(text, spans),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (file, text) in &mut sources {
+        let spans = run
+            .findings
+            .iter()
+            .filter(|f| &f.file == file)
+            .map(|f| &f.span);
+        *text = excerpt(text, spans);
+    }
     UnitSummary {
         findings: run.findings,
         entities: run.entities,
@@ -305,9 +339,42 @@ fn summarize(
         diagnostics: unit.diagnostics.into_iter().chain(notices).collect(),
         bytes: unit.bytes_read,
         sources,
+        line_hashes,
         plan,
         instantiated,
     }
+}
+
+/// Lines of context kept around a finding: the human report shows one.
+const EXCERPT_CONTEXT: u32 = 2;
+
+/// `text` with only the lines around `spans` kept, every other line left
+/// empty so that line numbers (and the columns of kept lines) hold.
+fn excerpt<'a>(text: &str, spans: impl Iterator<Item = &'a crate::tree::Span>) -> String {
+    let mut ranges: Vec<(u32, u32)> = spans
+        .map(|s| {
+            let start = s.start_line.max(1);
+            (
+                start.saturating_sub(EXCERPT_CONTEXT).max(1),
+                s.end_line.max(start).saturating_add(EXCERPT_CONTEXT),
+            )
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut out = String::new();
+    let mut ranges = ranges.into_iter().peekable();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        while ranges.peek().is_some_and(|&(_, end)| end < number) {
+            ranges.next();
+        }
+        if ranges.peek().is_some_and(|&(start, _)| start <= number) {
+            out.push_str(line);
+        } else if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Moves each finding in a rendered stream to the file and line that wrote
@@ -482,7 +549,7 @@ fn scan_in_pool(
     let through_count = through.len();
     let index = scan_index(&units, registry, config);
     let summaries = for_each_unit(units, &config.load, |unit| {
-        let summary = summarize(registry, &index, unit, config.inline);
+        let summary = summarize(registry, &index, unit, config.inline, config.line_hashes);
         if let Some(bar) = &bar {
             bar.inc(1);
         }
@@ -491,6 +558,7 @@ fn scan_in_pool(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let mut hashes = std::collections::BTreeMap::new();
     let mut result = crate::finding::ScanResult {
         diagnostics: discovery.diagnostics,
         ..crate::finding::ScanResult::default()
@@ -529,7 +597,7 @@ fn scan_in_pool(
         Vec::new()
     } else {
         for_each_unit(alone, &config.load, |unit| {
-            summarize(registry, &index, unit, config.inline)
+            summarize(registry, &index, unit, config.inline, config.line_hashes)
         })
     };
     result.stats.modules_through_calls = through_count - alone_count;
@@ -541,6 +609,7 @@ fn scan_in_pool(
                 result.stats.entities += unit.entities;
                 result.diagnostics.extend(unit.diagnostics);
                 result.sources.extend(unit.sources);
+                hashes.extend(unit.line_hashes);
             }
             Err(diagnostic) => {
                 result.stats.internal_errors += 1;
@@ -565,6 +634,7 @@ fn scan_in_pool(
                 result.diagnostics.extend(unit.diagnostics);
                 result.stats.bytes += unit.bytes;
                 result.sources.extend(unit.sources);
+                hashes.extend(unit.line_hashes);
             }
             Err(diagnostic) => {
                 // Findings of these files may be lost: the run cannot pass.
@@ -578,7 +648,9 @@ fn scan_in_pool(
         result.findings.retain(|f| !context.contains(&f.file));
         result.diagnostics.retain(|d| !context.contains(&d.file));
         result.sources.retain(|file, _| !context.contains(file));
+        hashes.retain(|file: &String, _| !context.contains(file));
     }
+    result.line_hashes = Some(hashes);
     fill_fingerprints(config, &mut result.findings);
     apply_exceptions_and_baseline(config, registry, &mut result);
     crate::finding::sort(&mut result.findings);
@@ -712,6 +784,7 @@ mod tests {
             &Default::default(),
             crate::load::load_unit(&unit, &options),
             Default::default(),
+            false,
         );
         let privileged = summary
             .findings
@@ -731,6 +804,27 @@ mod tests {
                 .iter()
                 .any(|(file, _)| file == "chart/values.yaml")
         );
+    }
+
+    #[test]
+    fn an_excerpt_keeps_the_lines_around_findings_and_their_numbers() {
+        let text: String = (1..=12).map(|i| format!("line {i}\n")).collect();
+        let at = |start_line, end_line| crate::tree::Span {
+            start_line,
+            end_line,
+            ..Default::default()
+        };
+        let kept = excerpt(&text, [at(5, 5), at(11, 12)].iter());
+        let lines: Vec<&str> = kept.split('\n').collect();
+        assert_eq!(lines.len(), text.split('\n').count());
+        let shown: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(shown, [3, 4, 5, 6, 7, 9, 10, 11, 12]);
+        assert_eq!(lines[4], "line 5");
     }
 
     #[test]

@@ -203,6 +203,7 @@ fn run_case(registry: &Registry, query: &Query, case: &Path, threads: usize) -> 
         threads,
         progress: false,
         inline: Default::default(),
+        line_hashes: false,
         exceptions: None,
         baseline: None,
         fingerprint_root: None,

@@ -42,6 +42,7 @@ fn run(select: &str, flag: &str, message: &str, files: &[(&str, &str)]) -> Vec<S
         baseline: None,
         fingerprint_root: None,
         render: Default::default(),
+        line_hashes: false,
     };
     let result = scan(&config, &registry).expect("scan");
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);

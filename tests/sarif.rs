@@ -9,7 +9,8 @@ use assert_cmd::Command;
 use regex::Regex;
 use serde_json::Value;
 
-use rampart::report::sarif::{FINGERPRINT_KEY, LINE_HASH_KEY, MAX_RESULTS, line_hashes};
+use rampart::line_hash::line_hashes;
+use rampart::report::sarif::{FINGERPRINT_KEY, LINE_HASH_KEY, MAX_RESULTS};
 
 const BUCKET: &str = r#"resource "aws_s3_bucket" "logs" {
   bucket = "logs"
