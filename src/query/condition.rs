@@ -549,26 +549,6 @@ fn hit<'a>(found: &Found<'a>) -> Hit<'a> {
     }
 }
 
-/// A value as a message shows it: strings quoted, the rest as written.
-pub fn render(node: &Node) -> String {
-    match &node.value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Expr(e) => e.source.clone(),
-        Value::Array(items) => {
-            let inner: Vec<String> = items.iter().take(8).map(render).collect();
-            let more = if items.len() > 8 { ", ..." } else { "" };
-            format!("[{}{more}]", inner.join(", "))
-        }
-        Value::Object(o) => {
-            let keys: Vec<&str> = o.entries.iter().take(8).map(|e| e.key.as_str()).collect();
-            format!("{{{}}}", keys.join(", "))
-        }
-    }
-}
-
 /// Checks one value. Tests that look inside arrays (`contains`,
 /// `cidr_open_to_world`) push hits on the offending elements themselves
 /// and answer `False` for the array, or `Unknown` when an element is.

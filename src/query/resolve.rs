@@ -148,7 +148,7 @@ impl HitValue<'_> {
     /// As a message shows it: strings quoted, the rest as written.
     pub fn render(&self) -> String {
         match self {
-            HitValue::Node(node) => super::condition::render(node),
+            HitValue::Node(node) => render(node),
             HitValue::Text(text) => text.clone(),
         }
     }
@@ -395,4 +395,24 @@ fn decode_json(text: &str, at: Span) -> Option<Node> {
 /// Whether `node` is a value rampart cannot know, as the platform sees it.
 pub fn is_unknown<'a>(node: &'a Node, ctx: &Context<'a>) -> bool {
     matches!(view(node, ctx), View::Unknown)
+}
+
+/// A value as a message shows it: strings quoted, the rest as written.
+pub fn render(node: &Node) -> String {
+    match &node.value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Expr(e) => e.source.clone(),
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().take(8).map(render).collect();
+            let more = if items.len() > 8 { ", ..." } else { "" };
+            format!("[{}{more}]", inner.join(", "))
+        }
+        Value::Object(o) => {
+            let keys: Vec<&str> = o.entries.iter().take(8).map(|e| e.key.as_str()).collect();
+            format!("{{{}}}", keys.join(", "))
+        }
+    }
 }
