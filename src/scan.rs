@@ -345,6 +345,52 @@ fn summarize(
     }
 }
 
+/// Adds a unit's excerpts and line hashes to the scan's. A file may come
+/// from several units (a base that several overlays render, a file also
+/// scanned alone): its excerpts are of the same text, so they merge line
+/// by line, and its hashes by line.
+fn keep_texts(
+    sources: &mut std::collections::BTreeMap<String, String>,
+    hashes: &mut std::collections::BTreeMap<String, std::collections::BTreeMap<u32, String>>,
+    unit_sources: Vec<(String, String)>,
+    unit_hashes: Vec<(String, std::collections::BTreeMap<u32, String>)>,
+) {
+    for (file, text) in unit_sources {
+        match sources.entry(file) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(text);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let merged = merge_excerpts(slot.get(), &text);
+                slot.insert(merged);
+            }
+        }
+    }
+    for (file, lines) in unit_hashes {
+        hashes.entry(file).or_default().extend(lines);
+    }
+}
+
+/// Two excerpts of one text as one: each line as whichever kept it.
+fn merge_excerpts(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len().max(b.len()));
+    let mut b_lines = b.split_inclusive('\n');
+    for a_line in a.split_inclusive('\n') {
+        let b_line = b_lines.next().unwrap_or("");
+        let kept = if a_line.trim_end_matches('\n').is_empty() {
+            b_line
+        } else {
+            a_line
+        };
+        out.push_str(kept);
+        if !kept.ends_with('\n') && a_line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.extend(b_lines);
+    out
+}
+
 /// Lines of context kept around a finding: the human report shows one.
 const EXCERPT_CONTEXT: u32 = 2;
 
@@ -608,8 +654,12 @@ fn scan_in_pool(
                 result.findings.extend(unit.findings);
                 result.stats.entities += unit.entities;
                 result.diagnostics.extend(unit.diagnostics);
-                result.sources.extend(unit.sources);
-                hashes.extend(unit.line_hashes);
+                keep_texts(
+                    &mut result.sources,
+                    &mut hashes,
+                    unit.sources,
+                    unit.line_hashes,
+                );
             }
             Err(diagnostic) => {
                 result.stats.internal_errors += 1;
@@ -633,8 +683,12 @@ fn scan_in_pool(
                 }
                 result.diagnostics.extend(unit.diagnostics);
                 result.stats.bytes += unit.bytes;
-                result.sources.extend(unit.sources);
-                hashes.extend(unit.line_hashes);
+                keep_texts(
+                    &mut result.sources,
+                    &mut hashes,
+                    unit.sources,
+                    unit.line_hashes,
+                );
             }
             Err(diagnostic) => {
                 // Findings of these files may be lost: the run cannot pass.
@@ -804,6 +858,21 @@ mod tests {
                 .iter()
                 .any(|(file, _)| file == "chart/values.yaml")
         );
+    }
+
+    #[test]
+    fn excerpts_of_one_text_merge_line_by_line() {
+        let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let at = |line| crate::tree::Span {
+            start_line: line,
+            end_line: line,
+            ..Default::default()
+        };
+        let first = excerpt(&text, [at(3)].iter());
+        let second = excerpt(&text, [at(15)].iter());
+        let both = excerpt(&text, [at(3), at(15)].iter());
+        assert_eq!(merge_excerpts(&first, &second), both);
+        assert_eq!(merge_excerpts(&second, &first), both);
     }
 
     #[test]

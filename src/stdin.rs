@@ -109,6 +109,11 @@ pub fn relabel(result: &mut ScanResult, captured: &Captured) {
     if let Some(text) = result.sources.remove(&temp) {
         result.sources.insert(captured.display.clone(), text);
     }
+    if let Some(hashes) = &mut result.line_hashes
+        && let Some(lines) = hashes.remove(&temp)
+    {
+        hashes.insert(captured.display.clone(), lines);
+    }
 }
 
 #[cfg(test)]
