@@ -13,6 +13,7 @@ fn main() {
         let mut files = Vec::new();
         collect(&root.join(dir), &mut files);
         files.sort();
+        let mut hash = FNV_OFFSET;
         code.push_str(&format!(
             "/// Files under `{dir}/`: (path relative to it, text).\npub static {name}: &[(&str, &str)] = &[\n"
         ));
@@ -25,14 +26,36 @@ fn main() {
             if name == "QUERIES" && !relative.ends_with(".yaml") {
                 continue;
             }
+            if name == "QUERIES" {
+                let text = fs::read(&file).expect("read above");
+                for part in [relative.as_bytes(), &[0], &text, &[0]] {
+                    hash = fnv(hash, part);
+                }
+            }
             code.push_str(&format!(
                 "    ({relative:?}, include_str!({:?})),\n",
                 file.to_string_lossy()
             ));
         }
         code.push_str("];\n");
+        if name == "QUERIES" {
+            code.push_str(&format!(
+                "/// FNV-1a of the query files' paths and texts: the headings file\n/// (`src/query/headings.json`) is used only when made from these.\npub const QUERIES_HASH: &str = \"{:016x}\";\n",
+                hash
+            ));
+        }
     }
     fs::write(out.join("embedded.rs"), code).expect("write embedded.rs");
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

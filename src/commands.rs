@@ -847,7 +847,6 @@ pub fn queries(args: QueriesArgs, out: &mut dyn Write) -> anyhow::Result<ExitSta
     };
     let listed: Vec<&Query> = registry
         .queries()
-        .iter()
         .filter(|q| !q.deprecated)
         .filter(|q| control.as_ref().is_none_or(|c| q.controls.contains(c)))
         .collect();

@@ -216,7 +216,7 @@ fn summarize(
         // A large Kubernetes stream, alone in its unit: queried a batch of
         // documents at a time (issue 21, item 14).
         Some(file) => {
-            let kinds = related_kinds(registry, file.platform);
+            let kinds = registry.related_kinds(file.platform);
             let (run, diagnostics, documents) =
                 crate::load::read_streamed(file, &kinds, |context, batches| {
                     crate::query::engine::run_batches(registry, Some(scan), file, context, batches)
@@ -524,22 +524,6 @@ fn drop_consumed(
     });
 }
 
-/// The entity kinds that relations of `platform`'s queries look for.
-fn related_kinds(
-    registry: &crate::query::registry::Registry,
-    platform: crate::platform::Platform,
-) -> Vec<String> {
-    let mut kinds = Vec::new();
-    for query in registry.queries().iter().filter(|q| !q.deprecated) {
-        if let Some(rule) = query.rule_for(platform) {
-            rule.condition.related_kinds(&mut kinds);
-        }
-    }
-    kinds.sort();
-    kinds.dedup();
-    kinds
-}
-
 /// Discovers, loads and runs `registry` over everything under the paths.
 pub fn scan(
     config: &ScanConfig,
@@ -710,7 +694,7 @@ fn scan_in_pool(
     crate::finding::sort(&mut result.findings);
     result.diagnostics.sort();
     result.diagnostics.dedup();
-    result.stats.queries = registry.queries().iter().filter(|q| !q.deprecated).count();
+    result.stats.queries = registry.headings().filter(|h| !h.deprecated).count();
     result.stats.seconds = started.elapsed().as_secs_f64();
     Ok(result)
 }

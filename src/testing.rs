@@ -102,7 +102,7 @@ pub fn run_fixtures(
 ) -> TestReport {
     let mut report = TestReport::default();
     let queries_prefix = format!("{}/", display_path(queries_dir));
-    for query in registry.queries().iter().filter(|q| !q.deprecated) {
+    for query in registry.queries().filter(|q| !q.deprecated) {
         let relative = query
             .source
             .strip_prefix(&queries_prefix)

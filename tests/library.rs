@@ -23,8 +23,41 @@ fn every_fixture_yields_exactly_its_marked_findings() {
 fn the_embedded_library_is_the_one_on_disk() {
     let embedded = Registry::load(true, &[] as &[&Path]).expect("embedded library loads");
     let on_disk = Registry::load(false, &[root().join("queries")]).expect("library on disk loads");
-    let ids = |r: &Registry| r.queries().iter().map(|q| q.id.clone()).collect::<Vec<_>>();
+    let ids = |r: &Registry| r.queries().map(|q| q.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&embedded), ids(&on_disk));
+}
+
+/// The headings of the built-in queries, as `src/query/headings.json` must
+/// hold them for a scan to compile only the queries it meets.
+#[test]
+fn the_headings_file_is_the_compilers() {
+    use rampart::query::heading::{Heading, write_headings};
+    use rampart::query::registry::{embedded_queries, embedded_queries_hash};
+    // Compiled here, whole, from the embedded texts: not from the file.
+    let compiled = Registry::from_sources(
+        embedded_queries()
+            .iter()
+            .map(|(path, text)| (format!("queries/{path}"), *text)),
+    )
+    .expect("library compiles");
+    let headings: Vec<Heading> = compiled.queries().map(Heading::of).collect();
+    let generated = write_headings(embedded_queries_hash(), &headings);
+    let file = root().join("src/query/headings.json");
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    if current == generated {
+        // And the registry a scan loads reads the same headings.
+        let loaded = Registry::load(true, &[] as &[&Path]).expect("loads");
+        assert_eq!(loaded.headings().cloned().collect::<Vec<_>>(), headings);
+        return;
+    }
+    if std::env::var_os("RAMPART_UPDATE_DOCS").is_some() {
+        std::fs::write(&file, generated).expect("write");
+        return;
+    }
+    panic!(
+        "{} is out of date with queries/: run `RAMPART_UPDATE_DOCS=1 cargo test --test library` (until then every run compiles the whole library)",
+        file.display()
+    );
 }
 
 #[test]
@@ -76,7 +109,6 @@ fn catalogue(registry: &Registry) -> String {
     for platform in rampart::platform::Platform::ALL {
         let queries: Vec<_> = registry
             .queries()
-            .iter()
             .filter(|q| q.rule_for(platform).is_some() && !q.deprecated)
             .collect();
         if queries.is_empty() {
@@ -112,13 +144,12 @@ fn counts_line(registry: &Registry) -> String {
         .map(|p| {
             let n = registry
                 .queries()
-                .iter()
                 .filter(|q| q.rule_for(*p).is_some() && !q.deprecated)
                 .count();
             format!("{p} {n}")
         })
         .collect();
-    let total = registry.queries().iter().filter(|q| !q.deprecated).count();
+    let total = registry.queries().filter(|q| !q.deprecated).count();
     format!(
         "<!-- counts -->{total} queries: {}<!-- /counts -->",
         parts.join(", ")

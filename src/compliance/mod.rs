@@ -262,7 +262,7 @@ fn frameworks(repositories: &[Repository], registry: &Registry) -> Vec<Framework
     use crate::query::control::Framework;
     // Control → the queries supporting it.
     let mut controls: BTreeMap<crate::query::control::Control, Vec<String>> = BTreeMap::new();
-    for q in registry.queries().iter().filter(|q| !q.deprecated) {
+    for q in registry.queries().filter(|q| !q.deprecated) {
         for c in &q.controls {
             controls.entry(c.clone()).or_default().push(q.id.clone());
         }

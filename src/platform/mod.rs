@@ -26,7 +26,9 @@ use serde::Serialize;
 use crate::tree::{Node, SourceText, Span, Value};
 
 /// The platforms rampart reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// `.tf` and `.tf.json`.

@@ -3,6 +3,7 @@
 //!
 //! - [`compile`] turns a query file into a [`Query`], with errors that name
 //!   the file, the line and the field;
+//! - [`heading`] is what is known of a query before it is compiled;
 //! - [`registry`] loads the embedded library and a team's own directories,
 //!   refuses a broken or duplicated query, and indexes queries by entity kind;
 //! - [`engine`] runs the queries that apply to each entity of a unit;
@@ -16,6 +17,7 @@ pub mod compile;
 pub mod condition;
 pub mod control;
 pub mod engine;
+pub mod heading;
 pub mod known_types;
 pub mod parameter;
 pub mod path;

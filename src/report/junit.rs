@@ -37,7 +37,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // platform → query id → (file, entity) → findings, all in sorted order.
     type Cases<'a> = BTreeMap<&'a str, BTreeMap<(&'a str, String), Vec<&'a Finding>>>;
     let mut suites: BTreeMap<Platform, Cases> = BTreeMap::new();
-    for q in report.registry.queries().iter().filter(|q| !q.deprecated) {
+    for q in report.registry.queries().filter(|q| !q.deprecated) {
         for platform in q.platforms() {
             suites
                 .entry(platform)

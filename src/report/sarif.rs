@@ -321,7 +321,6 @@ impl Rules {
         let mut by_id: BTreeMap<&str, Source> = report
             .registry
             .queries()
-            .iter()
             .filter(|q| !q.deprecated)
             .map(|q| (q.id.as_str(), Source::Query(q)))
             .collect();
