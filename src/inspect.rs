@@ -106,13 +106,15 @@ fn inspect_in_pool(config: &InspectConfig) -> Result<InspectReport, ExcludeError
     let started = Instant::now();
     let discovery = discover(&config.paths, &config.discover)?;
     let candidates = discovery.files.len();
-    let (units, _) = crate::scan::units_and_renders(
+    let units = crate::scan::units_and_renders(
         &config.paths,
         config.load.max_file_size,
         discovery.files,
         discovery.roots,
         &config.render,
-    );
+        &crate::query::scan_index::Wanted::new(Vec::new()),
+    )
+    .units;
     let with_tree = config.tree;
     let results = for_each_unit(units, &config.load, |mut unit| {
         // Every tree is shown, so a large stream is read whole.

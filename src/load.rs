@@ -37,16 +37,63 @@ pub struct Unit {
     /// ([`mark_called_modules`]).
     pub through_calls: bool,
     /// A rendered chart or kustomization, read instead of files.
-    pub rendered: Option<Arc<Rendered>>,
+    pub rendered: Option<Stream>,
+}
+
+/// A rendered stream a unit reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Kept from its render.
+    Held(Arc<Rendered>),
+    /// Let go after its render to bound what a scan holds, and rendered
+    /// again when its unit is read.
+    Again(RenderAgain),
+}
+
+/// How to render a stream again: its root, and which of the root's
+/// streams it is.
+#[derive(Clone, Debug)]
+pub struct RenderAgain {
+    /// The chart or kustomization.
+    pub root: crate::discover::RenderRoot,
+    /// The stream's position among the root's.
+    pub stream: usize,
+    /// The stream's display name.
+    pub display: String,
+    /// What rendered it.
+    pub renderer: Arc<crate::render::Renderer>,
+}
+
+impl PartialEq for RenderAgain {
+    fn eq(&self, other: &RenderAgain) -> bool {
+        (&self.root, self.stream) == (&other.root, other.stream)
+    }
+}
+
+impl Eq for RenderAgain {}
+
+impl Stream {
+    /// What reports call the stream.
+    pub fn display(&self) -> &str {
+        match self {
+            Stream::Held(rendered) => &rendered.display,
+            Stream::Again(again) => &again.display,
+        }
+    }
 }
 
 impl Unit {
-    /// A unit of one rendered stream.
+    /// A unit of one rendered stream, held.
     pub fn rendered(rendered: Rendered) -> Unit {
+        Unit::of_stream(Stream::Held(Arc::new(rendered)))
+    }
+
+    /// A unit of one rendered stream.
+    pub fn of_stream(stream: Stream) -> Unit {
         Unit {
             files: Vec::new(),
             through_calls: false,
-            rendered: Some(Arc::new(rendered)),
+            rendered: Some(stream),
         }
     }
 }
@@ -390,7 +437,7 @@ fn unit_dir(file: &FoundFile) -> &Path {
 
 fn first_display(unit: &Unit) -> &str {
     match &unit.rendered {
-        Some(rendered) => &rendered.display,
+        Some(stream) => stream.display(),
         None => unit.files.first().map_or("", |f| f.display.as_str()),
     }
 }
@@ -398,8 +445,10 @@ fn first_display(unit: &Unit) -> &str {
 /// Reads and parses every file of a unit, and evaluates a Terraform
 /// module's expressions with its variables and locals.
 pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
-    if let Some(rendered) = &unit.rendered {
-        return load_rendered(rendered);
+    match &unit.rendered {
+        Some(Stream::Held(rendered)) => return load_rendered(rendered),
+        Some(Stream::Again(again)) => return load_again(again),
+        None => {}
     }
     let mut loaded = LoadedUnit {
         through_calls: unit.through_calls,
@@ -441,7 +490,30 @@ pub fn load_unit(unit: &Unit, options: &LoadOptions) -> LoadedUnit {
 
 /// Parses a rendered stream as Kubernetes YAML. Its render diagnostics come
 /// along; a line that does not parse is reported at its origin when known.
-fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
+/// Renders a stream again and reads it.
+fn load_again(again: &RenderAgain) -> LoadedUnit {
+    match again
+        .renderer
+        .render(&again.root)
+        .into_iter()
+        .nth(again.stream)
+    {
+        Some(rendered) => load_rendered(&Arc::new(rendered)),
+        // Rendering is deterministic: the stream is where it was.
+        None => LoadedUnit {
+            diagnostics: vec![Diagnostic::error(
+                &again.display,
+                0,
+                0,
+                "internal error: rendered again, the stream was not there (please report this)",
+            )],
+            ..LoadedUnit::default()
+        },
+    }
+}
+
+/// Reads a rendered stream.
+pub fn load_rendered(rendered: &Arc<Rendered>) -> LoadedUnit {
     let mut loaded = LoadedUnit {
         diagnostics: rendered.diagnostics.clone(),
         bytes_read: rendered.text.len() as u64,

@@ -44,11 +44,10 @@ pub fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
 /// read leaves the index incomplete, and "selected by nothing" unknown.
 fn scan_index(
     units: &[Unit],
-    registry: &crate::query::registry::Registry,
+    wanted: &crate::query::scan_index::Wanted,
+    mut index: crate::query::scan_index::ScanIndex,
     config: &ScanConfig,
 ) -> crate::query::scan_index::ScanIndex {
-    let wanted = crate::query::scan_index::Wanted::new(registry.selecting_kinds());
-    let mut index = wanted.index();
     if wanted.is_empty() {
         return index;
     }
@@ -56,7 +55,7 @@ fn scan_index(
     let candidates: Vec<Unit> = units
         .par_iter()
         // A module read through its callers is read again in each.
-        .filter(|u| !u.through_calls && may_declare(u, &wanted, max))
+        .filter(|u| !u.through_calls && may_declare(u, wanted, max))
         .cloned()
         .collect();
     let parts = for_each_unit(candidates, &config.load, |unit| wanted.collect(&unit));
@@ -72,8 +71,11 @@ fn scan_index(
 /// Whether a unit's text may declare what `wanted` asks for. A file that
 /// cannot be read here is left to the loader to judge.
 fn may_declare(unit: &Unit, wanted: &crate::query::scan_index::Wanted, max: u64) -> bool {
-    if let Some(rendered) = &unit.rendered {
-        return wanted.may_declare(&rendered.text);
+    match &unit.rendered {
+        Some(crate::load::Stream::Held(rendered)) => return wanted.may_declare(&rendered.text),
+        // Collected before it was let go.
+        Some(crate::load::Stream::Again(_)) => return false,
+        None => {}
     }
     unit.files
         .iter()
@@ -109,7 +111,7 @@ where
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 let files: Vec<&str> = match &unit.rendered {
-                    Some(rendered) => vec![rendered.display.as_str()],
+                    Some(stream) => vec![stream.display()],
                     None => unit.files.iter().map(|f| f.display.as_str()).collect(),
                 };
                 Diagnostic::error(
@@ -442,41 +444,108 @@ fn report_at_origins(rendered: &crate::render::Rendered, findings: &mut [crate::
     }
 }
 
+/// Rendered streams a scan keeps between rendering them and reading them,
+/// in bytes ([`crate::render::Rendered::held_bytes`]). Past it, a stream is
+/// let go once what the scan needs before reading units is taken from it
+/// (the files it consumed, what it adds to the scan-wide index), and is
+/// rendered again where its unit is read: rendering twice costs CPU only on
+/// trees whose renders outgrow the budget, and what a scan holds no longer
+/// grows with the number of charts and overlays (issue 20).
+const HELD_RENDER_BYTES: usize = 32 << 20;
+
+/// What reading can start from: the units, the renders that failed inside
+/// rampart, and the scan-wide index of the streams let go.
+pub struct Prepared {
+    /// The files found, less those a render consumed, and one unit per
+    /// rendered stream.
+    pub units: Vec<crate::load::Unit>,
+    /// Renders that failed inside rampart (a panic, contained).
+    pub render_failures: usize,
+    /// What the streams let go declare that `wanted` asks for.
+    pub index: crate::query::scan_index::ScanIndex,
+}
+
 /// The units to read: the files found, less those a render consumed, and
-/// one unit per rendered stream; with the count of renders that failed
-/// inside rampart.
+/// one unit per rendered stream. What `wanted` asks for is collected from
+/// the streams let go before they go (the others are read for it with the
+/// files, [`scan_index`]).
 pub fn units_and_renders(
     paths: &[std::path::PathBuf],
     max_file_size: u64,
     mut files: Vec<crate::discover::FoundFile>,
     roots: Vec<crate::render::RenderRoot>,
     options: &crate::render::RenderOptions,
-) -> (Vec<crate::load::Unit>, usize) {
-    let (rendered, failures) = render_roots(paths, max_file_size, roots, options);
-    drop_consumed(&mut files, &rendered);
+    wanted: &crate::query::scan_index::Wanted,
+) -> Prepared {
+    let renders = render_roots(
+        paths,
+        max_file_size,
+        roots,
+        options,
+        wanted,
+        HELD_RENDER_BYTES,
+    );
+    drop_consumed(&mut files, &renders.consumed);
     let mut units = crate::load::units(files);
-    units.extend(rendered.into_iter().map(crate::load::Unit::rendered));
-    (units, failures)
+    units.extend(renders.units);
+    Prepared {
+        units,
+        render_failures: renders.failures,
+        index: renders.index,
+    }
+}
+
+/// The streams of the roots rendered.
+struct Renders {
+    units: Vec<crate::load::Unit>,
+    consumed: Vec<std::path::PathBuf>,
+    index: crate::query::scan_index::ScanIndex,
+    failures: usize,
+}
+
+/// One stream, held or let go.
+struct RenderedStream {
+    unit: crate::load::Unit,
+    consumed: Vec<std::path::PathBuf>,
+    index: Option<crate::query::scan_index::ScanIndex>,
 }
 
 /// Renders the charts and kustomizations found, each contained: one that
-/// panics becomes an error naming it.
+/// panics becomes an error naming it. Streams are held up to `budget`
+/// bytes, the others let go ([`HELD_RENDER_BYTES`]).
 fn render_roots(
     paths: &[std::path::PathBuf],
     max_file_size: u64,
     roots: Vec<crate::render::RenderRoot>,
     options: &crate::render::RenderOptions,
-) -> (Vec<crate::render::Rendered>, usize) {
+    wanted: &crate::query::scan_index::Wanted,
+    budget: usize,
+) -> Renders {
+    let mut renders = Renders {
+        units: Vec::new(),
+        consumed: Vec::new(),
+        index: wanted.index(),
+        failures: 0,
+    };
     if roots.is_empty() {
-        return (Vec::new(), 0);
+        return renders;
     }
-    let disk = crate::render::FsDisk::new(paths, max_file_size);
-    let roots = crate::render::roots::select(roots, &disk);
-    let results: Vec<Result<Vec<crate::render::Rendered>, Diagnostic>> = roots
-        .par_iter()
+    let renderer = std::sync::Arc::new(crate::render::Renderer::new(paths, max_file_size, options));
+    let roots = crate::render::roots::select(roots, renderer.disk());
+    let held = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<Vec<RenderedStream>, Diagnostic>> = roots
+        .into_par_iter()
         .map(|root| {
             catch_unwind(AssertUnwindSafe(|| {
-                crate::render::render(root, &disk, options)
+                let streams = renderer.render(&root);
+                streams
+                    .into_iter()
+                    .enumerate()
+                    .map(|(stream, rendered)| {
+                        let held = (&held, budget);
+                        hold_or_let_go(rendered, &root, stream, &renderer, held, wanted)
+                    })
+                    .collect()
             }))
             .map_err(|_| {
                 Diagnostic::error(
@@ -488,32 +557,70 @@ fn render_roots(
             })
         })
         .collect();
-    let mut rendered = Vec::new();
-    let mut internal_errors = 0;
     for result in results {
         match result {
-            Ok(streams) => rendered.extend(streams),
+            Ok(streams) => {
+                for stream in streams {
+                    renders.units.push(stream.unit);
+                    renders.consumed.extend(stream.consumed);
+                    if let Some(part) = stream.index {
+                        renders.index.merge(part);
+                    }
+                }
+            }
             Err(diagnostic) => {
-                internal_errors += 1;
-                rendered.push(crate::render::Rendered::failed(
-                    diagnostic.file.clone(),
-                    vec![diagnostic],
+                renders.failures += 1;
+                renders.units.push(crate::load::Unit::rendered(
+                    crate::render::Rendered::failed(diagnostic.file.clone(), vec![diagnostic]),
                 ));
             }
         }
     }
-    (rendered, internal_errors)
+    renders
+}
+
+/// Keeps a rendered stream while the streams held stay within the budget;
+/// else takes from it what the scan needs before reading units, and lets
+/// it go to be rendered again.
+fn hold_or_let_go(
+    mut rendered: crate::render::Rendered,
+    root: &crate::render::RenderRoot,
+    stream: usize,
+    renderer: &std::sync::Arc<crate::render::Renderer>,
+    (held, budget): (&std::sync::atomic::AtomicUsize, usize),
+    wanted: &crate::query::scan_index::Wanted,
+) -> RenderedStream {
+    use std::sync::atomic::Ordering;
+    let consumed = std::mem::take(&mut rendered.consumed);
+    let bytes = rendered.held_bytes();
+    if held.fetch_add(bytes, Ordering::Relaxed) + bytes <= budget {
+        return RenderedStream {
+            unit: crate::load::Unit::rendered(rendered),
+            consumed,
+            index: None,
+        };
+    }
+    held.fetch_sub(bytes, Ordering::Relaxed);
+    let display = rendered.display.clone();
+    let index = (!wanted.is_empty() && wanted.may_declare(&rendered.text))
+        .then(|| wanted.collect(&crate::load::load_rendered(&std::sync::Arc::new(rendered))));
+    RenderedStream {
+        unit: crate::load::Unit::of_stream(crate::load::Stream::Again(crate::load::RenderAgain {
+            root: root.clone(),
+            stream,
+            display,
+            renderer: std::sync::Arc::clone(renderer),
+        })),
+        consumed,
+        index,
+    }
 }
 
 /// Leaves out the files a render consumed: a template or a patch is not an
 /// object of its own.
-fn drop_consumed(
-    files: &mut Vec<crate::discover::FoundFile>,
-    rendered: &[crate::render::Rendered],
-) {
-    let consumed: std::collections::HashSet<std::path::PathBuf> = rendered
+fn drop_consumed(files: &mut Vec<crate::discover::FoundFile>, consumed: &[std::path::PathBuf]) {
+    let consumed: std::collections::HashSet<std::path::PathBuf> = consumed
         .iter()
-        .flat_map(|r| &r.consumed)
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
     if consumed.is_empty() {
@@ -545,12 +652,18 @@ fn scan_in_pool(
         .filter(|f| f.origin == crate::discover::Origin::ModuleContext)
         .map(|f| f.display.clone())
         .collect();
-    let (mut units, render_failures) = units_and_renders(
+    let wanted = crate::query::scan_index::Wanted::new(registry.selecting_kinds());
+    let Prepared {
+        mut units,
+        render_failures,
+        index,
+    } = units_and_renders(
         &config.paths,
         config.load.max_file_size,
         discovery.files,
         discovery.roots,
         &config.render,
+        &wanted,
     );
     crate::load::mark_called_modules(&mut units, config.load.max_file_size);
     let bar = (config.progress && units.len() >= PROGRESS_MIN_UNITS).then(|| {
@@ -577,7 +690,7 @@ fn scan_in_pool(
         })
         .collect();
     let through_count = through.len();
-    let index = scan_index(&units, registry, config);
+    let index = scan_index(&units, &wanted, index, config);
     let summaries = for_each_unit(units, &config.load, |unit| {
         let summary = summarize(registry, &index, unit, config.inline, config.line_hashes);
         if let Some(bar) = &bar {
@@ -841,6 +954,84 @@ mod tests {
                 .sources
                 .iter()
                 .any(|(file, _)| file == "chart/values.yaml")
+        );
+    }
+
+    #[test]
+    fn a_stream_let_go_is_rendered_again_the_same_and_indexed_before_it_goes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("app");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        std::fs::write(
+            root.join("kustomization.yaml"),
+            "resources: [pod.yaml, policy.yaml]\n",
+        )
+        .expect("write");
+        std::fs::write(
+            root.join("pod.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {app: web}\nspec:\n  containers:\n    - name: a\n      image: nginx:1.25\n      securityContext:\n        privileged: true\n",
+        )
+        .expect("write");
+        std::fs::write(
+            root.join("policy.yaml"),
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\nspec:\n  podSelector: {}\n",
+        )
+        .expect("write");
+        let registry = crate::query::registry::Registry::load(true, &[] as &[&std::path::Path])
+            .expect("loads");
+        let wanted = crate::query::scan_index::Wanted::new(registry.selecting_kinds());
+        let paths = vec![dir.path().to_path_buf()];
+        let roots = vec![crate::render::RenderRoot {
+            dir: root.clone(),
+            display: "app".to_string(),
+            kind: crate::discover::RootKind::Kustomization,
+        }];
+        let options = crate::render::RenderOptions::default();
+        let load = LoadOptions::with_max_file_size(1 << 20);
+        let run = |budget| {
+            let renders = render_roots(&paths, 1 << 20, roots.clone(), &options, &wanted, budget);
+            assert_eq!(renders.units.len(), 1);
+            let unit = renders.units.into_iter().next().expect("one");
+            let again = matches!(unit.rendered, Some(crate::load::Stream::Again(_)));
+            let taken = renders.index.len();
+            // A held stream is indexed with the files (`scan_index`).
+            let mut index = renders.index;
+            if !again {
+                index.merge(wanted.collect(&crate::load::load_unit(&unit, &load)));
+            }
+            let findings: Vec<(String, String, u32)> = summarize(
+                &registry,
+                &index,
+                crate::load::load_unit(&unit, &load),
+                Default::default(),
+                false,
+            )
+            .findings
+            .into_iter()
+            .map(|f| (f.query_id, f.file, f.span.start_line))
+            .collect();
+            let mut consumed = renders.consumed;
+            consumed.sort();
+            (again, findings, consumed, taken)
+        };
+        let (held_again, held_findings, held_consumed, held_index) = run(usize::MAX);
+        let (let_go, again_findings, again_consumed, again_index) = run(0);
+        assert!(!held_again && let_go);
+        assert_eq!(held_index, 0, "a held stream is indexed with the files");
+        assert_eq!(
+            again_index, 1,
+            "the NetworkPolicy, taken before the stream went"
+        );
+        assert_eq!(held_consumed, again_consumed);
+        assert!(held_consumed.iter().any(|p| p.ends_with("pod.yaml")));
+        assert_eq!(held_findings, again_findings);
+        assert!(
+            again_findings
+                .iter()
+                .any(|(id, file, line)| id == "k8s-privileged-container"
+                    && file.ends_with("app/pod.yaml")
+                    && *line == 11),
+            "{again_findings:?}"
         );
     }
 

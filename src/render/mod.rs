@@ -61,6 +61,14 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// The bytes it holds (text, origins, origin texts): what a scan counts
+    /// against its budget for streams kept between rendering and reading.
+    pub fn held_bytes(&self) -> usize {
+        self.text.len()
+            + self.origins.len() * std::mem::size_of::<Option<Origin>>()
+            + self.sources.values().map(String::len).sum::<usize>()
+    }
+
     /// Where line `line` (1-based) of the rendered text came from.
     pub fn origin(&self, line: u32) -> Option<&Origin> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
@@ -257,8 +265,39 @@ pub struct RenderOptions {
     pub kustomize: kustomize::KustomizeOptions,
 }
 
+/// What renders roots: the disk it reads (the scanned tree) and the user's
+/// settings. Shared by the workers of a scan, so a stream let go to bound
+/// memory can be rendered again where it is read.
+#[derive(Debug)]
+pub struct Renderer {
+    disk: FsDisk,
+    options: RenderOptions,
+}
+
+impl Renderer {
+    /// Renders under `paths` (the scanned paths), files up to
+    /// `max_file_size`, with `options`.
+    pub fn new(paths: &[PathBuf], max_file_size: u64, options: &RenderOptions) -> Renderer {
+        Renderer {
+            disk: FsDisk::new(paths, max_file_size),
+            options: options.clone(),
+        }
+    }
+
+    /// The disk it reads.
+    pub fn disk(&self) -> &FsDisk {
+        &self.disk
+    }
+
+    /// Renders `root` ([`render`]).
+    pub fn render(&self, root: &RenderRoot) -> Vec<Rendered> {
+        render(root, &self.disk, &self.options)
+    }
+}
+
 /// Renders one root: a chart may render several ways (one per value set),
-/// a kustomization once.
+/// a kustomization once. Deterministic (Helm's random and time functions
+/// give fixed placeholders), so a stream rendered again is the same.
 pub fn render(root: &RenderRoot, disk: &dyn Disk, options: &RenderOptions) -> Vec<Rendered> {
     match root.kind {
         RootKind::HelmChart => helm::render_chart(&root.dir, disk, &options.helm),

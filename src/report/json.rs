@@ -20,7 +20,7 @@ struct Report<'a> {
     scan: Option<&'a crate::identity::ScanIdentity>,
     /// The exceptions file's entries, whether or not they matched.
     exceptions: &'a [crate::suppress::ExceptionRecord],
-    findings: Vec<JsonFinding<'a>>,
+    findings: JsonFindings<'a>,
     diagnostics: &'a [Diagnostic],
     stats: &'a ScanStats,
     /// The settings files the run used.
@@ -62,6 +62,41 @@ struct JsonFinding<'a> {
 
 static NO_ALIASES: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
+/// The findings, each written as it is made: a report as long as the
+/// findings is never held as a second list (issue 20).
+struct JsonFindings<'a> {
+    findings: &'a [crate::finding::Finding],
+    registry: &'a crate::query::registry::Registry,
+}
+
+impl Serialize for JsonFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.findings.iter().map(|f| {
+            let q = self.registry.get(&f.query_id);
+            JsonFinding {
+                query_id: &f.query_id,
+                title: q.map_or("", |q| q.title.as_str()),
+                severity: f.severity,
+                category: q.map_or("", |q| q.category.as_str()),
+                cwe: q.map_or(&[], |q| q.cwe.as_slice()),
+                file: &f.file,
+                line: f.span.start_line,
+                column: f.span.start_col,
+                end_line: f.span.end_line,
+                end_column: f.span.end_col,
+                entity: &f.entity,
+                path: &f.path,
+                message: &f.message,
+                remediation: q.map_or("", |q| q.remediation.as_str()),
+                fingerprint: &f.fingerprint,
+                aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
+                suppressed: f.suppressed.as_ref(),
+                called_from: f.called_from.as_ref(),
+            }
+        }))
+    }
+}
+
 /// Writes `result` as one JSON object.
 pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
     let result = report.result;
@@ -74,33 +109,10 @@ pub fn render(report: &super::Report, out: &mut dyn Write) -> io::Result<()> {
         },
         scan: report.options.identity.as_ref(),
         exceptions: &report.options.exceptions,
-        findings: result
-            .findings
-            .iter()
-            .map(|f| {
-                let q = report.registry.get(&f.query_id);
-                JsonFinding {
-                    query_id: &f.query_id,
-                    title: q.map_or("", |q| q.title.as_str()),
-                    severity: f.severity,
-                    category: q.map_or("", |q| q.category.as_str()),
-                    cwe: q.map_or(&[], |q| q.cwe.as_slice()),
-                    file: &f.file,
-                    line: f.span.start_line,
-                    column: f.span.start_col,
-                    end_line: f.span.end_line,
-                    end_column: f.span.end_col,
-                    entity: &f.entity,
-                    path: &f.path,
-                    message: &f.message,
-                    remediation: q.map_or("", |q| q.remediation.as_str()),
-                    fingerprint: &f.fingerprint,
-                    aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
-                    suppressed: f.suppressed.as_ref(),
-                    called_from: f.called_from.as_ref(),
-                }
-            })
-            .collect(),
+        findings: JsonFindings {
+            findings: &result.findings,
+            registry: report.registry,
+        },
         diagnostics: &result.diagnostics,
         stats: &result.stats,
         config: &report.options.config,
