@@ -596,13 +596,13 @@ pub fn scan(mut args: ScanArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatu
             .iter_mut()
             .filter(|f| f.suppressed.is_none())
         {
-            f.suppressed = Some(crate::finding::Suppression {
+            f.suppressed = Some(Box::new(crate::finding::Suppression {
                 kind: crate::finding::SuppressionKind::Baseline,
                 reason: None,
                 origin: crate::discover::display_path(path),
                 expires: None,
                 approved_by: None,
-            });
+            }));
         }
     }
     for output in &settings.outputs {

@@ -138,9 +138,11 @@ pub struct Finding {
     pub anchor: String,
     /// For a finding inside a module instance: the `module` block that
     /// called it (file, line), so a user knows which call made it bad.
-    pub called_from: Option<CallSite>,
+    /// (Boxed, as `suppressed`: most findings have neither, and a scan
+    /// holds every finding until its reports are written.)
+    pub called_from: Option<Box<CallSite>>,
     /// Why the finding does not count, when it does not.
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
     /// Where it sits, as inline suppressions read it.
     #[serde(skip)]
     pub placement: Placement,
@@ -388,24 +390,41 @@ pub fn fingerprint_v1(
 }
 
 /// Sorts findings the one way every report shows them: by file, line,
-/// column, then query id.
+/// column, then query id; findings equal in all of these keep their order.
+///
+/// The positions are sorted, then the findings moved into place: a stable
+/// sort of the findings themselves would borrow a buffer as large as all
+/// of them at the scan's peak (issue 20).
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    fn key(f: &Finding) -> (&str, u32, u32, &str, &FieldPath) {
         (
-            a.file.as_str(),
-            a.span.start_line,
-            a.span.start_col,
-            a.query_id.as_str(),
-            &a.path,
+            f.file.as_str(),
+            f.span.start_line,
+            f.span.start_col,
+            f.query_id.as_str(),
+            &f.path,
         )
-            .cmp(&(
-                b.file.as_str(),
-                b.span.start_line,
-                b.span.start_col,
-                b.query_id.as_str(),
-                &b.path,
-            ))
-    });
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
+    permute(findings, &mut order);
+}
+
+/// Moves `items[order[k]]` to position `k` for every `k`, in place, by
+/// following each cycle of the permutation; `order` is used up.
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != at {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Adds the findings of Terraform plans to those of the other files, each
@@ -438,6 +457,23 @@ pub fn add_plan_findings(findings: &mut Vec<Finding>, plans: Vec<Vec<Finding>>) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_permutation_moves_each_item_to_its_place() {
+        for order in [
+            vec![0, 1, 2, 3, 4],
+            vec![4, 3, 2, 1, 0],
+            vec![1, 2, 3, 4, 0],
+            vec![2, 0, 1, 4, 3],
+            vec![3, 4, 0, 2, 1],
+        ] {
+            let mut items: Vec<char> = "abcde".chars().collect();
+            let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+            let mut used = order.clone();
+            super::permute(&mut items, &mut used);
+            assert_eq!(items, expected, "{order:?}");
+        }
+    }
+
     use super::*;
 
     fn inputs<'a>(

@@ -744,6 +744,15 @@ fn scan_in_pool(
         })
     };
     result.stats.modules_through_calls = through_count - alone_count;
+    // Sized once: a list grown by doubling would hold up to twice the
+    // findings, and for a moment three times, at the scan's peak.
+    let total: usize = summaries
+        .iter()
+        .chain(&second)
+        .flatten()
+        .map(|s| s.findings.len())
+        .sum();
+    result.findings.reserve_exact(total);
     for summary in second {
         match summary {
             // Its files were counted in the first pass.
@@ -871,7 +880,7 @@ fn apply_exceptions_and_baseline(
         {
             match exceptions.find(query, &f.file, &f.entity, today) {
                 Some((e, true)) => {
-                    f.suppressed = Some(e.suppression());
+                    f.suppressed = Some(Box::new(e.suppression()));
                     continue;
                 }
                 Some((e, false)) => result.diagnostics.push(Diagnostic::notice(
@@ -895,13 +904,13 @@ fn apply_exceptions_and_baseline(
                         fingerprints.contains(first_release_fingerprint(q, f).as_str())
                     })))
         {
-            f.suppressed = Some(crate::finding::Suppression {
+            f.suppressed = Some(Box::new(crate::finding::Suppression {
                 kind: crate::finding::SuppressionKind::Baseline,
                 reason: None,
                 origin: "baseline".to_string(),
                 expires: None,
                 approved_by: None,
-            });
+            }));
         }
     }
 }

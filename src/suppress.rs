@@ -228,13 +228,13 @@ pub fn apply_inline(
         };
         if let Some((ids, line)) = &f.placement.declared_ignores {
             if ids.split(',').map(str::trim).any(|id| query.answers_to(id)) {
-                f.suppressed = Some(Suppression {
+                f.suppressed = Some(Box::new(Suppression {
                     kind: SuppressionKind::Inline,
                     reason: None,
                     origin: format!("{file}:{line}"),
                     expires: None,
                     approved_by: None,
-                });
+                }));
             }
             continue;
         }
@@ -250,7 +250,7 @@ pub fn apply_inline(
         match inline.check(file, &target, options.today) {
             Verdict::Suppressed(i, suppression) => {
                 used[i] = true;
-                f.suppressed = Some(suppression);
+                f.suppressed = Some(Box::new(suppression));
             }
             Verdict::Expired(i, date) => {
                 used[i] = true;

@@ -171,10 +171,12 @@ fn run_file<'a>(
                     placement,
                     value,
                     called_from: loaded.module.as_ref().zip(loaded.module_call.as_ref()).map(
-                        |(module, (file, line))| crate::finding::CallSite {
-                            file: file.clone(),
-                            line: *line,
-                            module: module.clone(),
+                        |(module, (file, line))| {
+                            Box::new(crate::finding::CallSite {
+                                file: file.clone(),
+                                line: *line,
+                                module: module.clone(),
+                            })
                         },
                     ),
                 });

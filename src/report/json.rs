@@ -90,8 +90,8 @@ impl Serialize for JsonFindings<'_> {
                 remediation: q.map_or("", |q| q.remediation.as_str()),
                 fingerprint: &f.fingerprint,
                 aliases: q.map_or(&NO_ALIASES, |q| &q.aliases),
-                suppressed: f.suppressed.as_ref(),
-                called_from: f.called_from.as_ref(),
+                suppressed: f.suppressed.as_deref(),
+                called_from: f.called_from.as_deref(),
             }
         }))
     }
