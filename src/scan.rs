@@ -333,8 +333,14 @@ fn summarize(
             .map(|f| &f.span);
         *text = excerpt(text, spans);
     }
+    // Where a finding sits served the inline suppressions, applied above;
+    // the scan holds findings to the end, without it.
+    let mut findings = run.findings;
+    for f in &mut findings {
+        f.placement = crate::finding::Placement::default();
+    }
     UnitSummary {
-        findings: run.findings,
+        findings,
         entities: run.entities,
         documents,
         platforms,
