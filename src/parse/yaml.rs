@@ -41,6 +41,27 @@ pub fn parse(text: &str, index: &LineIndex) -> Parsed {
     Parsed { documents, errors }
 }
 
+/// [`parse`], with a key written twice in one mapping an error: for files
+/// rampart itself is configured by (query files), where a second `flag:`
+/// or `aliases:` silently replacing the first is a mistake. Scanned files
+/// keep YAML loaders' reading (the later one wins), as kubectl applies them.
+pub fn parse_strict(text: &str, index: &LineIndex) -> Parsed {
+    let stream = Stream::new(text, index);
+    let mut documents = Vec::new();
+    let mut budget = Budget::for_text(text);
+    let mut builder = Builder::new(&stream, &mut budget);
+    builder.duplicates = Some(Vec::new());
+    for range in stream.pieces.clone() {
+        builder.read_piece(range, &mut |doc| documents.push(doc));
+    }
+    let mut errors = builder.errors;
+    errors.extend(builder.duplicates.unwrap_or_default());
+    // A piece read again (the lenient reading) meets its keys again.
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors.dedup();
+    Parsed { documents, errors }
+}
+
 /// A YAML stream cut at its document markers, so that its documents can be
 /// read one at a time (a large Kubernetes stream is never held as trees all
 /// at once) and a broken document costs only itself: reading resumes at the
@@ -596,18 +617,21 @@ impl MapFrame {
         }
     }
 
-    fn insert(&mut self, key: PendingKey, value: Node) {
+    /// Adds an entry; on a duplicate key, returns where the key was first
+    /// written.
+    fn insert(&mut self, key: PendingKey, value: Node) -> Option<Span> {
         if key.merge && mergeable(&value) {
             self.merges.push((self.entries.len(), value));
-            return;
+            return None;
         }
         // A later duplicate wins, as YAML loaders (and so kubectl) read it;
         // one entry keeps `Object::get` and iteration in agreement.
         if let Some(i) = self.find(&key.key) {
             let entry = &mut self.entries[i];
+            let first = entry.key_span;
             entry.key_span = key.span;
             entry.value = value;
-            return;
+            return Some(first);
         }
         if let Some(lookup) = &mut self.lookup {
             lookup.insert(key.key.clone(), self.entries.len());
@@ -626,6 +650,7 @@ impl MapFrame {
             key_span: key.span,
             value,
         });
+        None
     }
 
     /// The entries, with merged-in entries (those whose key the mapping does
@@ -731,6 +756,9 @@ struct Builder<'a, 'b> {
     last_end: usize,
     /// Lines the lenient reading indented further, sorted by offset.
     fixes: Vec<Fix>,
+    /// Keys written twice in a mapping, when they are errors
+    /// ([`parse_strict`]).
+    duplicates: Option<Vec<ParseError>>,
 }
 
 /// A line of a piece that the lenient reading indents further: a line
@@ -783,6 +811,7 @@ impl<'a, 'b> Builder<'a, 'b> {
             document: None,
             last_end: 0,
             fixes: Vec::new(),
+            duplicates: None,
         }
     }
 
@@ -1458,7 +1487,18 @@ impl<'a, 'b> Builder<'a, 'b> {
         match &mut frame.kind {
             Kind::Seq(items) => items.push(node),
             Kind::Map(map) => match map.key.take() {
-                Some(key) => map.insert(key, node),
+                Some(key) => {
+                    let later = key.span;
+                    if let (Some(first), Some(duplicates)) =
+                        (map.insert(key, node), &mut self.duplicates)
+                    {
+                        duplicates.push(ParseError::new(
+                            later.start_line,
+                            later.start_col,
+                            format!("duplicate key (first written at line {})", first.start_line),
+                        ));
+                    }
+                }
                 None => {
                     // A key that is not a plain scalar: an anchored scalar
                     // as written, a collection as its source text.

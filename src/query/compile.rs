@@ -76,7 +76,7 @@ pub fn compile_with(
     overrides: Option<&BTreeMap<String, Override>>,
 ) -> Result<Query, Vec<LoadError>> {
     let index = LineIndex::new(text);
-    let parsed = yaml::parse(text, &index);
+    let parsed = yaml::parse_strict(text, &index);
     let error_at = |span: Span, message: String| LoadError {
         file: source.to_string(),
         line: span.start_line,
@@ -1321,6 +1321,38 @@ message: acl is {value}
         compile("q.yaml", text)
             .map(|_| Vec::new())
             .unwrap_or_else(|e| e.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_key_written_twice_is_an_error_where_it_is_written_again() {
+        // A second `flag:` would silently replace the first condition.
+        let twice = GOOD.replace(
+            "message: acl is {value}",
+            "flag: {path: policy, missing: true}\nmessage: acl is {value}",
+        );
+        let line = twice
+            .lines()
+            .position(|l| l.starts_with("flag: {"))
+            .expect("there")
+            + 1;
+        let first = twice.lines().position(|l| l == "flag:").expect("there") + 1;
+        assert_eq!(
+            errors(&twice),
+            [format!(
+                "q.yaml:{line}:1: invalid YAML: duplicate key (first written at line {first})"
+            )]
+        );
+        // Nested mappings too: two `kics:` in `aliases`.
+        let nested = GOOD.replace(
+            "aliases: {checkov: CKV_AWS_20, trivy: [AVD-AWS-0092]}",
+            "aliases:\n  kics: a\n  checkov: CKV_AWS_20\n  kics: b",
+        );
+        assert_eq!(errors(&nested).len(), 1, "{:?}", errors(&nested));
+        assert!(errors(&nested)[0].contains("duplicate key"));
+        // A scanned file keeps YAML's reading: the later key wins.
+        let index = crate::tree::LineIndex::new("a: 1\na: 2\n");
+        let parsed = crate::parse::yaml::parse("a: 1\na: 2\n", &index);
+        assert!(parsed.errors.is_empty());
     }
 
     #[test]
