@@ -207,7 +207,7 @@ fn evaluate(
                 continue;
             };
             if let Some((e, true)) = exceptions.find_object(query, &object, &f.entity, today) {
-                f.suppressed = Some(e.suppression());
+                f.suppressed = Some(Box::new(e.suppression()));
             }
         }
     }
