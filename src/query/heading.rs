@@ -84,10 +84,7 @@ impl Heading {
 
     /// The platforms it has rules for, in report order.
     pub fn platforms(&self) -> Vec<Platform> {
-        let mut out: Vec<Platform> = self.rules.iter().map(|r| r.platform).collect();
-        out.sort();
-        out.dedup();
-        out
+        super::report_order(self.rules.iter().map(|r| r.platform))
     }
 
     /// Its (first) rule for `platform`, as [`Query::rule_for`].
@@ -98,8 +95,7 @@ impl Heading {
     /// Whether a user-written id names this query: its id or a former one,
     /// case-insensitively (as [`Query::answers_to`]).
     pub fn answers_to(&self, id: &str) -> bool {
-        self.id.eq_ignore_ascii_case(id)
-            || self.former_ids.iter().any(|f| f.eq_ignore_ascii_case(id))
+        super::answers_to(&self.id, &self.former_ids, id)
     }
 }
 

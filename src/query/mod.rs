@@ -87,10 +87,7 @@ pub struct UnknownType {
 impl Query {
     /// The platforms it has rules for, in report order.
     pub fn platforms(&self) -> Vec<Platform> {
-        let mut out: Vec<Platform> = self.rules.iter().map(|r| r.platform).collect();
-        out.sort();
-        out.dedup();
-        out
+        report_order(self.rules.iter().map(|r| r.platform))
     }
 
     /// Its rule for `platform`.
@@ -108,9 +105,22 @@ impl Query {
     /// Whether a user-written id names this query: its id or a former one,
     /// case-insensitively.
     pub fn answers_to(&self, id: &str) -> bool {
-        self.id.eq_ignore_ascii_case(id)
-            || self.former_ids().iter().any(|f| f.eq_ignore_ascii_case(id))
+        answers_to(&self.id, self.former_ids(), id)
     }
+}
+
+/// Platforms once each, in report order.
+fn report_order(platforms: impl Iterator<Item = Platform>) -> Vec<Platform> {
+    let mut out: Vec<Platform> = platforms.collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `asked` names the query of `id` and `former` ids,
+/// case-insensitively.
+fn answers_to(id: &str, former: &[String], asked: &str) -> bool {
+    id.eq_ignore_ascii_case(asked) || former.iter().any(|f| f.eq_ignore_ascii_case(asked))
 }
 
 /// The `aliases` key listing a query's former rampart ids.
